@@ -1,6 +1,11 @@
 // Exact decimal amounts as bigint minor units. No binary floating point ever touches a sum.
 
-export type AmountError = 'not_a_number' | 'negative' | 'too_many_decimals' | 'too_large' | 'imprecise_number';
+export type AmountError =
+  | 'not_a_number'
+  | 'negative'
+  | 'too_many_decimals'
+  | 'too_large'
+  | 'imprecise_number';
 
 const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
 /** Largest magnitude we accept: 18 integer digits, within numeric and well beyond any treasury. */

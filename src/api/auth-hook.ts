@@ -1,0 +1,53 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal, Role } from '../auth/index.js';
+import type { AppContext } from './context.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Roles allowed to call the route; 'public' needs no token. Routes without it are admin-only. */
+    roles?: readonly Role[] | 'public';
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+function deny(reply: FastifyReply, status: 401 | 403, code: string, message: string) {
+  if (status === 401) reply.header('www-authenticate', 'Bearer');
+  return reply.code(status).send({ error: code, message, statusCode: status });
+}
+
+/** Bearer-JWT check on every route: 401 without a valid token, 403 without a role the route allows. */
+export function registerAuth(app: FastifyInstance, ctx: AppContext) {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const allowed = request.routeOptions.config?.roles ?? ['admin'];
+    if (allowed === 'public' || !request.routeOptions.url) return;
+    if (!ctx.verifier) {
+      request.principal = { subject: 'anonymous', roles: ['pbms', 'bank', 'admin'] };
+      return;
+    }
+    const header = request.headers.authorization;
+    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    let token = match?.[1];
+    // Browsers opening the dashboard or a CSV link cannot set headers; a cookie carries the same token.
+    if (!token) token = readCookie(request.headers.cookie, 'g2p_token');
+    if (!token) return deny(reply, 401, 'unauthorized', 'A bearer token is required');
+    try {
+      request.principal = await ctx.verifier(token);
+    } catch {
+      return deny(reply, 401, 'unauthorized', 'The bearer token is invalid or expired');
+    }
+    if (!request.principal.roles.some((role) => allowed.includes(role))) {
+      return deny(reply, 403, 'forbidden', `This call needs the role ${allowed.join(' or ')}`);
+    }
+  });
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(rest.join('='));
+  }
+  return undefined;
+}

@@ -1,0 +1,169 @@
+// The G2P Connect envelope shared by every PBMS call: `{signature, header, message}` in and out.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export type G2pStatus = 'rcvd' | 'pdng' | 'succ' | 'rjct';
+
+export interface RequestHeader {
+  version?: string | null;
+  message_id: string;
+  message_ts: string;
+  action: string;
+  sender_id: string;
+  sender_uri?: string | null;
+  receiver_id?: string | null;
+  total_count: number;
+  is_msg_encrypted?: boolean | null;
+  meta?: unknown;
+}
+
+export interface G2pRequest<M> {
+  signature?: string | null;
+  header: RequestHeader;
+  message: M;
+}
+
+export interface ResponseHeader {
+  version: string;
+  message_id: string;
+  message_ts: string;
+  action: string;
+  status: G2pStatus;
+  status_reason_code: string | null;
+  status_reason_message: string | null;
+  total_count: number | null;
+  completed_count: number | null;
+  sender_id: string | null;
+  receiver_id: string | null;
+  is_msg_encrypted: boolean;
+  meta: Record<string, unknown>;
+}
+
+export interface G2pResponse<M> {
+  signature: string | null;
+  header: ResponseHeader;
+  message: M;
+  [extra: string]: unknown;
+}
+
+/** JSON schema of the request header (1.0.2 shape); used by every route's body schema. */
+export const requestHeaderSchema = {
+  type: 'object',
+  required: ['message_id', 'message_ts', 'action', 'sender_id', 'total_count'],
+  properties: {
+    version: { type: ['string', 'null'] },
+    message_id: { type: 'string', minLength: 1, maxLength: 200 },
+    message_ts: { type: 'string', minLength: 1, maxLength: 64 },
+    action: { type: 'string', minLength: 1, maxLength: 100 },
+    sender_id: { type: 'string', minLength: 1, maxLength: 200 },
+    sender_uri: { type: ['string', 'null'] },
+    receiver_id: { type: ['string', 'null'] },
+    total_count: { type: 'integer', minimum: 0 },
+    is_msg_encrypted: { type: ['boolean', 'null'] },
+    meta: {},
+  },
+} as const;
+
+/** Body schema for a G2P request whose message has the given schema. */
+export function g2pRequestSchema(message: object) {
+  return {
+    type: 'object',
+    required: ['header', 'message'],
+    properties: { signature: { type: ['string', 'null'] }, header: requestHeaderSchema, message },
+  } as const;
+}
+
+export const responseHeaderSchema = {
+  type: 'object',
+  properties: {
+    version: { type: 'string' },
+    message_id: { type: 'string' },
+    message_ts: { type: 'string' },
+    action: { type: 'string' },
+    status: { type: 'string', enum: ['rcvd', 'pdng', 'succ', 'rjct'] },
+    status_reason_code: { type: ['string', 'null'] },
+    status_reason_message: { type: ['string', 'null'] },
+    total_count: { type: ['integer', 'null'] },
+    completed_count: { type: ['integer', 'null'] },
+    sender_id: { type: ['string', 'null'] },
+    receiver_id: { type: ['string', 'null'] },
+    is_msg_encrypted: { type: 'boolean' },
+    meta: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+export function responseHeader(
+  request: Partial<RequestHeader> | undefined,
+  action: string,
+  status: G2pStatus,
+  reason?: { code?: string | null; message?: string | null; total?: number; completed?: number },
+): ResponseHeader {
+  return {
+    version: '1.0.0',
+    message_id: request?.message_id ?? '',
+    message_ts: new Date().toISOString(),
+    action: request?.action ?? action,
+    status,
+    status_reason_code: reason?.code ?? null,
+    status_reason_message: reason?.message ?? null,
+    total_count: reason?.total ?? request?.total_count ?? null,
+    completed_count: reason?.completed ?? null,
+    sender_id: request?.receiver_id ?? null,
+    receiver_id: request?.sender_id ?? null,
+    is_msg_encrypted: false,
+    meta: {},
+  };
+}
+
+/** A business rejection: HTTP 200 (as the reference answers) with `rjct` and the error code. */
+export class Rejection extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    /** The message part of the answer (e.g. the items with their own response_error_codes). */
+    readonly responseMessage: unknown = null,
+  ) {
+    super(message);
+    this.name = 'Rejection';
+  }
+}
+
+export function rejectResponse(
+  request: Partial<RequestHeader> | undefined,
+  action: string,
+  rejection: Rejection,
+): G2pResponse<unknown> {
+  return {
+    signature: null,
+    header: responseHeader(request, action, 'rjct', { code: rejection.code, message: rejection.message }),
+    message: rejection.responseMessage,
+  };
+}
+
+export function successResponse<M>(
+  request: Partial<RequestHeader> | undefined,
+  action: string,
+  message: M,
+  counts?: { total?: number; completed?: number },
+): G2pResponse<M> {
+  return { signature: null, header: responseHeader(request, action, 'succ', counts), message };
+}
+
+/** Best effort: the header of a request whose body may have failed validation. */
+export function headerOf(request: FastifyRequest): Partial<RequestHeader> | undefined {
+  const body = request.body as { header?: unknown } | undefined;
+  const header = body && typeof body === 'object' ? body.header : undefined;
+  if (!header || typeof header !== 'object') return undefined;
+  const h = header as Record<string, unknown>;
+  const pick = (k: string) => (typeof h[k] === 'string' ? (h[k] as string) : undefined);
+  return {
+    message_id: pick('message_id'),
+    action: pick('action'),
+    sender_id: pick('sender_id'),
+    receiver_id: pick('receiver_id'),
+    total_count: typeof h.total_count === 'number' ? h.total_count : undefined,
+  };
+}
+
+export function sendG2p(reply: FastifyReply, body: G2pResponse<unknown>, httpStatus = 200) {
+  return reply.code(httpStatus).send(body);
+}

@@ -1,0 +1,85 @@
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { registerAuth } from './auth-hook.js';
+import type { AppContext } from './context.js';
+import { headerOf, responseHeader } from './g2p.js';
+
+export type Feature = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
+
+/**
+ * The HTTP server: body limits, OpenAPI, authentication, and one error shape. Features (envelopes,
+ * disbursements, statements, programs, dashboard ...) register their own routes.
+ */
+export async function buildServer(ctx: AppContext, features: Feature[]): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    bodyLimit: ctx.config.MAX_BODY_BYTES,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // Operators correlate by request id; bodies (beneficiary data) are never logged.
+    requestIdHeader: 'x-request-id',
+  });
+
+  await app.register(multipart, {
+    limits: { fileSize: ctx.config.MAX_STATEMENT_BYTES, files: 1, fields: 10 },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'g2p-bridge',
+        version: '0.1.0',
+        description:
+          'Carries G2P benefit payments from a PBMS to a sponsor bank and reconciles them against MT940 statements. ' +
+          'PBMS calls are wire-compatible with OpenG2P G2P Bridge 1.0.2.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  if (ctx.config.DOCS_ENABLED) {
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
+
+  registerAuth(app, ctx);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply
+        .code(500)
+        .send(errorBody(request, 'INTERNAL_ERROR', 'The bridge could not process this request'));
+    }
+    const code =
+      error.validation !== undefined
+        ? 'INVALID_REQUEST'
+        : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.code === 'FST_REQ_FILE_TOO_LARGE'
+          ? 'REQUEST_TOO_LARGE'
+          : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? 'UNSUPPORTED_MEDIA_TYPE'
+            : 'INVALID_REQUEST';
+    return reply.code(status).send(errorBody(request, code, error.message, error.validation));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'not_found', message: `No route ${request.method} ${request.url}`, statusCode: 404 }),
+  );
+
+  for (const feature of features) await feature(app, ctx);
+  return app;
+}
+
+function errorBody(
+  request: Parameters<typeof headerOf>[0],
+  code: string,
+  message: string,
+  validation?: unknown,
+) {
+  const header = responseHeader(headerOf(request), request.url.replace(/^\//, ''), 'rjct', { code, message });
+  return { signature: null, header, message: null, errors: validation ?? undefined };
+}

@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AppContext } from './api/context.js';
+import { healthRoutes } from './api/health.js';
+import { buildServer, type Feature } from './api/server.js';
+import { createVerifier } from './auth/index.js';
+import type { Config } from './config/index.js';
+import { type Db, migrate, openDb } from './db/index.js';
+
+/** Every route group of the bridge API, in registration order. */
+export const FEATURES: Feature[] = [healthRoutes];
+
+export async function openDatabase(config: Config): Promise<Db> {
+  const db = await openDb({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATABASE_URL ? undefined : `${config.DATA_DIR}/db`,
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
+  await migrate(db, 'bridge');
+  return db;
+}
+
+export async function createContext(
+  config: Config,
+  db: Db,
+  log: Logger,
+  now = () => new Date(),
+): Promise<AppContext> {
+  const verifier = config.AUTH_MODE === 'none' ? null : await createVerifier(db, config);
+  return { config, db, log, now, verifier };
+}
+
+export async function createApp(ctx: AppContext, features: Feature[] = FEATURES): Promise<FastifyInstance> {
+  return buildServer(ctx, features);
+}

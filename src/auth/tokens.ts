@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import {
+  createRemoteJWKSet,
+  importSPKI,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+import type { Config } from '../config/index.js';
+import type { Db } from '../db/index.js';
+import { isRole, type Role } from './roles.js';
+
+const SECRET_SETTING = 'jwt_hs256_secret';
+
+/** The local HS256 secret: from JWT_SECRET, else generated once and kept in the database. */
+export async function localSecret(db: Db, config: Pick<Config, 'JWT_SECRET'>): Promise<Uint8Array> {
+  if (config.JWT_SECRET) return new TextEncoder().encode(config.JWT_SECRET);
+  const candidate = randomBytes(32).toString('base64url');
+  await db.query('INSERT INTO bridge_setting (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
+    SECRET_SETTING,
+    candidate,
+  ]);
+  const { rows } = await db.query<{ value: string }>('SELECT value FROM bridge_setting WHERE name = $1', [
+    SECRET_SETTING,
+  ]);
+  return new TextEncoder().encode(rows[0]!.value);
+}
+
+export interface Principal {
+  subject: string;
+  roles: Role[];
+}
+
+export type TokenVerifier = (token: string) => Promise<Principal>;
+
+/** Roles come from a `roles` array claim or a space-separated `scope`/`role` claim. */
+export function rolesOf(payload: JWTPayload): Role[] {
+  const raw: unknown[] = [];
+  if (Array.isArray(payload.roles)) raw.push(...payload.roles);
+  for (const claim of ['role', 'scope']) {
+    const value = payload[claim];
+    if (typeof value === 'string') raw.push(...value.split(/\s+/));
+  }
+  return [...new Set(raw.filter(isRole))];
+}
+
+export async function createVerifier(db: Db, config: Config): Promise<TokenVerifier> {
+  const options = {
+    ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
+    ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
+  };
+  const keys: Array<Uint8Array | JWTVerifyGetKey | Awaited<ReturnType<typeof importSPKI>>> = [];
+  if (config.JWKS_URL) keys.push(createRemoteJWKSet(new URL(config.JWKS_URL)));
+  if (config.JWT_PUBLIC_KEY) {
+    const pem = config.JWT_PUBLIC_KEY.replace(/\\n/g, '\n');
+    const alg = /BEGIN PUBLIC KEY/.test(pem) ? await guessAlg(pem) : 'RS256';
+    keys.push(await importSPKI(pem, alg));
+  }
+  if (config.JWT_SECRET || keys.length === 0) keys.push(await localSecret(db, config));
+
+  return async (token) => {
+    let lastError: unknown;
+    for (const key of keys) {
+      try {
+        const { payload } =
+          typeof key === 'function'
+            ? await jwtVerify(token, key, options)
+            : await jwtVerify(token, key, options);
+        return { subject: String(payload.sub ?? 'unknown'), roles: rolesOf(payload) };
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError ?? new Error('no verification key');
+  };
+}
+
+async function guessAlg(pem: string): Promise<string> {
+  for (const alg of ['RS256', 'ES256', 'EdDSA', 'ES384', 'PS256']) {
+    try {
+      await importSPKI(pem, alg);
+      return alg;
+    } catch {
+      // try the next algorithm
+    }
+  }
+  throw new Error('JWT_PUBLIC_KEY is not an RSA, EC or Ed25519 public key in PEM form');
+}
+
+/** Mints a token with the local secret (the `token` CLI command and tests). */
+export async function mintToken(
+  secret: Uint8Array,
+  options: { roles: Role[]; subject?: string; ttlSeconds?: number; issuer?: string; audience?: string },
+): Promise<string> {
+  let jwt = new SignJWT({ roles: options.roles })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(options.subject ?? options.roles.join('+'))
+    .setIssuedAt()
+    .setExpirationTime(`${options.ttlSeconds ?? 86400}s`);
+  if (options.issuer) jwt = jwt.setIssuer(options.issuer);
+  if (options.audience) jwt = jwt.setAudience(options.audience);
+  return jwt.sign(secret);
+}

@@ -1,0 +1,19 @@
+import { openDatabase } from '../../app.js';
+import { loadConfig } from '../../config/index.js';
+import { migrate } from '../../db/index.js';
+import { parseCommandArgs } from '../args.js';
+
+const HELP = `Usage: g2p-bridge migrate
+
+Applies the bridge's pending database migrations (DATABASE_URL, or the embedded database in DATA_DIR)
+and exits. The bridge also migrates at start; this command is for deployments that migrate first.`;
+
+export async function run(argv: string[]): Promise<number> {
+  if (!parseCommandArgs(argv, {}, HELP)) return 0;
+  const config = loadConfig();
+  const db = await openDatabase(config);
+  const applied = await migrate(db, 'bridge'); // openDatabase applied them already; this reports "up to date"
+  process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database is up to date\n');
+  await db.close();
+  return 0;
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// g2p-bridge command line: each command lives in src/cli/commands/<name>.ts and exports `run(argv)`.
+
+type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
+
+export const COMMANDS: Record<string, Command> = {
+  start: {
+    summary: 'Run everything in one process on the embedded database',
+    load: () => import('./commands/start.js'),
+  },
+  migrate: { summary: 'Apply database migrations and exit', load: () => import('./commands/migrate.js') },
+  token: {
+    summary: 'Mint a bearer token for a role from the local secret',
+    load: () => import('./commands/token.js'),
+  },
+  mt940: {
+    summary: 'Parse an MT940 file and print its statements as JSON',
+    load: () => import('./commands/mt940.js'),
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: g2p-bridge <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'g2p-bridge <command> --help' for a command's options.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 1;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`Unknown command '${name}'.\n\n${usage()}`);
+    return 2;
+  }
+  return (await command.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (error) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

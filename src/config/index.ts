@@ -1,0 +1,64 @@
+import { bool, int, oneOf, optionalStr, readEnv, str, type Values } from './env.js';
+
+export { ConfigError } from './env.js';
+
+/**
+ * Every setting of the bridge, the example bank and the mapper simulator. Documented in
+ * docs/configuration.md; a test checks that every variable here appears there.
+ */
+export const CONFIG_SPEC = {
+  // Service
+  PORT: int('HTTP port of the bridge API (and, under `start`, of the dashboard).', 8000, {
+    min: 0,
+    max: 65535,
+  }),
+  HOST: str('Interface the bridge listens on.', '0.0.0.0'),
+  PUBLIC_URL: optionalStr(
+    'URL under which others reach the bridge (used in start-up hints and by the example bank to upload statements). Default http://127.0.0.1:PORT.',
+  ),
+  LOG_LEVEL: oneOf(
+    'pino log level.',
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+    'info',
+  ),
+  // Database
+  DATABASE_URL: optionalStr(
+    'PostgreSQL connection URL. When unset the embedded PGlite database in DATA_DIR is used.',
+  ),
+  DATA_DIR: str('Directory of the embedded database and other local state.', './data'),
+  DATABASE_POOL_SIZE: int('Connections per process to PostgreSQL.', 10, { min: 1, max: 500 }),
+  // Business rules
+  TIME_ZONE: str('IANA time zone in which "today" and "schedule date reached" are judged.', 'UTC'),
+  DISBURSEMENT_SLA_DAYS: int('Days between today and the earliest schedule date an envelope may have.', 0, {
+    min: 0,
+    max: 365,
+  }),
+  MAX_DISBURSEMENTS_PER_REQUEST: int(
+    'Largest number of items in one create_disbursements or cancel_disbursements call.',
+    10000,
+    { min: 1, max: 1000000 },
+  ),
+  MAX_BODY_BYTES: int('Largest JSON request body, in bytes.', 16 * 1024 * 1024, { min: 1024 }),
+  MAX_STATEMENT_BYTES: int('Largest MT940 upload, in bytes.', 64 * 1024 * 1024, { min: 1024 }),
+  // Authentication
+  AUTH_MODE: oneOf(
+    '`jwt` (bearer tokens required) or `none` (no authentication, for trying things out; logs a warning).',
+    ['jwt', 'none'] as const,
+    'jwt',
+  ),
+  JWT_SECRET: optionalStr(
+    'Shared HS256 secret. When unset and no public keys are configured, one is generated on first start and stored in the database.',
+  ),
+  JWT_PUBLIC_KEY: optionalStr('PEM public key (RS256/ES256/EdDSA) that verifies tokens issued elsewhere.'),
+  JWKS_URL: optionalStr('URL of a JSON Web Key Set that verifies tokens issued elsewhere.'),
+  JWT_ISSUER: optionalStr('Required `iss` claim, when set.'),
+  JWT_AUDIENCE: optionalStr('Required `aud` claim, when set.'),
+  TOKEN_TTL_SECONDS: int('Lifetime of tokens minted by the `token` command.', 24 * 3600, { min: 60 }),
+  DOCS_ENABLED: bool('Serve the OpenAPI documentation at /docs.', true),
+} as const;
+
+export type Config = Values<typeof CONFIG_SPEC>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  return readEnv(CONFIG_SPEC, env);
+}

@@ -1,0 +1,27 @@
+// One small interface over PGlite (embedded) and node-postgres (production), so every query and migration
+// is written once, in PostgreSQL's dialect.
+
+export interface QueryResult<T> {
+  rows: T[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Parses PostgreSQL `date` values to plain 'YYYY-MM-DD' strings: a Date would shift with the time zone. */
+export const parseDate = (value: string): string => value;
+/** int8 counts fit a JS number by far; keeping them as numbers makes both drivers agree. */
+export const parseInt8 = (value: string): number => Number(value);
+
+export const PG_TYPE = { INT8: 20, DATE: 1082, NUMERIC: 1700 } as const;

@@ -1,0 +1,5 @@
+export type { Db, Queryable, QueryResult } from './db.js';
+export { migrate, migrationsDir } from './migrate.js';
+export { type DbSettings, openDb } from './open.js';
+export { openPglite } from './pglite.js';
+export { openPostgres } from './postgres.js';

@@ -1,0 +1,54 @@
+import pg from 'pg';
+import { type Db, PG_TYPE, parseDate, parseInt8, type Queryable, type QueryResult } from './db.js';
+
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === PG_TYPE.INT8) return parseInt8;
+    if (oid === PG_TYPE.DATE) return parseDate;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+function wrap(target: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      const result = await target.query({ text: sql, values: params as unknown[], types });
+      return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
+    },
+  };
+}
+
+export async function openPostgres(
+  url: string,
+  options: { poolSize?: number } = {},
+): Promise<Db & { pool: pg.Pool }> {
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  // An idle client losing its connection must not take the process down; the next query reconnects.
+  pool.on('error', () => {});
+  const client = await pool.connect(); // fail fast on a wrong URL
+  client.release();
+  const base = wrap(pool);
+  return {
+    kind: 'postgres',
+    pool,
+    query: base.query,
+    async transaction(fn) {
+      const conn = await pool.connect();
+      try {
+        await conn.query('BEGIN');
+        const result = await fn(wrap(conn));
+        await conn.query('COMMIT');
+        return result;
+      } catch (error) {
+        await conn.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        conn.release();
+      }
+    },
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    close: () => pool.end(),
+  };
+}
