@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   createRemoteJWKSet,
   importSPKI,
@@ -13,10 +15,28 @@ import { isRole, type Role } from './roles.js';
 
 const SECRET_SETTING = 'jwt_hs256_secret';
 
-/** The local HS256 secret: from JWT_SECRET, else generated once and kept in the database. */
-export async function localSecret(db: Db, config: Pick<Config, 'JWT_SECRET'>): Promise<Uint8Array> {
+/**
+ * The local HS256 secret: JWT_SECRET, else one generated on first start. The embedded database cannot be
+ * opened by two processes at once, so there it lives in DATA_DIR/jwt-secret (mode 0600) where the `token`
+ * command can read it while the bridge runs; on PostgreSQL it lives in the database, shared by every process.
+ */
+export async function localSecret(
+  config: Pick<Config, 'JWT_SECRET' | 'DATABASE_URL' | 'DATA_DIR'>,
+  db?: Db,
+): Promise<Uint8Array> {
   if (config.JWT_SECRET) return new TextEncoder().encode(config.JWT_SECRET);
   const candidate = randomBytes(32).toString('base64url');
+  if (!config.DATABASE_URL) {
+    const path = join(config.DATA_DIR, 'jwt-secret');
+    await mkdir(config.DATA_DIR, { recursive: true });
+    try {
+      await writeFile(path, `${candidate}\n`, { flag: 'wx', mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    return new TextEncoder().encode((await readFile(path, 'utf8')).trim());
+  }
+  if (!db) throw new Error('the local secret of a PostgreSQL deployment is kept in its database');
   await db.query('INSERT INTO bridge_setting (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
     SECRET_SETTING,
     candidate,
@@ -57,7 +77,7 @@ export async function createVerifier(db: Db, config: Config): Promise<TokenVerif
     const alg = /BEGIN PUBLIC KEY/.test(pem) ? await guessAlg(pem) : 'RS256';
     keys.push(await importSPKI(pem, alg));
   }
-  if (config.JWT_SECRET || keys.length === 0) keys.push(await localSecret(db, config));
+  if (config.JWT_SECRET || keys.length === 0) keys.push(await localSecret(config, db));
 
   return async (token) => {
     let lastError: unknown;

@@ -31,7 +31,7 @@ export async function testApp(
   const ctx = await createContext(config, db, createLogger(config.LOG_LEVEL), () => now);
   const app = await createApp(ctx, features);
   await app.ready();
-  const secret = await localSecret(db, config);
+  const secret = await localSecret(config, db);
   return {
     app,
     ctx,

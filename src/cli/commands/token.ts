@@ -1,6 +1,7 @@
 import { openDatabase } from '../../app.js';
 import { isRole, localSecret, mintToken, ROLES } from '../../auth/index.js';
 import { loadConfig } from '../../config/index.js';
+import type { Db } from '../../db/index.js';
 import { parseCommandArgs } from '../args.js';
 
 const HELP = `Usage: g2p-bridge token <role> [--subject NAME] [--ttl SECONDS]
@@ -25,9 +26,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('--ttl must be a positive whole number of seconds\n');
     return 2;
   }
-  const db = await openDatabase(config);
+  // The embedded database stays closed: the bridge may be running on it.
+  const db: Db | undefined =
+    config.DATABASE_URL && !config.JWT_SECRET ? await openDatabase(config) : undefined;
   try {
-    const token = await mintToken(await localSecret(db, config), {
+    const token = await mintToken(await localSecret(config, db), {
       roles: roles.filter(isRole),
       subject: parsed.values.subject,
       ttlSeconds: ttl,
@@ -36,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     process.stdout.write(`${token}\n`);
   } finally {
-    await db.close();
+    await db?.close();
   }
   return 0;
 }
