@@ -12,7 +12,7 @@ export interface DateResult {
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 export function daysInMonth(year: number, month: number): number {
-  if (month === 2 && (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return 29;
+  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
   return DAYS[month - 1] ?? 31;
 }
 
@@ -69,7 +69,12 @@ export function readYYMMDD(s: string, pos: number): DateResult | undefined {
  * MMDD entry date at pos, its year taken from the value date: an entry in January for a value date in
  * December is next year, an entry in December for a value date in January is last year.
  */
-export function readEntryDate(s: string, pos: number, valueYear: number, valueMonth: number): DateResult | undefined {
+export function readEntryDate(
+  s: string,
+  pos: number,
+  valueYear: number,
+  valueMonth: number,
+): DateResult | undefined {
   const mm = digitsAt(s, pos, 2);
   const dd = digitsAt(s, pos + 2, 2);
   if (mm < 0 || dd < 0) return undefined;

@@ -59,10 +59,22 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-export function parseDetails(lines: readonly string[]): Record<string, string> | undefined {
+export function parseDetails(input: readonly string[]): Record<string, string> | undefined {
+  let lines = input;
   if (lines.length === 0) return undefined;
-  const first = lines[0]!;
-  if (first.length >= 4 && isDigit(first.charCodeAt(0)) && isDigit(first.charCodeAt(1)) && isDigit(first.charCodeAt(2))) {
+  let first = lines[0]!;
+  let skip = 0;
+  while (first.charCodeAt(skip) === 32) skip++;
+  if (skip > 0) {
+    first = first.slice(skip);
+    lines = [first, ...lines.slice(1)];
+  }
+  if (
+    first.length >= 4 &&
+    isDigit(first.charCodeAt(0)) &&
+    isDigit(first.charCodeAt(1)) &&
+    isDigit(first.charCodeAt(2))
+  ) {
     const sep = first.charCodeAt(3);
     if (sep === 63 /* ? */) return parseGvc(lines.join(''));
   } else if (first.charCodeAt(0) === 47 /* / */) {
@@ -84,7 +96,8 @@ function parseGvc(text: string): Record<string, string> | undefined {
     const key = text.slice(i + 1, i + 3);
     let j = i + 3;
     while (j < text.length) {
-      if (text.charCodeAt(j) === 63 && isDigit(text.charCodeAt(j + 1)) && isDigit(text.charCodeAt(j + 2))) break;
+      if (text.charCodeAt(j) === 63 && isDigit(text.charCodeAt(j + 1)) && isDigit(text.charCodeAt(j + 2)))
+        break;
       j++;
     }
     order.push([key, text.slice(i + 3, j)]);

@@ -112,4 +112,6 @@ export interface Mt940WriteOptions {
   lineEnding?: '\r\n' | '\n';
   /** Word-wrap :86: lines longer than 65 characters instead of throwing. Default false. */
   wrapNarratives?: boolean;
+  /** BIC for the SWIFT block headers (8 or 11 characters); default XXXXXXXXXXX. */
+  bic?: string;
 }

@@ -1,0 +1,15 @@
+export { Mt940FormatError, Mt940LineReader, parseMt940, parseMt940Stream } from './parser.js';
+export type {
+  Mt940Balance,
+  Mt940Entry,
+  Mt940EntryInput,
+  Mt940Mark,
+  Mt940OtherField,
+  Mt940ParseResult,
+  Mt940Problem,
+  Mt940Severity,
+  Mt940Statement,
+  Mt940StatementInput,
+  Mt940WriteOptions,
+} from './types.js';
+export { writeMt940 } from './writer.js';

@@ -1,0 +1,931 @@
+// MT940 parser: a hand-written line scanner feeding a small state machine. No regular expressions on the
+// hot path, no I/O. `parseMt940` reads a whole string; `parseMt940Stream` reads chunks and yields each
+// statement as soon as it is complete, so a large file never needs more than one statement in memory.
+
+import { currencyExponent, formatMinorUnits } from '../money/index.js';
+import { type DateResult, readEntryDate, readYYMMDD } from './dates.js';
+import { parseDetails } from './details.js';
+import type {
+  Mt940Balance,
+  Mt940Entry,
+  Mt940Mark,
+  Mt940ParseResult,
+  Mt940Problem,
+  Mt940Statement,
+} from './types.js';
+
+/** Tags the parser understands. Other `:NN:` lines inside free text (:86:, :61:) are text. */
+const KNOWN_TAGS = new Set([
+  '20',
+  '21',
+  '25',
+  '25P',
+  '28',
+  '28C',
+  '60F',
+  '60M',
+  '61',
+  '62F',
+  '62M',
+  '64',
+  '65',
+  '86',
+  'NS',
+  '13',
+  '13D',
+  '34F',
+  '90D',
+  '90C',
+]);
+
+/** An amount as written: integer digits and fraction digits (no comma). */
+interface RawAmount {
+  int: string;
+  frac: string;
+}
+
+interface RawBalance {
+  mark: 'C' | 'D';
+  date: string;
+  currency: string;
+  amount: RawAmount;
+  intermediate: boolean;
+  line: number;
+  tag: string;
+}
+
+interface OpenField {
+  tag: string;
+  first: string;
+  more: string[] | null;
+  line: number;
+  /** 1-based column where the field content starts */
+  col: number;
+}
+
+function problem(
+  message: string,
+  line: number,
+  column: number,
+  severity: 'error' | 'warning',
+  tag?: string,
+): Mt940Problem {
+  return tag === undefined ? { message, line, column, severity } : { message, line, column, tag, severity };
+}
+
+function isUpper(c: number): boolean {
+  return c >= 65 && c <= 90;
+}
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * Reads `:TAG:` at the start of a line. Returns the tag, or undefined when the line does not start with
+ * something shaped like a tag (two digits and an optional letter, or NS).
+ */
+function readTag(line: string): string | undefined {
+  if (line.charCodeAt(0) !== 58) return undefined;
+  const a = line.charCodeAt(1);
+  const b = line.charCodeAt(2);
+  if (isDigit(a) && isDigit(b)) {
+    const c = line.charCodeAt(3);
+    if (c === 58) return line.slice(1, 3);
+    if (isUpper(c) && line.charCodeAt(4) === 58) return line.slice(1, 4);
+    return undefined;
+  }
+  if (a === 78 && b === 83 && line.charCodeAt(3) === 58) return 'NS';
+  return undefined;
+}
+
+/** Reads an amount "digits[,digits]" at pos. Returns the end position too. */
+function readAmount(s: string, pos: number): { amount: RawAmount; end: number; comma: boolean } | undefined {
+  let i = pos;
+  while (isDigit(s.charCodeAt(i))) i++;
+  const intEnd = i;
+  let comma = false;
+  let fracStart = i;
+  if (s.charCodeAt(i) === 44) {
+    comma = true;
+    i++;
+    fracStart = i;
+    while (isDigit(s.charCodeAt(i))) i++;
+  }
+  if (intEnd === pos && i === fracStart) return undefined; // no digits at all
+  return { amount: { int: s.slice(pos, intEnd), frac: s.slice(fracStart, i) }, end: i, comma };
+}
+
+/** Number of decimals an amount really needs (trailing zeros do not count). */
+function neededDecimals(a: RawAmount): number {
+  let n = a.frac.length;
+  while (n > 0 && a.frac.charCodeAt(n - 1) === 48) n--;
+  return n;
+}
+
+/** Minor units of `a` at `exponent` decimals (exponent >= neededDecimals(a)). */
+function toMinor(a: RawAmount, exponent: number): bigint {
+  const frac = a.frac.length >= exponent ? a.frac.slice(0, exponent) : a.frac.padEnd(exponent, '0');
+  const digits = (a.int || '0') + frac;
+  return BigInt(digits);
+}
+
+/** Fast exact formatting without BigInt for the common case; falls back to the money helpers. */
+function formatAmount(a: RawAmount, exponent: number): string {
+  let int = a.int;
+  let k = 0;
+  while (k < int.length - 1 && int.charCodeAt(k) === 48) k++;
+  if (k > 0) int = int.slice(k);
+  if (int === '') int = '0';
+  if (exponent === 0) return int;
+  const frac =
+    a.frac.length === exponent
+      ? a.frac
+      : a.frac.length > exponent
+        ? a.frac.slice(0, exponent)
+        : a.frac.padEnd(exponent, '0');
+  return `${int}.${frac}`;
+}
+
+function signOf(mark: Mt940Mark | 'C' | 'D'): 1n | -1n {
+  return mark === 'D' || mark === 'RC' ? -1n : 1n;
+}
+
+/** Builds one statement while its lines are read. */
+class StatementBuilder {
+  readonly stmt: Mt940Statement;
+  private readonly rawAmounts: RawAmount[] = [];
+  private readonly rawBalances: RawBalance[] = [];
+  private opening?: RawBalance;
+  private closing?: RawBalance;
+  private closingAvailable?: RawBalance;
+  private readonly forward: RawBalance[] = [];
+  private closingLine = 0;
+  hasFields = false;
+  has20 = false;
+  hasAccount = false;
+  lastTag = '';
+  private lastInfoWasEntry = false;
+
+  constructor(line: number) {
+    this.stmt = {
+      transactionReference: '',
+      accountIdentification: '',
+      forwardAvailableBalances: [],
+      entries: [],
+      information: [],
+      problems: [],
+      line,
+      otherFields: [],
+    };
+  }
+
+  get hasBalances(): boolean {
+    return this.opening !== undefined || this.closing !== undefined;
+  }
+
+  warn(message: string, line: number, column: number, tag?: string): void {
+    this.stmt.problems.push(problem(message, line, column, 'warning', tag));
+  }
+  error(message: string, line: number, column: number, tag?: string): void {
+    this.stmt.problems.push(problem(message, line, column, 'error', tag));
+  }
+
+  field(f: OpenField): void {
+    this.hasFields = true;
+    const { tag } = f;
+    switch (tag) {
+      case '20':
+        this.has20 = true;
+        this.stmt.transactionReference = this.single(f, 16);
+        break;
+      case '21':
+        this.stmt.relatedReference = this.single(f, 16);
+        break;
+      case '25':
+      case '25P':
+        if (this.hasAccount) {
+          this.warn(`repeated :${tag}: ignored (the account was given before)`, f.line, 1, tag);
+        } else {
+          this.hasAccount = true;
+          this.stmt.accountIdentification = this.single(f, 35);
+        }
+        break;
+      case '28':
+      case '28C': {
+        const v = this.single(f, 0).trim();
+        const slash = v.indexOf('/');
+        const num = slash < 0 ? v : v.slice(0, slash);
+        const seq = slash < 0 ? undefined : v.slice(slash + 1);
+        if (!/^\d{1,5}$/.test(num) || (seq !== undefined && !/^\d{1,5}$/.test(seq))) {
+          this.warn(`statement number ${JSON.stringify(v)} is not 5n[/5n]`, f.line, f.col, tag);
+        }
+        this.stmt.statementNumber = num;
+        if (seq !== undefined) this.stmt.sequenceNumber = seq;
+        break;
+      }
+      case '60F':
+      case '60M':
+        this.opening = this.balance(f);
+        break;
+      case '62F':
+      case '62M':
+        this.closing = this.balance(f);
+        this.closingLine = f.line;
+        break;
+      case '64':
+        this.closingAvailable = this.balance(f);
+        break;
+      case '65': {
+        const b = this.balance(f);
+        if (b) this.forward.push(b);
+        break;
+      }
+      case '61':
+        this.entry(f);
+        break;
+      case '86':
+        this.information(f);
+        break;
+      default:
+        this.stmt.otherFields.push({
+          tag,
+          value: f.more ? [f.first, ...f.more].join('\n') : f.first,
+          line: f.line,
+        });
+    }
+    this.lastTag = tag;
+  }
+
+  /** A one-line field; extra lines are reported and joined with a space. */
+  private single(f: OpenField, max: number): string {
+    let v = f.first;
+    if (f.more) {
+      const extra = f.more.filter((l) => l.trim() !== '');
+      if (extra.length > 0) {
+        this.warn(`:${f.tag}: continues on ${extra.length} more line(s); joined`, f.line + 1, 1, f.tag);
+        v = [v, ...extra].join(' ');
+      }
+    }
+    v = v.trimEnd();
+    if (max > 0 && v.length > max) {
+      this.warn(`:${f.tag}: is ${v.length} characters, more than ${max}`, f.line, f.col + max, f.tag);
+    }
+    return v;
+  }
+
+  private balance(f: OpenField): RawBalance | undefined {
+    const s = f.first.trimEnd();
+    const col = f.col;
+    const mark = s.charCodeAt(0);
+    if (mark !== 67 && mark !== 68) {
+      this.error(
+        `balance must start with C or D, found ${JSON.stringify(s.slice(0, 1))}`,
+        f.line,
+        col,
+        f.tag,
+      );
+      return undefined;
+    }
+    const date = readYYMMDD(s, 1);
+    if (!date?.iso) {
+      this.error(
+        `balance date must be YYMMDD, found ${JSON.stringify(s.slice(1, 7))}`,
+        f.line,
+        col + 1,
+        f.tag,
+      );
+      return undefined;
+    }
+    if (date.problem) this.warn(date.problem, f.line, col + 1, f.tag);
+    let currency = s.slice(7, 10);
+    let amountAt = 10;
+    if (
+      currency.length !== 3 ||
+      !isUpper(currency.charCodeAt(0)) ||
+      !isUpper(currency.charCodeAt(1)) ||
+      !isUpper(currency.charCodeAt(2))
+    ) {
+      if (!isDigit(s.charCodeAt(7))) {
+        this.error(
+          `balance currency must be three letters, found ${JSON.stringify(currency)}`,
+          f.line,
+          col + 7,
+          f.tag,
+        );
+        return undefined;
+      }
+      // currency left out: the statement's currency is used (filled in when the statement ends)
+      this.warn('balance has no currency; the statement currency is assumed', f.line, col + 7, f.tag);
+      currency = '';
+      amountAt = 7;
+    }
+    const a = readAmount(s, amountAt);
+    if (!a) {
+      this.error('balance amount missing or not digits with a decimal comma', f.line, col + amountAt, f.tag);
+      return undefined;
+    }
+    if (a.end !== s.length) {
+      this.warn(
+        `unexpected text after the balance amount: ${JSON.stringify(s.slice(a.end))}`,
+        f.line,
+        col + a.end,
+        f.tag,
+      );
+    }
+    if (!a.comma) this.warn('balance amount has no decimal comma', f.line, col + amountAt, f.tag);
+    if (f.more?.some((l) => l.trim() !== ''))
+      this.warn(`:${f.tag}: has extra lines; ignored`, f.line + 1, 1, f.tag);
+    const b: RawBalance = {
+      mark: mark === 67 ? 'C' : 'D',
+      date: date.iso,
+      currency,
+      amount: a.amount,
+      intermediate: f.tag.endsWith('M'),
+      line: f.line,
+      tag: f.tag,
+    };
+    this.rawBalances.push(b);
+    return b;
+  }
+
+  private entry(f: OpenField): void {
+    let s = f.first;
+    const more = f.more;
+    let used = 0; // continuation lines joined into the statement line
+    for (;;) {
+      const r = this.tryEntry(s, f, used < (more?.length ?? 0));
+      if (r === 'more') {
+        // the statement line was wrapped: join the next line and read again
+        s += more![used++];
+        continue;
+      }
+      if (r === undefined) return;
+      if (used > 0)
+        this.warn('statement line (:61:) is wrapped over several lines; joined', f.line, f.col, '61');
+      let supplementary: string | undefined;
+      if (more && used < more.length) {
+        const rest = used === 0 ? more : more.slice(used);
+        let text = rest.length === 1 ? rest[0]! : rest.join('\n');
+        text = text.trimEnd();
+        if (text !== '') {
+          if (text.length > 34) {
+            this.warn(
+              `supplementary details are ${text.length} characters, more than 34`,
+              f.line + used + 1,
+              1,
+              '61',
+            );
+          }
+          supplementary = r.supplementary ? `${r.supplementary}\n${text}` : text;
+        }
+      } else if (r.supplementary) {
+        supplementary = r.supplementary;
+      }
+      if (r.customerReference.length > 16 && supplementary === undefined && !r.hadBankRef) {
+        // some banks (Rabobank) put the counterparty name right after a 16-character reference
+        supplementary = r.customerReference.slice(16).trim() || undefined;
+        r.entry.customerReference = r.customerReference.slice(0, 16).trimEnd();
+      } else {
+        r.entry.customerReference = r.customerReference.trimEnd();
+        if (r.entry.customerReference.length > 16) {
+          this.warn(
+            `customer reference is ${r.entry.customerReference.length} characters, more than 16`,
+            f.line,
+            f.col + r.refCol,
+            '61',
+          );
+        }
+      }
+      if (supplementary !== undefined) r.entry.supplementaryDetails = supplementary;
+      this.stmt.entries.push(r.entry);
+      this.rawAmounts.push(r.amount);
+      return;
+    }
+  }
+
+  /**
+   * Reads the statement line. 'more' asks for the next line to be joined (the line ends early and there is a
+   * continuation line); undefined means unreadable (problem reported).
+   */
+  private tryEntry(
+    s: string,
+    f: OpenField,
+    canJoin: boolean,
+  ):
+    | {
+        entry: Mt940Entry;
+        amount: RawAmount;
+        customerReference: string;
+        refCol: number;
+        hadBankRef: boolean;
+        supplementary?: string;
+      }
+    | 'more'
+    | undefined {
+    const col = f.col;
+    const fail = (message: string, at: number): undefined => {
+      this.error(message, f.line, col + at, '61');
+      return undefined;
+    };
+    const value = readYYMMDD(s, 0);
+    if (!value) {
+      if (s.length < 6 && canJoin) return 'more';
+      return fail(`value date must be YYMMDD, found ${JSON.stringify(s.slice(0, 6))}`, 0);
+    }
+    if (!value.iso) return fail(value.problem!, 0);
+    if (value.problem) this.warn(value.problem, f.line, col, '61');
+    let p = 6;
+    let entry: DateResult | undefined;
+    const c6 = s.charCodeAt(6);
+    if (isDigit(c6)) {
+      entry = readEntryDate(s, 6, value.year, value.month);
+      if (!entry) return fail(`entry date must be MMDD, found ${JSON.stringify(s.slice(6, 10))}`, 6);
+      if (!entry.iso) return fail(`${entry.problem} (entry date)`, 6);
+      if (entry.problem) this.warn(`${entry.problem} (entry date)`, f.line, col + 6, '61');
+      p = 10;
+    } else if (c6 === 32) {
+      // blank entry date (some banks pad it with spaces)
+      while (s.charCodeAt(p) === 32 && p < 10) p++;
+    }
+    let mark: Mt940Mark;
+    const m0 = s.charCodeAt(p);
+    const m1 = s.charCodeAt(p + 1);
+    if (m0 === 82 /* R */ && (m1 === 68 || m1 === 67)) {
+      mark = m1 === 68 ? 'RD' : 'RC';
+      p += 2;
+    } else if (m0 === 68) {
+      mark = 'D';
+      p++;
+    } else if (m0 === 67) {
+      mark = 'C';
+      p++;
+    } else {
+      if (p >= s.length && canJoin) return 'more';
+      return fail(`debit/credit mark must be D, C, RD or RC, found ${JSON.stringify(s.slice(p, p + 2))}`, p);
+    }
+    let fundsCode: string | undefined;
+    if (isUpper(s.charCodeAt(p))) {
+      fundsCode = s[p];
+      p++;
+    }
+    const amountCol = p;
+    const a = readAmount(s, p);
+    if (!a) {
+      if (p >= s.length && canJoin) return 'more';
+      return fail(
+        `amount must be digits with a decimal comma, found ${JSON.stringify(s.slice(p, p + 15))}`,
+        p,
+      );
+    }
+    if (a.end - p > 15) this.warn(`amount is ${a.end - p} characters, more than 15`, f.line, col + p, '61');
+    if (!a.comma) this.warn('amount has no decimal comma', f.line, col + amountCol, '61');
+    p = a.end;
+    if (p + 4 > s.length) {
+      if (canJoin) return 'more';
+      if (p >= s.length) return fail('transaction type (e.g. NTRF) missing', p);
+    }
+    if (!isUpper(s.charCodeAt(p))) {
+      return fail(
+        `transaction type must be a letter and three characters, found ${JSON.stringify(s.slice(p, p + 4))}`,
+        p,
+      );
+    }
+    const transactionType = s.slice(p, p + 4);
+    p += 4;
+    const rest = p === 0 ? s : s.slice(p);
+    const slashes = rest.indexOf('//');
+    let customerReference = rest;
+    let bankReference: string | undefined;
+    if (slashes >= 0) {
+      customerReference = rest.slice(0, slashes);
+      bankReference = rest.slice(slashes + 2).trimEnd();
+      if (bankReference.length > 16) {
+        this.warn(
+          `bank reference is ${bankReference.length} characters, more than 16`,
+          f.line,
+          col + p + slashes + 2,
+          '61',
+        );
+      }
+    }
+    const e: Mt940Entry = {
+      valueDate: value.iso,
+      mark,
+      amount: '',
+      signedAmount: '',
+      transactionType,
+      customerReference: '',
+      narratives: [],
+      line: f.line,
+    };
+    if (entry) e.entryDate = entry.iso;
+    if (fundsCode !== undefined) e.fundsCode = fundsCode;
+    if (bankReference !== undefined) e.bankReference = bankReference;
+    return { entry: e, amount: a.amount, customerReference, refCol: p, hadBankRef: slashes >= 0 };
+  }
+
+  private information(f: OpenField): void {
+    let lines: string[];
+    if (f.more) {
+      lines = f.more;
+      lines.unshift(f.first);
+      let n = lines.length;
+      while (n > 0 && lines[n - 1]!.trim() === '') n--;
+      if (n !== lines.length) lines.length = n;
+    } else {
+      lines = f.first.trim() === '' ? [] : [f.first];
+    }
+    const last = this.stmt.entries[this.stmt.entries.length - 1];
+    if (this.lastTag === '86' && this.lastInfoWasEntry && last) {
+      // one :86: per narrative line (Rabobank): the lines belong to the same entry
+      for (const l of lines) last.narratives.push(l);
+      return;
+    }
+    this.lastInfoWasEntry = this.lastTag === '61' && last !== undefined;
+    if (this.lastTag === '61' && last) {
+      last.narratives = lines;
+      if (lines.length > 6) this.warn(`:86: has ${lines.length} lines, more than 6`, f.line, 1, '86');
+      for (let i = 0; i < lines.length; i++) {
+        if (lines[i]!.length > 65) {
+          this.warn(`:86: line is ${lines[i]!.length} characters, more than 65`, f.line + i, 66, '86');
+          break;
+        }
+      }
+      const details = parseDetails(lines);
+      if (details) last.details = details;
+    } else {
+      for (const l of lines) this.stmt.information.push(l);
+    }
+  }
+
+  /** Normalises amounts with the currency's decimals and checks the balances. */
+  finish(endLine: number): Mt940Statement {
+    const st = this.stmt;
+    if (!this.has20) this.warn('statement has no :20: transaction reference', st.line, 1, '20');
+    if (!this.hasAccount) this.warn('statement has no :25: account identification', st.line, 1, '25');
+    let currency =
+      this.opening?.currency || this.closing?.currency || this.closingAvailable?.currency || undefined;
+    if (currency === undefined) {
+      // MT942 has no balances: its floor limit (:34F:) starts with the currency
+      const floor = st.otherFields.find((o) => o.tag === '34F');
+      if (floor && /^[A-Z]{3}/.test(floor.value)) currency = floor.value.slice(0, 3);
+    }
+    if (currency !== undefined) {
+      st.currency = currency;
+      for (const b of this.rawBalances) if (b.currency === '') b.currency = currency;
+    }
+    // decimals per currency: ISO 4217 where known, else as many as written (never fewer than needed)
+    const exponents = new Map<string, number>();
+    const need = (cur: string | undefined, a: RawAmount) => {
+      const key = cur ?? '';
+      const n = neededDecimals(a);
+      const prev = exponents.get(key);
+      if (prev === undefined || n > prev) exponents.set(key, n);
+    };
+    for (const b of this.rawBalances) need(b.currency, b.amount);
+    for (const a of this.rawAmounts) need(currency, a);
+    const exponentOf = (cur: string | undefined): number => {
+      const needed = exponents.get(cur ?? '') ?? 0;
+      const iso = cur === undefined ? undefined : currencyExponent(cur);
+      if (iso === undefined) {
+        // unknown currency: the decimals written (the longest fraction seen)
+        let written = needed;
+        for (const b of this.rawBalances)
+          if (b.currency === cur) written = Math.max(written, b.amount.frac.length);
+        if (cur === currency) for (const a of this.rawAmounts) written = Math.max(written, a.frac.length);
+        return Math.min(written, 6);
+      }
+      if (needed > iso) {
+        this.warn(
+          `amounts in ${cur} have ${needed} decimals, more than the ${iso} of the currency`,
+          st.line,
+          1,
+        );
+        return needed;
+      }
+      return iso;
+    };
+    const exp = exponentOf(currency);
+    const entries = st.entries;
+    let total = 0n;
+    const check = this.opening !== undefined && this.closing !== undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      const a = this.rawAmounts[i]!;
+      e.amount = formatAmount(a, exp);
+      const negative = e.mark === 'D' || e.mark === 'RC';
+      e.signedAmount = negative && !/^[0.]*$/.test(e.amount) ? `-${e.amount}` : e.amount;
+      if (check) total += toMinor(a, exp) * signOf(e.mark);
+    }
+    const toBalance = (b: RawBalance | undefined): Mt940Balance | undefined => {
+      if (!b) return undefined;
+      const out: Mt940Balance = {
+        mark: b.mark,
+        date: b.date,
+        currency: b.currency,
+        amount: formatAmount(b.amount, exponentOf(b.currency)),
+      };
+      if (b.intermediate) out.intermediate = true;
+      return out;
+    };
+    const opening = toBalance(this.opening);
+    const closing = toBalance(this.closing);
+    const available = toBalance(this.closingAvailable);
+    if (opening) st.openingBalance = opening;
+    if (closing) st.closingBalance = closing;
+    if (available) st.closingAvailableBalance = available;
+    for (const b of this.forward) st.forwardAvailableBalances.push(toBalance(b)!);
+    if (this.opening && this.closing) {
+      if (this.opening.currency !== this.closing.currency) {
+        this.error(
+          `opening balance is in ${this.opening.currency} but closing balance in ${this.closing.currency}`,
+          this.closing.line,
+          1,
+          this.closing.tag,
+        );
+      } else {
+        const o = toMinor(this.opening.amount, exp) * signOf(this.opening.mark);
+        const c = toMinor(this.closing.amount, exp) * signOf(this.closing.mark);
+        const computed = o + total;
+        st.balanceCheck = {
+          ok: computed === c,
+          expectedClosing: formatMinorUnits(c, exp),
+          computedClosing: formatMinorUnits(computed, exp),
+        };
+        if (computed !== c) {
+          this.error(
+            `balance check failed: opening balance plus entries is ${st.balanceCheck.computedClosing}, ` +
+              `closing balance is ${st.balanceCheck.expectedClosing}`,
+            this.closingLine,
+            1,
+            this.closing.tag,
+          );
+        }
+      }
+    }
+    void endLine;
+    return st;
+  }
+}
+
+/**
+ * The line-level state machine shared by the string and the streaming entry points. Feed it lines with
+ * `line()`, then call `end()`. Completed statements go to `onStatement`; file-level problems to `problems`.
+ */
+export class Mt940LineReader {
+  readonly problems: Mt940Problem[] = [];
+  statementCount = 0;
+  private builder: StatementBuilder | null = null;
+  private field: OpenField | null = null;
+  /** A line holding only ':' (a tag wrapped after its colon) waits here for the next line. */
+  private pendingColon = 0;
+  private junkStart = 0;
+  private junkText = '';
+  private sawAnything = false;
+
+  constructor(private readonly onStatement: (s: Mt940Statement) => void) {}
+
+  line(raw: string, n: number): void {
+    let text = raw;
+    // SOH / ETX framing characters some banks put around messages
+    if (text.charCodeAt(0) === 1) text = text.slice(1);
+    if (text.charCodeAt(text.length - 1) === 3) text = text.slice(0, -1);
+    if (this.pendingColon) {
+      const at = this.pendingColon;
+      this.pendingColon = 0;
+      const tag = readTag(`:${text}`);
+      if (tag !== undefined && KNOWN_TAGS.has(tag)) {
+        this.builder?.warn(`tag :${tag}: is split over two lines; joined`, at, 1, tag);
+        this.line(`:${text}`, n);
+        return;
+      }
+      this.content(':', at, 1);
+    }
+    if (text === ':' && this.field) {
+      this.pendingColon = n;
+      return;
+    }
+    this.content(text, n, 1);
+  }
+
+  private content(text: string, n: number, col: number): void {
+    const c0 = text.charCodeAt(0);
+    if (c0 === 58 /* : */) {
+      const tag = readTag(text);
+      if (tag !== undefined) {
+        if (KNOWN_TAGS.has(tag)) {
+          this.startField(tag, text.slice(tag.length + 2), n, col + tag.length + 2);
+          return;
+        }
+        if (this.field && (this.field.tag === '86' || this.field.tag === '61')) {
+          this.builder?.warn(`unknown tag :${tag}: inside :${this.field.tag}: read as text`, n, col, tag);
+        } else if (this.builder) {
+          this.closeField();
+          this.builder.warn(`unknown field :${tag}: kept in otherFields`, n, col, tag);
+          this.field = {
+            tag,
+            first: text.slice(tag.length + 2),
+            more: null,
+            line: n,
+            col: col + tag.length + 2,
+          };
+          return;
+        }
+      }
+    } else if (c0 === 45 /* - */) {
+      const c1 = text.charCodeAt(1);
+      if (text.length === 1 || c1 === 125 /* } */ || text.trim() === '-') {
+        this.endStatement();
+        return;
+      }
+    } else if (c0 === 123 /* { */) {
+      // SWIFT block header {1:...}{2:...}{3:...}{4: — the text after {4: is message content
+      this.endStatement();
+      const b4 = text.indexOf('{4:');
+      if (b4 >= 0) {
+        const rest = text.slice(b4 + 3);
+        if (rest !== '') this.content(rest, n, col + b4 + 3);
+      }
+      this.flushJunk();
+      return;
+    }
+    if (this.field) {
+      if (this.field.more) this.field.more.push(text);
+      else this.field.more = [text];
+      return;
+    }
+    if (text.trim() === '') return;
+    // text outside any statement
+    if (this.junkStart === 0) {
+      this.junkStart = n;
+      this.junkText = text;
+    }
+  }
+
+  private flushJunk(): void {
+    if (this.junkStart === 0) return;
+    this.problems.push(
+      problem(
+        `text outside a statement ignored: ${JSON.stringify(this.junkText.slice(0, 40))}`,
+        this.junkStart,
+        1,
+        'warning',
+      ),
+    );
+    this.junkStart = 0;
+    this.junkText = '';
+  }
+
+  private startField(tag: string, content: string, n: number, col: number): void {
+    this.closeField();
+    this.flushJunk();
+    this.sawAnything = true;
+    let b = this.builder;
+    if (tag === '20') {
+      if (b?.hasFields) {
+        this.emit();
+        b = null;
+      }
+    } else if (b && (tag === '60F' || tag === '60M') && b.hasBalances) {
+      // an opening balance after balances: a new statement whose :20: is missing
+      this.emit();
+      b = null;
+    }
+    if (!b) {
+      b = new StatementBuilder(n);
+      this.builder = b;
+    }
+    this.field = { tag, first: content, more: null, line: n, col };
+  }
+
+  private closeField(): void {
+    const f = this.field;
+    if (!f) return;
+    this.field = null;
+    this.builder?.field(f);
+  }
+
+  private emit(): void {
+    const b = this.builder;
+    if (!b) return;
+    this.builder = null;
+    this.statementCount++;
+    this.onStatement(b.finish(0));
+  }
+
+  private endStatement(): void {
+    if (this.pendingColon) this.pendingColon = 0;
+    this.closeField();
+    this.emit();
+  }
+
+  end(lastLine: number): void {
+    if (this.pendingColon) {
+      const at = this.pendingColon;
+      this.pendingColon = 0;
+      this.content(':', at, 1);
+    }
+    this.endStatement();
+    if (this.statementCount === 0) {
+      if (this.junkStart) {
+        this.problems.push(
+          problem(
+            `not an MT940 statement: expected a field tag such as :20: at the start of a line, found ${JSON.stringify(this.junkText.slice(0, 40))}`,
+            this.junkStart,
+            1,
+            'error',
+          ),
+        );
+        this.junkStart = 0;
+      } else if (!this.sawAnything) {
+        this.problems.push(
+          problem('not an MT940 statement: the input holds no field tags', Math.max(1, lastLine), 1, 'error'),
+        );
+      }
+    }
+    this.flushJunk();
+  }
+}
+
+/** Calls `onLine` for every line of `text` (CRLF, LF or CR), 1-based line numbers. Returns the line count. */
+export function forEachLine(text: string, onLine: (line: string, n: number) => void): number {
+  let start = 0;
+  let n = 0;
+  if (text.charCodeAt(0) === 0xfeff) start = 1;
+  const len = text.length;
+  const sep = text.indexOf('\n') >= 0 || text.indexOf('\r') < 0 ? '\n' : '\r';
+  while (start < len) {
+    let end = text.indexOf(sep, start);
+    if (end < 0) end = len;
+    let stop = end;
+    if (sep === '\n' && stop > start && text.charCodeAt(stop - 1) === 13) stop--;
+    onLine(text.slice(start, stop), ++n);
+    start = end + 1;
+  }
+  return n;
+}
+
+/** Parses a whole MT940 file (one or many statements). Never throws on bad input: see `problems`. */
+export function parseMt940(text: string): Mt940ParseResult {
+  const statements: Mt940Statement[] = [];
+  const reader = new Mt940LineReader((s) => statements.push(s));
+  const lines = forEachLine(text, (l, n) => reader.line(l, n));
+  reader.end(lines);
+  return { statements, problems: reader.problems };
+}
+
+/** Thrown by `parseMt940Stream` when the input holds no statement at all. */
+export class Mt940FormatError extends Error {
+  constructor(readonly problems: Mt940Problem[]) {
+    const first = problems[0];
+    super(first ? `${first.message} (line ${first.line}, column ${first.column})` : 'not an MT940 statement');
+    this.name = 'Mt940FormatError';
+  }
+}
+
+/**
+ * Parses MT940 from string chunks (e.g. a file stream with `setEncoding`), yielding each statement once it is
+ * complete. File-level problems (text between statements) go to `onProblem` when given; when the input
+ * holds no statement at all, the generator throws an `Mt940FormatError` carrying the problems.
+ */
+export async function* parseMt940Stream(
+  chunks: AsyncIterable<string>,
+  onProblem?: (p: Mt940Problem) => void,
+): AsyncGenerator<Mt940Statement> {
+  const ready: Mt940Statement[] = [];
+  const reader = new Mt940LineReader((s) => ready.push(s));
+  let carry = '';
+  let n = 0;
+  let first = true;
+  let reported = 0;
+  const report = () => {
+    if (onProblem) while (reported < reader.problems.length) onProblem(reader.problems[reported++]!);
+  };
+  for await (let chunk of chunks) {
+    if (first && chunk.length > 0) {
+      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+      first = false;
+    }
+    let text = carry === '' ? chunk : carry + chunk;
+    let start = 0;
+    for (;;) {
+      const end = text.indexOf('\n', start);
+      if (end < 0) break;
+      const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+      reader.line(text.slice(start, stop), ++n);
+      start = end + 1;
+    }
+    carry = start === 0 ? text : text.slice(start);
+    text = '';
+    report();
+    while (ready.length > 0) yield ready.shift()!;
+  }
+  if (carry !== '') {
+    const stop = carry.charCodeAt(carry.length - 1) === 13 ? carry.length - 1 : carry.length;
+    reader.line(carry.slice(0, stop), ++n);
+  }
+  reader.end(n);
+  report();
+  for (const s of ready) yield s;
+  if (reader.statementCount === 0) throw new Mt940FormatError(reader.problems);
+}
