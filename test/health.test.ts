@@ -20,3 +20,20 @@ describe('health endpoints', () => {
     expect(res.json().database).toBe(process.env.DATABASE_URL ? 'postgres' : 'pglite');
   });
 });
+
+describe('API documentation', () => {
+  it('serves the OpenAPI document and UI at /docs without a token', async () => {
+    const t = await testApp();
+    try {
+      const ui = await t.app.inject({ method: 'GET', url: '/docs/' });
+      expect(ui.statusCode).toBe(200);
+      expect(ui.headers['content-type']).toMatch(/html/);
+      const doc = await t.app.inject({ method: 'GET', url: '/docs/json' });
+      expect(doc.statusCode).toBe(200);
+      expect(doc.json().openapi).toMatch(/^3\./);
+      expect(Object.keys(doc.json().paths)).toContain('/ping');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -40,6 +40,13 @@ export async function buildServer(ctx: AppContext, features: Feature[]): Promise
     },
   });
   if (ctx.config.DOCS_ENABLED) {
+    // The API's documentation holds no data: readable without a token, and hidden from itself.
+    app.addHook('onRoute', (route) => {
+      if (route.url === '/docs' || route.url.startsWith('/docs/')) {
+        route.config = { ...(route.config as object), roles: 'public' };
+        route.schema = { ...route.schema, hide: true };
+      }
+    });
     await app.register(swaggerUi, { routePrefix: '/docs' });
   }
 
