@@ -1,0 +1,84 @@
+// Idempotent PBMS calls. A request is keyed by (header.sender_id, header.message_id). The key is claimed
+// first thing in the call's own transaction, so a concurrent replay waits on the primary key until the first
+// call commits (then it finds the stored answer) or rolls back (then it runs itself). Only successful
+// answers are kept: a rejected call rolls back its claim together with everything else.
+import { createHash } from 'node:crypto';
+import type { Db, Queryable } from '../db/index.js';
+import { type G2pResponse, Rejection, type RequestHeader, rejectResponse } from './g2p.js';
+
+export const DUPLICATE_MESSAGE_ID = 'rjct.message_id.duplicate';
+
+/** JSON with object keys sorted at every level, so equal bodies hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/**
+ * What makes two requests "the same": the action and the message. The rest of the header (message_ts,
+ * version ...) may differ between a request and its retry.
+ */
+export function requestHash(action: string, message: unknown): string {
+  return createHash('sha256').update(action).update('\n').update(canonicalJson(message)).digest('hex');
+}
+
+/**
+ * Runs `effect` in one transaction, at most once per (sender, message id). A replay with the same action
+ * and message gets the first answer and writes nothing; the same id with a different request is rejected
+ * with `rjct.message_id.duplicate`.
+ */
+export async function idempotent<M>(
+  db: Db,
+  header: RequestHeader,
+  action: string,
+  message: unknown,
+  effect: (tx: Queryable) => Promise<G2pResponse<M>>,
+): Promise<G2pResponse<M>> {
+  const hash = requestHash(action, message);
+  const key = [header.sender_id, header.message_id];
+  return db.transaction(async (tx) => {
+    const claimed = await tx.query(
+      `INSERT INTO api_request (sender_id, message_id, action, request_sha256)
+       VALUES ($1, $2, $3, $4) ON CONFLICT (sender_id, message_id) DO NOTHING RETURNING 1`,
+      [...key, action, hash],
+    );
+    if (claimed.rowCount === 0) {
+      const { rows } = await tx.query<{ action: string; request_sha256: string; response: unknown }>(
+        'SELECT action, request_sha256, response FROM api_request WHERE sender_id = $1 AND message_id = $2',
+        key,
+      );
+      const first = rows[0];
+      if (first && first.action === action && first.request_sha256 === hash && first.response) {
+        return first.response as G2pResponse<M>;
+      }
+      throw new Rejection(
+        DUPLICATE_MESSAGE_ID,
+        `message_id ${header.message_id} was already used by this sender for a different request`,
+      );
+    }
+    const response = await effect(tx);
+    await tx.query('UPDATE api_request SET response = $3::jsonb WHERE sender_id = $1 AND message_id = $2', [
+      ...key,
+      JSON.stringify(response),
+    ]);
+    return response;
+  });
+}
+
+/** Turns a business Rejection thrown by `run` into the `rjct` answer (HTTP 200, as the reference answers). */
+export async function answer<M>(
+  header: RequestHeader,
+  action: string,
+  run: () => Promise<G2pResponse<M>>,
+): Promise<G2pResponse<M | unknown>> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof Rejection) return rejectResponse(header, action, error);
+    throw error;
+  }
+}
