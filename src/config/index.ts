@@ -1,4 +1,5 @@
-import { bool, int, oneOf, optionalStr, readEnv, str, type Values } from './env.js';
+import { DEFAULT_FA_PATTERNS, type FaPattern, parseFaPatternsConfig } from '../mapper/fa.js';
+import { bool, int, oneOf, optionalStr, readEnv, str, type Values, type VarSpec } from './env.js';
 
 export { ConfigError } from './env.js';
 
@@ -55,6 +56,32 @@ export const CONFIG_SPEC = {
   JWT_AUDIENCE: optionalStr('Required `aud` claim, when set.'),
   TOKEN_TTL_SECONDS: int('Lifetime of tokens minted by the `token` command.', 24 * 3600, { min: 60 }),
   DOCS_ENABLED: bool('Serve the OpenAPI documentation at /docs.', true),
+  // ID-account mapper (src/mapper) and its simulator (src/simulators/mapper); see docs/mapper.md
+  MAPPER_URL: optionalStr(
+    'Base URL of the G2P Connect ID-account mapper; the bridge posts to MAPPER_URL/sync/resolve. Default http://127.0.0.1:PORT/mapper (the built-in simulator).',
+  ),
+  MAPPER_TIMEOUT_MS: int(
+    'Time allowed for one resolve call (sending the batch and reading the answer).',
+    30000,
+    {
+      min: 100,
+      max: 600000,
+    },
+  ),
+  MAPPER_SENDER_ID: str("`header.sender_id` of the bridge's resolve requests.", 'g2p-bridge'),
+  MAPPER_FA_PATTERNS: {
+    doc: 'JSON array of `{"faType", "pattern", "flags"?}` (or the string "defaults"): named-group regular expressions that split financial-address strings, tried in order.',
+    default: DEFAULT_FA_PATTERNS,
+    defaultText: 'OpenG2P dot-separated and G2P Connect `type:id@provider` forms (docs/mapper.md)',
+    parse: parseFaPatternsConfig,
+  } as VarSpec<readonly FaPattern[]>,
+  MAPPER_SIMULATOR_PORT: int('HTTP port of the stand-alone mapper simulator (`g2p-bridge mapper`).', 8002, {
+    min: 0,
+    max: 65535,
+  }),
+  MAPPER_SIMULATOR_CSV: optionalStr(
+    'CSV file (columns id,fa,name) the mapper simulator loads when it starts; rows replace existing ids.',
+  ),
 } as const;
 
 export type Config = Values<typeof CONFIG_SPEC>;
