@@ -123,9 +123,9 @@ function narrativeLines(where: string, what: string, lines: readonly string[], w
     if (wrap && l.length > NARRATIVE_WIDTH) out.push(...wrapLine(l));
     else out.push(l);
   }
-  // trailing empty lines are not carried (a parser cannot tell them from layout)
+  // trailing blank lines are not carried (a parser cannot tell them from layout)
   let n = out.length;
-  while (n > 0 && out[n - 1] === '') n--;
+  while (n > 0 && out[n - 1]!.trim() === '') n--;
   out = out.slice(0, n);
   if (out.length > NARRATIVE_LINES) {
     fail(
