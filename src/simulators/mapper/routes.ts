@@ -1,0 +1,367 @@
+// HTTP face of the mapper simulator: G2P Connect-style sync resolve/link/unlink, plus admin endpoints to list
+// entries, load a CSV and arm failures. All routes are public: the simulator stands in for an outside system.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import {
+  g2pRequestSchema,
+  headerOf,
+  type RequestHeader,
+  responseHeader,
+  successResponse,
+} from '../../api/g2p.js';
+import { FAIL_MODES, type FailMode, type MapperFaults } from './faults.js';
+import { CsvLoadError, type MapperStore } from './store.js';
+
+const PUBLIC = { roles: 'public' } as const;
+const TAGS = ['Mapper simulator'];
+/** A 10,000-item batch is about 1.5 MB; leave room for bigger ones. */
+const BODY_LIMIT = 64 * 1024 * 1024;
+const MAX_ITEMS = 100_000;
+
+interface ResolveRequestItem {
+  reference_id: string;
+  timestamp?: string;
+  id: string;
+  scope?: 'details' | 'yes_no';
+}
+interface LinkRequestItem {
+  reference_id: string;
+  timestamp?: string;
+  id: string;
+  fa: string;
+  name?: string | null;
+}
+interface UnlinkRequestItem {
+  reference_id: string;
+  timestamp?: string;
+  id: string;
+  fa?: string | null;
+}
+type Body<M> = { header: RequestHeader; message: M };
+
+const itemsSchema = (key: string, item: object) => ({
+  type: 'object',
+  required: ['transaction_id', key],
+  properties: {
+    transaction_id: { type: 'string', minLength: 1, maxLength: 200 },
+    [key]: { type: 'array', minItems: 1, maxItems: MAX_ITEMS, items: item },
+  },
+});
+
+const resolveItemSchema = {
+  type: 'object',
+  required: ['reference_id', 'id'],
+  properties: {
+    reference_id: { type: 'string', minLength: 1 },
+    timestamp: { type: 'string' },
+    id: { type: 'string', minLength: 1 },
+    fa: { type: ['string', 'null'] },
+    name: { type: ['string', 'null'] },
+    scope: { type: 'string', enum: ['details', 'yes_no'] },
+  },
+};
+const linkItemSchema = {
+  type: 'object',
+  required: ['reference_id', 'id', 'fa'],
+  properties: {
+    reference_id: { type: 'string', minLength: 1 },
+    timestamp: { type: 'string' },
+    id: { type: 'string', minLength: 1 },
+    fa: { type: 'string', minLength: 1 },
+    name: { type: ['string', 'null'] },
+  },
+};
+const unlinkItemSchema = {
+  type: 'object',
+  required: ['reference_id', 'id'],
+  properties: {
+    reference_id: { type: 'string', minLength: 1 },
+    timestamp: { type: 'string' },
+    id: { type: 'string', minLength: 1 },
+    fa: { type: ['string', 'null'] },
+  },
+};
+
+export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logger) {
+  /** Applies the armed delay and failure; true when the call has been answered (failed) already. */
+  async function injectFaults(reply: FastifyReply): Promise<boolean> {
+    const abandoned = (release: () => void) => reply.raw.once('close', release);
+    await faults.wait(faults.currentDelayMs, abandoned);
+    const mode = faults.take();
+    if (!mode) return false;
+    log.info({ mode }, 'mapper simulator: injected failure');
+    if (mode === 'error') {
+      await reply
+        .code(500)
+        .send({ error: 'SIMULATED_FAILURE', message: 'Failure injected by the mapper simulator' });
+    } else if (mode === 'malformed') {
+      await reply.code(200).type('application/json').send('{"signature":null,"header":{"status":"su');
+    } else {
+      await faults.wait(faults.currentHangMs, abandoned);
+      if (!reply.raw.destroyed)
+        await reply
+          .code(504)
+          .send({ error: 'SIMULATED_HANG', message: 'The mapper simulator hung on purpose' });
+    }
+    return true;
+  }
+
+  return async function routes(app: FastifyInstance) {
+    app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
+      const status = error.statusCode ?? 500;
+      if (status >= 500) {
+        request.log.error({ err: error }, 'mapper simulator request failed');
+        return reply.code(500).send({ error: 'INTERNAL_ERROR', message: 'The mapper simulator failed' });
+      }
+      if (request.url.includes('/sync/')) {
+        const header = responseHeader(headerOf(request), 'resolve', 'rjct', {
+          code: 'rjct.request.invalid',
+          message: error.message,
+        });
+        return reply.code(status).send({ signature: null, header, message: null });
+      }
+      return reply.code(status).send({ error: 'INVALID_REQUEST', message: error.message });
+    });
+
+    // CSV uploads are streamed to the loader rather than buffered.
+    app.addContentTypeParser(['text/csv', 'application/octet-stream'], (_request, payload, done) =>
+      done(null, payload),
+    );
+
+    app.post<{ Body: Body<{ transaction_id: string; resolve_request: ResolveRequestItem[] }> }>(
+      '/sync/resolve',
+      {
+        config: PUBLIC,
+        bodyLimit: BODY_LIMIT,
+        schema: {
+          tags: TAGS,
+          summary: 'G2P Connect resolve (synchronous): beneficiary ids to financial addresses',
+          body: g2pRequestSchema(itemsSchema('resolve_request', resolveItemSchema)),
+        },
+      },
+      async (request, reply) => {
+        if (await injectFaults(reply)) return reply;
+        const { header, message } = request.body;
+        const items = message.resolve_request;
+        const found = await store.lookup([...new Set(items.map((i) => i.id))]);
+        const now = new Date().toISOString();
+        const known: object[] = [];
+        const unknown: object[] = [];
+        for (const item of items) {
+          const entry = found.get(item.id);
+          const base = { reference_id: item.reference_id, timestamp: now, id: item.id };
+          if (!entry) {
+            unknown.push({ ...base, fa: null, status: 'succ', status_reason_code: 'succ.id.not_found' });
+          } else if (!entry.active) {
+            known.push({ ...base, fa: null, status: 'succ', status_reason_code: 'succ.fa.not_linked_to_id' });
+          } else {
+            const details = item.scope !== 'yes_no';
+            known.push({
+              ...base,
+              fa: details ? entry.fa : null,
+              name: details ? entry.name : null,
+              status: 'succ',
+              status_reason_code: 'succ.id.active',
+            });
+          }
+        }
+        // Known ids first, as a lookup naturally returns them: callers must match by reference_id.
+        const resolve_response = known.concat(unknown);
+        return successResponse(
+          header,
+          'resolve',
+          { transaction_id: message.transaction_id, correlation_id: header.message_id, resolve_response },
+          { total: items.length, completed: items.length },
+        );
+      },
+    );
+
+    app.post<{ Body: Body<{ transaction_id: string; link_request: LinkRequestItem[] }> }>(
+      '/sync/link',
+      {
+        config: PUBLIC,
+        bodyLimit: BODY_LIMIT,
+        schema: {
+          tags: TAGS,
+          summary: 'Link beneficiary ids to financial addresses (replaces an existing link)',
+          body: g2pRequestSchema(itemsSchema('link_request', linkItemSchema)),
+        },
+      },
+      async (request, reply) => {
+        if (await injectFaults(reply)) return reply;
+        const { header, message } = request.body;
+        const items = message.link_request;
+        await store.link(items.map((i) => ({ id: i.id, fa: i.fa, name: i.name ?? null })));
+        const now = new Date().toISOString();
+        const link_response = items.map((i) => ({
+          reference_id: i.reference_id,
+          timestamp: now,
+          id: i.id,
+          fa: i.fa,
+          status: 'succ',
+          status_reason_code: null,
+        }));
+        return successResponse(
+          header,
+          'link',
+          { transaction_id: message.transaction_id, correlation_id: header.message_id, link_response },
+          { total: items.length, completed: items.length },
+        );
+      },
+    );
+
+    app.post<{ Body: Body<{ transaction_id: string; unlink_request: UnlinkRequestItem[] }> }>(
+      '/sync/unlink',
+      {
+        config: PUBLIC,
+        bodyLimit: BODY_LIMIT,
+        schema: {
+          tags: TAGS,
+          summary: 'Unlink beneficiary ids (optionally only from a given financial address)',
+          body: g2pRequestSchema(itemsSchema('unlink_request', unlinkItemSchema)),
+        },
+      },
+      async (request, reply) => {
+        if (await injectFaults(reply)) return reply;
+        const { header, message } = request.body;
+        const items = message.unlink_request;
+        const results = await store.unlink(items.map((i) => ({ id: i.id, fa: i.fa ?? null })));
+        const now = new Date().toISOString();
+        const unlink_response = items.map((i, index) => {
+          const result = results[index]!;
+          return {
+            reference_id: i.reference_id,
+            timestamp: now,
+            id: i.id,
+            status: result.unlinked ? 'succ' : 'rjct',
+            status_reason_code: result.unlinked
+              ? null
+              : result.reason === 'FA_MISMATCH'
+                ? 'rjct.fa.invalid'
+                : 'rjct.id.invalid',
+          };
+        });
+        return successResponse(
+          header,
+          'unlink',
+          { transaction_id: message.transaction_id, correlation_id: header.message_id, unlink_response },
+          { total: items.length, completed: results.filter((r) => r.unlinked).length },
+        );
+      },
+    );
+
+    app.get<{ Querystring: { after?: string; limit?: string; active?: string } }>(
+      '/admin/entries',
+      {
+        config: PUBLIC,
+        schema: {
+          tags: TAGS,
+          summary: 'List linked ids in id order (keyset paging with ?after=<last id>)',
+          querystring: {
+            type: 'object',
+            properties: {
+              after: { type: 'string' },
+              limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
+              active: { type: 'string', enum: ['true', 'false'] },
+            },
+          },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const page = await store.list({
+          after: q.after,
+          limit: q.limit ? Number(q.limit) : undefined,
+          active: q.active === undefined ? undefined : q.active === 'true',
+        });
+        return { ...page, ...(await store.counts()) };
+      },
+    );
+
+    app.get<{ Params: { id: string } }>(
+      '/admin/entries/:id',
+      { config: PUBLIC, schema: { tags: TAGS, summary: 'One entry' } },
+      async (request, reply) => {
+        const entry = (await store.lookup([request.params.id])).get(request.params.id);
+        if (!entry) return reply.code(404).send({ error: 'NOT_FOUND', message: 'No such id in the mapper' });
+        return entry;
+      },
+    );
+
+    app.delete(
+      '/admin/entries',
+      { config: PUBLIC, schema: { tags: TAGS, summary: 'Remove every entry' } },
+      async () => ({ deleted: await store.clear() }),
+    );
+
+    app.post(
+      '/admin/entries/csv',
+      {
+        config: PUBLIC,
+        schema: {
+          tags: TAGS,
+          summary: 'Bulk load a CSV (header id,fa[,name][,active]); body text/csv; last row for an id wins',
+        },
+      },
+      async (request: FastifyRequest, reply) => {
+        const body = request.body;
+        if (!body || typeof body !== 'object' || !(Symbol.asyncIterator in body))
+          return reply
+            .code(415)
+            .send({ error: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the CSV as text/csv' });
+        try {
+          const loaded = await store.loadCsv(body as AsyncIterable<Uint8Array>);
+          log.info({ rows: loaded }, 'mapper simulator: CSV loaded');
+          return { loaded, ...(await store.counts()) };
+        } catch (error) {
+          if (error instanceof CsvLoadError)
+            return reply.code(400).send({ error: 'INVALID_CSV', message: error.message });
+          throw error;
+        }
+      },
+    );
+
+    app.get(
+      '/admin/faults',
+      { config: PUBLIC, schema: { tags: TAGS, summary: 'Armed failures' } },
+      async () => faults.state(),
+    );
+
+    app.post<{ Body: { failNext?: number; mode?: FailMode; delayMs?: number; hangMs?: number } }>(
+      '/admin/faults',
+      {
+        config: PUBLIC,
+        schema: {
+          tags: TAGS,
+          summary: 'Fail the next N API calls (error = HTTP 500, hang, malformed) and/or delay every answer',
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              failNext: { type: 'integer', minimum: 0 },
+              mode: { type: 'string', enum: [...FAIL_MODES] },
+              delayMs: { type: 'integer', minimum: 0, maximum: 3_600_000 },
+              hangMs: { type: 'integer', minimum: 0, maximum: 3_600_000 },
+            },
+          },
+        },
+      },
+      async (request) => {
+        const b = request.body ?? {};
+        if (b.failNext !== undefined) faults.failNext(b.failNext, b.mode ?? 'error');
+        if (b.delayMs !== undefined) faults.delay(b.delayMs);
+        if (b.hangMs !== undefined) faults.hangFor(b.hangMs);
+        return faults.state();
+      },
+    );
+
+    app.delete(
+      '/admin/faults',
+      { config: PUBLIC, schema: { tags: TAGS, summary: 'Disarm every failure and delay' } },
+      async () => {
+        faults.reset();
+        return faults.state();
+      },
+    );
+  };
+}
