@@ -91,13 +91,11 @@ export const programRoutes: Feature = async (app: FastifyInstance, ctx: AppConte
       const status = error.statusCode ?? 500;
       if (status >= 500) {
         request.log.error({ err: error }, 'program request failed');
-        return reply
-          .code(500)
-          .send({
-            error: 'INTERNAL_ERROR',
-            message: 'The bridge could not process this request',
-            statusCode: 500,
-          });
+        return reply.code(500).send({
+          error: 'INTERNAL_ERROR',
+          message: 'The bridge could not process this request',
+          statusCode: 500,
+        });
       }
       return reply.code(status).send({
         error: error.validation ? 'INVALID_REQUEST' : (error.code ?? 'INVALID_REQUEST'),

@@ -1,0 +1,32 @@
+// Disbursement ids the bridge assigns when the PBMS sends none. The id is the end-to-end reference that
+// comes back on the bank statement, normally in MT940 :61: "reference for the account owner" (16x), so it
+// must stay short: 'B' + the sequence value in base 36, at least 7 digits (B0000001 ... at most 14
+// characters for any bigint). A value some PBMS already used as its own id is skipped.
+import type { Queryable } from '../db/index.js';
+
+export function renderDisbursementId(value: number | bigint): string {
+  return `B${value.toString(36).toUpperCase().padStart(7, '0')}`;
+}
+
+/** `count` fresh ids, none equal to an existing disbursement id nor to one in `taken`. */
+export async function assignDisbursementIds(
+  tx: Queryable,
+  count: number,
+  taken: Set<string>,
+): Promise<string[]> {
+  const ids: string[] = [];
+  while (ids.length < count) {
+    const { rows } = await tx.query<{ v: number }>(
+      `SELECT nextval('disbursement_id_seq') AS v FROM generate_series(1, $1)`,
+      [count - ids.length],
+    );
+    const candidates = rows.map((r) => renderDisbursementId(r.v)).filter((id) => !taken.has(id));
+    const { rows: used } = await tx.query<{ disbursement_id: string }>(
+      'SELECT disbursement_id FROM disbursement WHERE disbursement_id = ANY($1::text[])',
+      [candidates],
+    );
+    const usedSet = new Set(used.map((r) => r.disbursement_id));
+    ids.push(...candidates.filter((id) => !usedSet.has(id)));
+  }
+  return ids;
+}

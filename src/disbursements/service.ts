@@ -1,0 +1,422 @@
+// create_disbursements / cancel_disbursements / get_disbursement_status. All-or-nothing: either every item
+// of a call is applied, or the call is rejected, every item carries its own response_error_codes and the
+// transaction (with the idempotency claim) rolls back. Writes are a handful of set-based statements.
+import { randomUUID } from 'node:crypto';
+import type { AppContext } from '../api/context.js';
+import { Rejection } from '../api/g2p.js';
+import type { Queryable } from '../db/index.js';
+import { amountOut, positiveMinor } from '../envelopes/amounts.js';
+import { ErrorCode, ID_PATTERN } from '../envelopes/codes.js';
+import { dateAsDateTime, isoOrNull, localDate } from '../envelopes/dates.js';
+import { type EnvelopeRow, lockEnvelope, lockEnvelopes } from '../envelopes/store.js';
+import { currencyExponent, decimalToMinor, formatMinorUnits } from '../money/index.js';
+import { assignDisbursementIds } from './ids.js';
+
+export interface DisbursementPayload {
+  id?: string | null;
+  mis_reference_number?: string | null;
+  disbursement_id?: string | null;
+  disbursement_envelope_id?: string | null;
+  beneficiary_id?: string | null;
+  beneficiary_name?: string | null;
+  disbursement_amount?: number | string | null;
+  narrative?: string | null;
+  receipt_time_stamp?: string | null;
+  cancellation_status?: 'Not_Cancelled' | 'Cancelled' | null;
+  cancellation_time_stamp?: string | null;
+  response_error_codes?: string[] | null;
+}
+
+type Ctx = Pick<AppContext, 'config' | 'now'>;
+
+const present = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
+
+/** Rejects the whole call: the header gets `code`, every item its own codes. */
+function rejectItems(
+  items: DisbursementPayload[],
+  codes: string[][],
+  callCode?: string,
+  callMessage?: string,
+): never {
+  const bad = codes.filter((c) => c.length > 0).length;
+  const counts = new Map<string, number>();
+  for (const c of codes.flat()) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const summary = [...counts].map(([code, n]) => `${code} ×${n}`).join(', ');
+  throw new Rejection(
+    callCode ?? ErrorCode.INVALID_DISBURSEMENT_PAYLOAD,
+    callMessage ?? `${bad} of ${items.length} items have errors: ${summary}; nothing was applied`,
+    items.map((item, i) => ({ ...item, response_error_codes: codes[i] ?? [] })),
+  );
+}
+
+function checkSize(items: DisbursementPayload[] | string[], ctx: Ctx) {
+  if (items.length > ctx.config.MAX_DISBURSEMENTS_PER_REQUEST) {
+    throw new Rejection(
+      ErrorCode.TOTAL_COUNT_LIMIT_EXCEEDED,
+      `${items.length} items is above the limit of ${ctx.config.MAX_DISBURSEMENTS_PER_REQUEST} per call`,
+    );
+  }
+  if (items.length === 0) {
+    throw new Rejection(ErrorCode.INVALID_DISBURSEMENT_PAYLOAD, 'The message has no items');
+  }
+}
+
+async function existingIds(tx: Queryable, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const { rows } = await tx.query<{ disbursement_id: string }>(
+    'SELECT disbursement_id FROM disbursement WHERE disbursement_id = ANY($1::text[])',
+    [ids],
+  );
+  return new Set(rows.map((r) => r.disbursement_id));
+}
+
+/**
+ * Stores a batch of disbursements of one envelope. Checks every item, then the envelope's running
+ * figures under a row lock on the envelope, so concurrent calls can never exceed the declared count or
+ * amount; then one insert for the two batch rows each, one for all disbursements, one counter update.
+ */
+export async function createDisbursements(tx: Queryable, ctx: Ctx, items: DisbursementPayload[]) {
+  checkSize(items, ctx);
+  const codes: string[][] = items.map(() => []);
+  const callCodes: string[] = [];
+
+  const envelopeIds = [...new Set(items.map((i) => i.disbursement_envelope_id).filter(present))];
+  let envelope: EnvelopeRow | null = null;
+  if (envelopeIds.length > 1) callCodes.push(ErrorCode.MULTIPLE_ENVELOPES_FOUND);
+  else if (envelopeIds.length === 1) {
+    envelope = await lockEnvelope(tx, envelopeIds[0]!);
+    if (!envelope) callCodes.push(ErrorCode.DISBURSEMENT_ENVELOPE_NOT_FOUND);
+    else if (envelope.cancellation_status === 'Cancelled')
+      callCodes.push(ErrorCode.DISBURSEMENT_ENVELOPE_ALREADY_CANCELED);
+  }
+  const currency = envelope?.disbursement_currency_code ?? null;
+
+  const sentIds = items.map((i) => i.disbursement_id).filter(present);
+  const taken = await existingIds(tx, sentIds);
+  const seen = new Set<string>();
+  const amounts: bigint[] = [];
+  items.forEach((item, i) => {
+    const own = codes[i]!;
+    if (!present(item.disbursement_envelope_id)) own.push(ErrorCode.INVALID_DISBURSEMENT_ENVELOPE_ID);
+    own.push(...callCodes);
+    const id = item.disbursement_id;
+    if (id !== null && id !== undefined) {
+      if (!ID_PATTERN.test(id)) own.push(ErrorCode.INVALID_DISBURSEMENT_ID);
+      else if (taken.has(id) || seen.has(id)) own.push(ErrorCode.DUPLICATE_DISBURSEMENT);
+      seen.add(id);
+    }
+    if (!present(item.beneficiary_id)) own.push(ErrorCode.INVALID_BENEFICIARY_ID);
+    if (!present(item.beneficiary_name)) own.push(ErrorCode.INVALID_BENEFICIARY_NAME);
+    if (!present(item.narrative)) own.push(ErrorCode.INVALID_NARRATIVE);
+    const minor = positiveMinor(item.disbursement_amount, currency);
+    if (minor === null) own.push(ErrorCode.INVALID_DISBURSEMENT_AMOUNT);
+    amounts.push(minor ?? 0n);
+  });
+  if (codes.some((c) => c.length > 0)) rejectItems(items, codes, callCodes[0]);
+
+  // From here on every item is valid and `envelope` is the one open envelope, locked.
+  const e = envelope!;
+  const exponent = currencyExponent(e.disbursement_currency_code) ?? 0;
+  const sum = amounts.reduce((a, b) => a + b, 0n);
+  const receivedCount = e.number_of_disbursements_received + items.length;
+  if (receivedCount > e.number_of_disbursements) {
+    rejectItems(
+      items,
+      [],
+      ErrorCode.NO_OF_DISBURSEMENTS_EXCEEDS_DECLARED,
+      `${e.number_of_disbursements_received} received + ${items.length} in this call exceeds the declared ${e.number_of_disbursements}`,
+    );
+  }
+  const receivedAmount = decimalToMinor(e.total_disbursement_amount_received, exponent) + sum;
+  if (receivedAmount > decimalToMinor(e.total_disbursement_amount, exponent)) {
+    rejectItems(
+      items,
+      [],
+      ErrorCode.TOTAL_DISBURSEMENT_AMOUNT_EXCEEDS_DECLARED,
+      `${e.total_disbursement_amount_received} received + ${formatMinorUnits(sum, exponent)} in this call exceeds the declared ${e.total_disbursement_amount}`,
+    );
+  }
+
+  const missing = items.filter((i) => i.disbursement_id == null).length;
+  const fresh = await assignDisbursementIds(tx, missing, seen);
+  let next = 0;
+  const ids = items.map((i) => i.disbursement_id ?? fresh[next++]!);
+  const decimals = amounts.map((a) => formatMinorUnits(a, exponent));
+  const batchId = randomUUID();
+  const receivedAt = ctx.now();
+
+  await tx.query(
+    'INSERT INTO mapper_resolution_batch_status (mapper_resolution_batch_id, disbursement_envelope_id) VALUES ($1, $2)',
+    [batchId, e.disbursement_envelope_id],
+  );
+  await tx.query(
+    'INSERT INTO bank_disbursement_batch_status (bank_disbursement_batch_id, disbursement_envelope_id) VALUES ($1, $2)',
+    [batchId, e.disbursement_envelope_id],
+  );
+  const inserted = await tx.query(
+    `INSERT INTO disbursement (disbursement_id, disbursement_envelope_id, mapper_resolution_batch_id,
+       bank_disbursement_batch_id, mis_reference_number, beneficiary_id, beneficiary_name, disbursement_amount,
+       narrative, receipt_time_stamp)
+     SELECT u.id, $1, $2, $2, u.mis, u.beneficiary_id, u.beneficiary_name, u.amount, u.narrative, $3
+     FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::text[])
+       AS u(id, mis, beneficiary_id, beneficiary_name, amount, narrative)
+     ON CONFLICT (disbursement_id) DO NOTHING`,
+    [
+      e.disbursement_envelope_id,
+      batchId,
+      receivedAt,
+      ids,
+      items.map((i) => i.mis_reference_number ?? null),
+      items.map((i) => i.beneficiary_id),
+      items.map((i) => i.beneficiary_name),
+      decimals,
+      items.map((i) => i.narrative),
+    ],
+  );
+  if (inserted.rowCount !== items.length) {
+    // A concurrent call for another envelope took one of our ids between the check and the insert.
+    const { rows } = await tx.query<{ disbursement_id: string }>(
+      `SELECT disbursement_id FROM disbursement WHERE disbursement_id = ANY($1::text[])
+       AND bank_disbursement_batch_id <> $2`,
+      [ids, batchId],
+    );
+    const clash = new Set(rows.map((r) => r.disbursement_id));
+    rejectItems(
+      items,
+      ids.map((id) => (clash.has(id) ? [ErrorCode.DUPLICATE_DISBURSEMENT] : [])),
+    );
+  }
+  await tx.query(
+    `UPDATE disbursement_envelope_batch_status
+     SET number_of_disbursements_received = number_of_disbursements_received + $2,
+         total_disbursement_amount_received = total_disbursement_amount_received + $3::numeric
+     WHERE disbursement_envelope_id = $1`,
+    [e.disbursement_envelope_id, items.length, formatMinorUnits(sum, exponent)],
+  );
+
+  const at = receivedAt.toISOString();
+  return items.map((item, i) => ({
+    id: ids[i]!,
+    mis_reference_number: item.mis_reference_number ?? null,
+    disbursement_id: ids[i]!,
+    disbursement_envelope_id: e.disbursement_envelope_id,
+    beneficiary_id: item.beneficiary_id!,
+    beneficiary_name: item.beneficiary_name!,
+    disbursement_amount: amountOut(decimals[i]!),
+    narrative: item.narrative!,
+    receipt_time_stamp: at,
+    cancellation_status: 'Not_Cancelled' as const,
+    cancellation_time_stamp: null,
+    response_error_codes: [] as string[],
+  }));
+}
+
+interface DisbursementRow {
+  disbursement_id: string;
+  disbursement_envelope_id: string;
+  mis_reference_number: string | null;
+  beneficiary_id: string;
+  beneficiary_name: string;
+  disbursement_amount: string;
+  narrative: string;
+  receipt_time_stamp: Date;
+  cancellation_status: 'Not_Cancelled' | 'Cancelled';
+  cancellation_time_stamp: Date | null;
+}
+
+const DISBURSEMENT_COLUMNS = `disbursement_id, disbursement_envelope_id, mis_reference_number, beneficiary_id,
+  beneficiary_name, disbursement_amount::text AS disbursement_amount, narrative, receipt_time_stamp,
+  cancellation_status, cancellation_time_stamp`;
+
+/**
+ * Cancels disbursements before their envelope's schedule date and takes them off the envelope's received
+ * count and amount. One unknown, already cancelled or late item and nothing is cancelled.
+ */
+export async function cancelDisbursements(tx: Queryable, ctx: Ctx, items: DisbursementPayload[]) {
+  checkSize(items, ctx);
+  const ids = items.map((i) => i.disbursement_id).filter(present);
+  // Lock the envelopes first (in id order, as every caller does), then the disbursements.
+  const { rows: envelopeRows } = await tx.query<{ disbursement_envelope_id: string }>(
+    'SELECT DISTINCT disbursement_envelope_id FROM disbursement WHERE disbursement_id = ANY($1::text[])',
+    [ids],
+  );
+  const envelopes = await lockEnvelopes(
+    tx,
+    envelopeRows.map((r) => r.disbursement_envelope_id),
+  );
+  const { rows } = await tx.query<DisbursementRow>(
+    `SELECT ${DISBURSEMENT_COLUMNS} FROM disbursement WHERE disbursement_id = ANY($1::text[]) FOR UPDATE`,
+    [ids],
+  );
+  const found = new Map(rows.map((r) => [r.disbursement_id, r]));
+  const today = localDate(ctx.now(), ctx.config.TIME_ZONE);
+  const seen = new Set<string>();
+  const codes = items.map((item) => {
+    const id = item.disbursement_id;
+    const d = present(id) ? found.get(id) : undefined;
+    if (!present(id) || !d || seen.has(id)) return [ErrorCode.INVALID_DISBURSEMENT_ID];
+    seen.add(id);
+    const own: string[] = [];
+    const e = envelopes.get(d.disbursement_envelope_id);
+    if (d.cancellation_status === 'Cancelled') own.push(ErrorCode.DISBURSEMENT_ALREADY_CANCELED);
+    if (e?.cancellation_status === 'Cancelled') own.push(ErrorCode.DISBURSEMENT_ENVELOPE_ALREADY_CANCELED);
+    if (e && today >= e.disbursement_schedule_date)
+      own.push(ErrorCode.DISBURSEMENT_ENVELOPE_SCHEDULE_DATE_REACHED);
+    return own;
+  });
+  if (codes.some((c) => c.length > 0)) rejectItems(items, codes);
+
+  const at = ctx.now();
+  const { rows: cancelled } = await tx.query<DisbursementRow>(
+    `UPDATE disbursement SET cancellation_status = 'Cancelled', cancellation_time_stamp = $2
+     WHERE disbursement_id = ANY($1::text[]) RETURNING ${DISBURSEMENT_COLUMNS}`,
+    [ids, at],
+  );
+  await tx.query(
+    `UPDATE disbursement_envelope_batch_status bs
+     SET number_of_disbursements_received = bs.number_of_disbursements_received - c.n,
+         total_disbursement_amount_received = bs.total_disbursement_amount_received - c.amount
+     FROM (SELECT disbursement_envelope_id, count(*) AS n, sum(disbursement_amount) AS amount
+           FROM disbursement WHERE disbursement_id = ANY($1::text[]) GROUP BY disbursement_envelope_id) c
+     WHERE bs.disbursement_envelope_id = c.disbursement_envelope_id`,
+    [ids],
+  );
+  const byId = new Map(cancelled.map((r) => [r.disbursement_id, r]));
+  return ids.map((id) => {
+    const d = byId.get(id)!;
+    const e = envelopes.get(d.disbursement_envelope_id)!;
+    return { ...disbursementPayload(d, e.disbursement_currency_code), response_error_codes: [] as string[] };
+  });
+}
+
+function disbursementPayload(d: DisbursementRow, currency: string) {
+  const exponent = currencyExponent(currency) ?? 0;
+  return {
+    id: d.disbursement_id,
+    mis_reference_number: d.mis_reference_number,
+    disbursement_id: d.disbursement_id,
+    disbursement_envelope_id: d.disbursement_envelope_id,
+    beneficiary_id: d.beneficiary_id,
+    beneficiary_name: d.beneficiary_name,
+    disbursement_amount: amountOut(
+      formatMinorUnits(decimalToMinor(d.disbursement_amount, exponent), exponent),
+    ),
+    narrative: d.narrative,
+    receipt_time_stamp: isoOrNull(d.receipt_time_stamp),
+    cancellation_status: d.cancellation_status,
+    cancellation_time_stamp: isoOrNull(d.cancellation_time_stamp),
+  };
+}
+
+interface ReconRow {
+  disbursement_id: string;
+  bank_disbursement_batch_id: string;
+  disbursement_envelope_id: string;
+  beneficiary_name_from_bank: string | null;
+  remittance_reference_number: string;
+  remittance_statement_id: string;
+  remittance_statement_number: string | null;
+  remittance_statement_sequence: string | null;
+  remittance_entry_sequence: number;
+  remittance_entry_date: string | null;
+  remittance_value_date: string | null;
+  reversal_found: boolean;
+  reversal_statement_id: string | null;
+  reversal_statement_number: string | null;
+  reversal_statement_sequence: string | null;
+  reversal_entry_sequence: number | null;
+  reversal_entry_date: string | null;
+  reversal_value_date: string | null;
+  reversal_reason: string | null;
+}
+
+interface ErrorReconRow {
+  disbursement_id: string;
+  statement_id: string;
+  statement_number: string | null;
+  statement_sequence: string | null;
+  entry_sequence: number;
+  entry_date: string | null;
+  value_date: string | null;
+  error_reason: string;
+  bank_reference_number: string | null;
+}
+
+const seq = (n: number | null) => (n === null ? null : String(n));
+
+/**
+ * Per requested id: its recon record (0 or 1) and error recons (0..n) in the reference's shape, plus its
+ * lifecycle status and reason. An id the bridge does not know gets INVALID_DISBURSEMENT_ID in
+ * response_error_codes (it may still have error recons: a statement entry naming it).
+ */
+export async function disbursementStatus(db: Queryable, ctx: Ctx, ids: string[]) {
+  checkSize(ids, ctx);
+  const [recons, errors, lifecycle] = await Promise.all([
+    db.query<ReconRow>('SELECT * FROM disbursement_recon WHERE disbursement_id = ANY($1::text[])', [ids]),
+    db.query<ErrorReconRow>(
+      `SELECT disbursement_id, statement_id, statement_number, statement_sequence, entry_sequence, entry_date,
+         value_date, error_reason, bank_reference_number
+       FROM disbursement_error_recon WHERE disbursement_id = ANY($1::text[]) ORDER BY id`,
+      [ids],
+    ),
+    db.query<{ disbursement_id: string; lifecycle_status: string; lifecycle_reason: string | null }>(
+      `SELECT disbursement_id, lifecycle_status, lifecycle_reason FROM disbursement_lifecycle
+       WHERE disbursement_id = ANY($1::text[])`,
+      [ids],
+    ),
+  ]);
+  const reconById = new Map(recons.rows.map((r) => [r.disbursement_id, r]));
+  const errorsById = new Map<string, ErrorReconRow[]>();
+  for (const r of errors.rows)
+    errorsById.set(r.disbursement_id, [...(errorsById.get(r.disbursement_id) ?? []), r]);
+  const lifeById = new Map(lifecycle.rows.map((r) => [r.disbursement_id, r]));
+
+  return ids.map((id) => {
+    const recon = reconById.get(id);
+    const life = lifeById.get(id);
+    return {
+      disbursement_id: id,
+      disbursement_recon_records: {
+        disbursement_recon_payloads: recon
+          ? [
+              {
+                bank_disbursement_batch_id: recon.bank_disbursement_batch_id,
+                disbursement_id: recon.disbursement_id,
+                disbursement_envelope_id: recon.disbursement_envelope_id,
+                beneficiary_name_from_bank: recon.beneficiary_name_from_bank,
+                remittance_reference_number: recon.remittance_reference_number,
+                remittance_statement_id: recon.remittance_statement_id,
+                remittance_statement_number: recon.remittance_statement_number,
+                remittance_statement_sequence: recon.remittance_statement_sequence,
+                remittance_entry_sequence: seq(recon.remittance_entry_sequence),
+                remittance_entry_date: dateAsDateTime(recon.remittance_entry_date),
+                remittance_value_date: dateAsDateTime(recon.remittance_value_date),
+                reversal_found: recon.reversal_found,
+                reversal_statement_id: recon.reversal_statement_id,
+                reversal_statement_number: recon.reversal_statement_number,
+                reversal_statement_sequence: recon.reversal_statement_sequence,
+                reversal_entry_sequence: seq(recon.reversal_entry_sequence),
+                reversal_entry_date: dateAsDateTime(recon.reversal_entry_date),
+                reversal_value_date: dateAsDateTime(recon.reversal_value_date),
+                reversal_reason: recon.reversal_reason,
+              },
+            ]
+          : [],
+        disbursement_error_recon_payloads: (errorsById.get(id) ?? []).map((r) => ({
+          statement_id: r.statement_id,
+          statement_number: r.statement_number,
+          statement_sequence: r.statement_sequence,
+          entry_sequence: seq(r.entry_sequence),
+          entry_date: dateAsDateTime(r.entry_date),
+          value_date: dateAsDateTime(r.value_date),
+          error_reason: r.error_reason,
+          disbursement_id: r.disbursement_id,
+          bank_reference_number: r.bank_reference_number,
+        })),
+      },
+      lifecycle_status: life?.lifecycle_status ?? null,
+      lifecycle_reason: life?.lifecycle_reason ?? null,
+      response_error_codes: life ? [] : [ErrorCode.INVALID_DISBURSEMENT_ID],
+    };
+  });
+}
