@@ -1,0 +1,147 @@
+// The background workers: every stage polls its driving table on its own loop. Any number of processes may
+// run them side by side on PostgreSQL: claims use SKIP LOCKED and leases, outcomes are guarded by the lease.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { AppContext } from '../api/context.js';
+import { createConnectorRegistry } from '../bank/registry.js';
+import { createMapperClientFromEnv } from '../mapper/index.js';
+import type { MapperClient } from '../mapper/types.js';
+import { statementStage } from '../statements/process.js';
+import type { ConnectorSource, StageDeps } from './deps.js';
+import { createStageRunner, type Stage, type StageRunner } from './runner.js';
+import { pipelineSettings } from './settings.js';
+import { blockFundsStage } from './stages/block-funds.js';
+import { checkFundsStage } from './stages/check-funds.js';
+import { disburseStage } from './stages/disburse.js';
+import { mapperResolutionStage } from './stages/mapper-resolution.js';
+
+export type { ConnectorSource, StageDeps } from './deps.js';
+export { LeaseLostError, type Outcome, type Stage } from './runner.js';
+export { type PipelineSettings, pipelineSettings } from './settings.js';
+
+export const STAGE_NAMES = [
+  'mapper_resolution',
+  'check_funds',
+  'block_funds',
+  'disburse',
+  'statement',
+] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+export interface WorkerDeps {
+  /** Bank connectors by sponsor bank code; default: the registry built from BANK_CONNECTORS. */
+  connectors?: ConnectorSource;
+  /** The mapper client; default: built from MAPPER_URL and friends. */
+  mapper?: MapperClient;
+  /** false: no background polling, drive the stages with runOnce() (tests). Default true. */
+  poll?: boolean;
+  /** Only these stages (default all). */
+  stages?: readonly StageName[];
+  /** The lease owner name; default host:pid:random. */
+  workerId?: string;
+  /** Environment for the default connectors and mapper; default process.env. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface Workers {
+  readonly workerId: string;
+  /** Graceful: stops polling, lets in-flight work finish (its outcome is written), then resolves. */
+  stop(): Promise<void>;
+  /** Runs every stage until none finds work (rows waiting for a backoff are not waited for). */
+  runOnce(): Promise<Record<StageName, number>>;
+}
+
+export function buildStages(deps: StageDeps): Record<StageName, Stage> {
+  return {
+    mapper_resolution: mapperResolutionStage(deps),
+    check_funds: checkFundsStage(deps),
+    block_funds: blockFundsStage(deps),
+    disburse: disburseStage(deps),
+    statement: statementStage(deps),
+  };
+}
+
+export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
+  const log = ctx.log.child({ component: 'pipeline' });
+  const env = deps.env ?? process.env;
+  const settings = pipelineSettings(ctx.config);
+  const workerId = deps.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const cleanup: Array<() => Promise<void>> = [];
+
+  let connectors = deps.connectors;
+  if (!connectors) {
+    // Built lazily so startWorkers stays synchronous; a bad BANK_CONNECTORS shows on the rows it affects
+    // (callers that want to fail at start build the registry themselves and pass it in, as `worker` does).
+    const registry = createConnectorRegistry({ env, log });
+    registry.catch((err) => log.error({ err }, 'bank connectors could not be loaded'));
+    connectors = { getBankConnector: async (code) => (await registry).getBankConnector(code) };
+    cleanup.push(async () => {
+      await (await registry.catch(() => null))?.close();
+    });
+  }
+  let mapper = deps.mapper;
+  if (!mapper) {
+    try {
+      mapper = createMapperClientFromEnv(env, log);
+    } catch (err) {
+      log.error({ err }, 'mapper client could not be configured; resolution waits');
+    }
+  }
+
+  const stageDeps: StageDeps = { db: ctx.db, log, settings, now: ctx.now, connectors, mapper };
+  const stages = buildStages(stageDeps);
+  const names = deps.stages ?? STAGE_NAMES;
+  const runners: StageRunner[] = names.map((n) => createStageRunner(stages[n], stageDeps, workerId));
+
+  let stopping = false;
+  const wakers = new Set<() => void>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wakers.add(done);
+    });
+
+  async function loop(runner: StageRunner): Promise<void> {
+    while (!stopping) {
+      let claimed = 0;
+      try {
+        claimed = await runner.pollOnce();
+      } catch (err) {
+        log.error({ err, stage: runner.stage }, 'poll failed; retrying after the interval');
+      }
+      // A full batch means more may be waiting: poll again at once.
+      if (claimed === 0 && !stopping) await sleep(settings.pollIntervalSeconds * 1000);
+    }
+  }
+
+  const loops = deps.poll === false ? [] : runners.map((r) => loop(r));
+  if (loops.length > 0) log.info({ workerId, stages: names }, 'workers started');
+
+  return {
+    workerId,
+    async stop() {
+      stopping = true;
+      for (const wake of [...wakers]) wake();
+      await Promise.all(loops);
+      for (const fn of cleanup) await fn();
+      if (loops.length > 0) log.info({ workerId }, 'workers stopped');
+    },
+    async runOnce() {
+      const totals = Object.fromEntries(STAGE_NAMES.map((n) => [n, 0])) as Record<StageName, number>;
+      for (;;) {
+        let claimed = 0;
+        for (const r of runners) {
+          const n = await r.pollOnce();
+          totals[r.stage as StageName] += n;
+          claimed += n;
+        }
+        if (claimed === 0) return totals;
+      }
+    },
+  };
+}

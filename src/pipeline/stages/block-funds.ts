@@ -1,0 +1,48 @@
+// Stage 3: block the envelope total on the funding account; every payment of the envelope draws on it.
+import { callBank, connectorFor, isFailure, type StageDeps } from '../deps.js';
+import type { QueueSpec } from '../queue.js';
+import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
+import { ENVELOPE_READY, loadEnvelopeFunding } from './envelope.js';
+
+export const blockFundsQueue: QueueSpec = {
+  stage: 'block_funds',
+  table: 'disbursement_envelope_batch_status',
+  key: 'disbursement_envelope_id',
+  statusColumn: 'funds_blocked_with_bank',
+  pendingStatuses: ['PENDING_CHECK', 'FUNDS_BLOCK_FAILURE'],
+  attemptsColumn: 'funds_blocked_attempts',
+  errorCodeColumn: 'funds_blocked_latest_error_code',
+  timestampColumn: 'funds_blocked_latest_timestamp',
+  eligible: `q.funds_available_with_bank = 'FUNDS_AVAILABLE' AND ${ENVELOPE_READY})`,
+};
+
+export function blockFundsStage(deps: StageDeps): Stage {
+  const q = blockFundsQueue;
+  async function run(job: Job): Promise<Outcome> {
+    const env = await loadEnvelopeFunding(deps.db, job.key);
+    if (!env) return failure('ENVELOPE_NOT_FOUND', { permanent: true });
+    const connector = await connectorFor(deps, env.bankCode);
+    if (isFailure(connector)) return connector;
+    // The envelope id is the idempotency key: a retry after a crash gets the block already placed.
+    const result = await callBank(() =>
+      connector.blockFunds(env.account, env.currency, env.amount, env.envelopeId),
+    );
+    if (isFailure(result)) return { ...result, retryStatus: 'FUNDS_BLOCK_FAILURE' };
+    if (result.status === 'FAILURE')
+      return failure(result.errorCode, { message: result.message, retryStatus: 'FUNDS_BLOCK_FAILURE' });
+    expectLease(
+      await deps.db.query(
+        `UPDATE disbursement_envelope_batch_status
+            SET funds_blocked_with_bank = 'FUNDS_BLOCK_SUCCESS', funds_blocked_latest_timestamp = now(),
+                funds_blocked_latest_error_code = NULL, funds_blocked_reference_number = $3,
+                next_attempt_at = now(), lease_owner = NULL, lease_expires_at = NULL
+          WHERE disbursement_envelope_id = $1 AND lease_owner = $2`,
+        [job.key, job.owner, result.blockReference],
+      ),
+      q.stage,
+    );
+    deps.log.info({ stage: q.stage, envelope: job.key }, 'funds blocked');
+    return { ok: true };
+  }
+  return { queue: q, concurrency: 4, batchSize: deps.settings.batchSize, run };
+}

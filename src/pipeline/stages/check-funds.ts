@@ -1,0 +1,52 @@
+// Stage 2: once an envelope is complete and its schedule date has come, ask the bank whether the funding
+// account holds the envelope total.
+import { callBank, connectorFor, isFailure, type StageDeps } from '../deps.js';
+import type { QueueSpec } from '../queue.js';
+import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
+import { ENVELOPE_READY, loadEnvelopeFunding } from './envelope.js';
+
+export const checkFundsQueue: QueueSpec = {
+  stage: 'check_funds',
+  table: 'disbursement_envelope_batch_status',
+  key: 'disbursement_envelope_id',
+  statusColumn: 'funds_available_with_bank',
+  pendingStatuses: ['PENDING_CHECK', 'FUNDS_NOT_AVAILABLE'],
+  attemptsColumn: 'funds_available_attempts',
+  errorCodeColumn: 'funds_available_latest_error_code',
+  timestampColumn: 'funds_available_latest_timestamp',
+  // Complete: every declared disbursement received (cancellations lower the received figures, so a PBMS that
+  // cancels amends the envelope's control figures to match).
+  eligible: `${ENVELOPE_READY}
+     AND q.number_of_disbursements_received = e.number_of_disbursements
+     AND q.total_disbursement_amount_received = e.total_disbursement_amount)`,
+};
+
+export function checkFundsStage(deps: StageDeps): Stage {
+  const q = checkFundsQueue;
+  async function run(job: Job): Promise<Outcome> {
+    const env = await loadEnvelopeFunding(deps.db, job.key);
+    if (!env) return failure('ENVELOPE_NOT_FOUND', { permanent: true });
+    const connector = await connectorFor(deps, env.bankCode);
+    if (isFailure(connector)) return connector;
+    const result = await callBank(() => connector.checkFunds(env.account, env.currency, env.amount));
+    if (isFailure(result)) return result;
+    if (result.status === 'FAILURE') return failure(result.errorCode, { message: result.message });
+    if (result.status === 'FUNDS_NOT_AVAILABLE')
+      return failure('FUNDS_NOT_AVAILABLE', { retryStatus: 'FUNDS_NOT_AVAILABLE' });
+    // next_attempt_at = now(): the block stage may take the row at once.
+    expectLease(
+      await deps.db.query(
+        `UPDATE disbursement_envelope_batch_status
+            SET funds_available_with_bank = 'FUNDS_AVAILABLE', funds_available_latest_timestamp = now(),
+                funds_available_latest_error_code = NULL, next_attempt_at = now(),
+                lease_owner = NULL, lease_expires_at = NULL
+          WHERE disbursement_envelope_id = $1 AND lease_owner = $2`,
+        [job.key, job.owner],
+      ),
+      q.stage,
+    );
+    deps.log.info({ stage: q.stage, envelope: job.key }, 'funds available');
+    return { ok: true };
+  }
+  return { queue: q, concurrency: 4, batchSize: deps.settings.batchSize, run };
+}

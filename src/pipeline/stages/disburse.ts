@@ -1,0 +1,174 @@
+// Stage 4: ship one bank batch (one create_disbursements call) in one initiate_payment call.
+//
+// Exactly once: the bank batch id is the idempotency key of initiate_payment. The outcome is committed only
+// after the bank's acknowledgement, guarded by our lease. If the process dies between the acknowledgement and
+// the commit, the row is still PENDING; its lease runs out, another worker claims it, rebuilds the very same
+// payments (cancellation is closed once the schedule date is reached, resolution is finished) and re-sends
+// them under the same batch id; the bank recognises the id and acknowledges without paying again. The shipped
+// counter moves in the same transaction as the PROCESSED status, so it is counted once too.
+import type { BeneficiaryAccountType, Payment } from '../../bank/connector.js';
+import { currencyExponent } from '../../money/index.js';
+import { callBank, connectorFor, isFailure, type StageDeps } from '../deps.js';
+import type { QueueSpec } from '../queue.js';
+import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
+import { ENVELOPE_READY } from './envelope.js';
+
+export const disburseQueue: QueueSpec = {
+  stage: 'disburse',
+  table: 'bank_disbursement_batch_status',
+  key: 'bank_disbursement_batch_id',
+  statusColumn: 'disbursement_status',
+  pendingStatuses: ['PENDING'],
+  attemptsColumn: 'disbursement_attempts',
+  errorCodeColumn: 'latest_error_code',
+  timestampColumn: 'disbursement_time_stamp',
+  eligible: `${ENVELOPE_READY}
+       AND EXISTS (SELECT 1 FROM disbursement_envelope_batch_status s
+                    WHERE s.disbursement_envelope_id = e.disbursement_envelope_id
+                      AND s.funds_blocked_with_bank = 'FUNDS_BLOCK_SUCCESS'))
+     AND NOT EXISTS (SELECT 1 FROM disbursement d
+                       JOIN mapper_resolution_batch_status m USING (mapper_resolution_batch_id)
+                      WHERE d.bank_disbursement_batch_id = q.bank_disbursement_batch_id
+                        AND m.resolution_status <> 'PROCESSED')`,
+};
+
+interface BatchHeader {
+  bankCode: string;
+  currency: string;
+}
+
+interface PaymentRow {
+  disbursement_id: string;
+  amount: string;
+  beneficiary_id: string;
+  beneficiary_name: string;
+  narrative: string;
+  fa_type: BeneficiaryAccountType;
+  bank_account_number: string | null;
+  bank_code: string | null;
+  branch_code: string | null;
+  mobile_number: string | null;
+  mobile_wallet_provider: string | null;
+  email_address: string | null;
+  email_wallet_provider: string | null;
+  program: string;
+  cycle: string;
+  remitting_account: string;
+  remitting_currency: string;
+  block_reference: string;
+}
+
+/** Every payable disbursement of the batch (resolved, not cancelled) in one query. */
+const PAYMENTS_SQL = `
+  SELECT d.disbursement_id, round(d.disbursement_amount, $2)::text AS amount, d.beneficiary_id,
+         d.beneficiary_name, d.narrative, m.mapper_resolved_fa_type AS fa_type, m.bank_account_number,
+         m.bank_code, m.branch_code, m.mobile_number, m.mobile_wallet_provider, m.email_address,
+         m.email_wallet_provider, e.benefit_program_mnemonic AS program, e.cycle_code_mnemonic AS cycle,
+         p.sponsor_bank_account_number AS remitting_account,
+         trim(p.sponsor_bank_account_currency) AS remitting_currency,
+         s.funds_blocked_reference_number AS block_reference
+    FROM disbursement d
+    JOIN mapper_resolution_details m ON m.disbursement_id = d.disbursement_id AND m.resolved
+    JOIN disbursement_envelope e ON e.disbursement_envelope_id = d.disbursement_envelope_id
+    JOIN benefit_program p ON p.benefit_program_mnemonic = e.benefit_program_mnemonic
+    JOIN disbursement_envelope_batch_status s ON s.disbursement_envelope_id = d.disbursement_envelope_id
+   WHERE d.bank_disbursement_batch_id = $1 AND d.cancellation_status = 'Not_Cancelled'
+   ORDER BY d.disbursement_id`;
+
+function accountOf(r: PaymentRow): string | null {
+  if (r.fa_type === 'MOBILE_WALLET') return r.mobile_number;
+  if (r.fa_type === 'EMAIL_WALLET') return r.email_address;
+  return r.bank_account_number;
+}
+
+export function toPayment(r: PaymentRow, currency: string, paymentDate: string): Payment {
+  return {
+    disbursementId: r.disbursement_id,
+    remittingAccount: r.remitting_account,
+    remittingAccountCurrency: r.remitting_currency,
+    paymentAmount: r.amount,
+    fundsBlockedReferenceNumber: r.block_reference,
+    beneficiaryId: r.beneficiary_id,
+    beneficiaryName: r.beneficiary_name,
+    beneficiaryAccount: accountOf(r),
+    beneficiaryAccountCurrency: currency,
+    beneficiaryAccountType: r.fa_type,
+    beneficiaryBankCode: r.bank_code,
+    beneficiaryBranchCode: r.branch_code,
+    beneficiaryMobileWalletProvider: r.mobile_wallet_provider,
+    beneficiaryPhoneNo: r.mobile_number,
+    beneficiaryEmail: r.email_address,
+    beneficiaryEmailWalletProvider: r.email_wallet_provider,
+    disbursementNarrative: r.narrative,
+    benefitProgramMnemonic: r.program,
+    cycleCodeMnemonic: r.cycle,
+    paymentDate,
+  };
+}
+
+/** The payments of one bank batch, exactly as initiate_payment receives them (also used by the bench). */
+export async function buildPayments(
+  deps: Pick<StageDeps, 'db'>,
+  batchId: string,
+  paymentDate: string,
+): Promise<{ header: BatchHeader; payments: Payment[] } | null> {
+  const { rows } = await deps.db.query<BatchHeader>(
+    `SELECT p.sponsor_bank_code AS "bankCode", trim(e.disbursement_currency_code) AS currency
+       FROM bank_disbursement_batch_status b
+       JOIN disbursement_envelope e USING (disbursement_envelope_id)
+       JOIN benefit_program p USING (benefit_program_mnemonic)
+      WHERE b.bank_disbursement_batch_id = $1`,
+    [batchId],
+  );
+  const header = rows[0];
+  if (!header) return null;
+  const exponent = currencyExponent(header.currency) ?? 2;
+  const { rows: found } = await deps.db.query<PaymentRow>(PAYMENTS_SQL, [batchId, exponent]);
+  return { header, payments: found.map((r) => toPayment(r, header.currency, paymentDate)) };
+}
+
+export function disburseStage(deps: StageDeps): Stage {
+  const q = disburseQueue;
+
+  async function markShipped(job: Job, envelopeShipped: number): Promise<void> {
+    await deps.db.transaction(async (tx) => {
+      const { rows } = expectLease(
+        await tx.query<{ envelope: string }>(
+          `UPDATE bank_disbursement_batch_status
+              SET disbursement_status = 'PROCESSED', disbursement_time_stamp = now(), latest_error_code = NULL,
+                  lease_owner = NULL, lease_expires_at = NULL
+            WHERE bank_disbursement_batch_id = $1 AND lease_owner = $2
+            RETURNING disbursement_envelope_id AS envelope`,
+          [job.key, job.owner],
+        ),
+        q.stage,
+      );
+      if (envelopeShipped > 0)
+        await tx.query(
+          `UPDATE disbursement_envelope_batch_status
+              SET number_of_disbursements_shipped = number_of_disbursements_shipped + $2
+            WHERE disbursement_envelope_id = $1`,
+          [rows[0]!.envelope, envelopeShipped],
+        );
+    });
+  }
+
+  async function run(job: Job): Promise<Outcome> {
+    const built = await buildPayments(deps, job.key, job.today);
+    if (!built) return failure('BATCH_NOT_FOUND', { permanent: true });
+    const { header, payments } = built;
+    // Nothing payable (all cancelled or unresolved): done without troubling the bank.
+    if (payments.length > 0) {
+      const connector = await connectorFor(deps, header.bankCode);
+      if (isFailure(connector)) return connector;
+      const result = await callBank(() => connector.initiatePayment(job.key, payments));
+      if (isFailure(result)) return result;
+      if (result.status === 'FAILURE') return failure(result.errorCode, { message: result.message });
+    }
+    await markShipped(job, payments.length);
+    deps.log.info({ stage: q.stage, batch: job.key, payments: payments.length }, 'bank batch shipped');
+    return { ok: true };
+  }
+
+  return { queue: q, concurrency: 2, batchSize: deps.settings.batchSize, run };
+}

@@ -1,0 +1,49 @@
+// What the funds stages need to know about an envelope: its total in the currency's minor units and the
+// program's funding account.
+import type { Queryable } from '../../db/index.js';
+import { currencyExponent } from '../../money/index.js';
+
+export interface EnvelopeFunding {
+  envelopeId: string;
+  amount: string;
+  currency: string;
+  account: string;
+  bankCode: string;
+  blockReference: string | null;
+}
+
+export async function loadEnvelopeFunding(
+  db: Queryable,
+  envelopeId: string,
+): Promise<EnvelopeFunding | null> {
+  const { rows } = await db.query<{ currency: string }>(
+    `SELECT disbursement_currency_code AS currency FROM disbursement_envelope WHERE disbursement_envelope_id = $1`,
+    [envelopeId],
+  );
+  if (!rows[0]) return null;
+  const exponent = currencyExponent(rows[0].currency.trim()) ?? 2;
+  const { rows: found } = await db.query<EnvelopeFunding>(
+    `SELECT e.disbursement_envelope_id AS "envelopeId",
+            round(e.total_disbursement_amount, $2)::text AS amount,
+            trim(e.disbursement_currency_code) AS currency,
+            p.sponsor_bank_account_number AS account,
+            p.sponsor_bank_code AS "bankCode",
+            s.funds_blocked_reference_number AS "blockReference"
+       FROM disbursement_envelope e
+       JOIN benefit_program p USING (benefit_program_mnemonic)
+       JOIN disbursement_envelope_batch_status s USING (disbursement_envelope_id)
+      WHERE e.disbursement_envelope_id = $1`,
+    [envelopeId, exponent],
+  );
+  return found[0] ?? null;
+}
+
+/**
+ * Cancelled envelopes are never picked up; the schedule date must be reached (`p.today`). Left open on
+ * purpose: a stage adds its own conditions on `e` and closes the parenthesis.
+ */
+export const ENVELOPE_READY = `EXISTS (
+  SELECT 1 FROM disbursement_envelope e
+   WHERE e.disbursement_envelope_id = q.disbursement_envelope_id
+     AND e.cancellation_status = 'Not_Cancelled'
+     AND e.disbursement_schedule_date <= p.today`;
