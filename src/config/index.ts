@@ -82,6 +82,17 @@ export const CONFIG_SPEC = {
   MAPPER_SIMULATOR_CSV: optionalStr(
     'CSV file (columns id,fa,name) the mapper simulator loads when it starts; rows replace existing ids.',
   ),
+  // Operator experience: dashboard and metrics (src/dashboard, src/metrics); see docs/operations.md
+  DASHBOARD_ENABLED: bool('Serve the web dashboard at /dashboard (roles admin or pbms).', true),
+  DASHBOARD_REFRESH_SECONDS: int(
+    'How often dashboard pages reload themselves while work is in progress; 0 turns automatic reload off.',
+    5,
+    { min: 0, max: 3600 },
+  ),
+  METRICS_PUBLIC: bool(
+    'Serve /metrics without a token (the usual in-cluster Prometheus scrape); false makes it admin-only.',
+    true,
+  ),
 } as const;
 
 export type Config = Values<typeof CONFIG_SPEC>;

@@ -1,0 +1,312 @@
+// The operators' dashboard at /dashboard: server-rendered pages over the bridge's tables, behind the API's
+// own authentication (roles admin or pbms). Browsers cannot send bearer headers on links, so a small login
+// page puts the token in an HttpOnly cookie that the auth hook also reads.
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../api/context.js';
+import type { Feature } from '../api/server.js';
+import { CSS, CSS_PATH, JS, JS_PATH } from './assets.js';
+import { envelopeCsv } from './csv.js';
+import { html, localDay, timeFormatter } from './html.js';
+import {
+  disbursementPage,
+  envelopePage,
+  envelopesPage,
+  loginPage,
+  messagePage,
+  statementPage,
+  statementsPage,
+  type View,
+} from './pages.js';
+import {
+  addDecimal,
+  bankBatches,
+  batchProgress,
+  emptyCounts,
+  envelopeBreakdown,
+  envelopeErrorRecons,
+  getDisbursement,
+  getEnvelope,
+  getStatement,
+  lifecycleCounts,
+  listEnvelopes,
+  listStatements,
+  mapperBatches,
+  programs,
+  statementText,
+} from './queries.js';
+
+export const COOKIE = 'g2p_token';
+const PAGE_SIZE = 25;
+const ERROR_RECON_LIMIT = 500;
+const ROLES = { roles: ['admin', 'pbms'] as const };
+const PUBLIC = { roles: 'public' as const };
+
+// Pages and assets are ours only: no inline script or style, no third-party origin, no framing.
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+function offsetOf(request: FastifyRequest): number {
+  const raw = (request.query as Record<string, unknown>).offset;
+  const n = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : 0;
+  return n;
+}
+
+function stringParam(request: FastifyRequest, name: string): string {
+  const raw = (request.query as Record<string, unknown>)[name];
+  return typeof raw === 'string' ? raw.trim().slice(0, 200) : '';
+}
+
+/** Only a path of this dashboard may follow a login (no open redirect). */
+function safeNext(value: unknown): string {
+  if (typeof value !== 'string') return '/dashboard';
+  return /^\/dashboard(?:[/?][^\\]*)?$/.test(value) && !value.startsWith('//') ? value : '/dashboard';
+}
+
+/** Seconds until a JWT's `exp`, read after the verifier accepted it; null when it carries none. */
+function secondsLeft(token: string, now: Date): number | null {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return typeof payload.exp === 'number'
+      ? Math.max(0, Math.floor(payload.exp - now.getTime() / 1000))
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+function cookie(request: FastifyRequest, value: string, maxAge: number | null): string {
+  // Path=/dashboard: the cookie never travels with API calls, so it cannot be used to forge them.
+  const parts = [`${COOKIE}=${encodeURIComponent(value)}`, 'Path=/dashboard', 'HttpOnly', 'SameSite=Strict'];
+  if (maxAge !== null) parts.push(`Max-Age=${maxAge}`);
+  if (request.protocol === 'https') parts.push('Secure');
+  return parts.join('; ');
+}
+
+function sendHtml(reply: FastifyReply, body: string, status = 200) {
+  return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+}
+
+function wantsHtml(request: FastifyRequest): boolean {
+  return request.method === 'GET' && !/\bapplication\/json\b/.test(request.headers.accept ?? '');
+}
+
+function routes(ctx: AppContext) {
+  const time = timeFormatter(ctx.config.TIME_ZONE);
+  const view = (): View => ({
+    time,
+    refreshSeconds: ctx.config.DASHBOARD_REFRESH_SECONDS,
+    today: localDay(ctx.now(), ctx.config.TIME_ZONE),
+  });
+
+  return async (app: FastifyInstance) => {
+    app.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: 64 * 1024 },
+      (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+    );
+
+    app.addHook('onSend', async (request, reply, payload) => {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+      // The API's 401/403 answers are JSON; a person opening a page gets the login page instead.
+      if (wantsHtml(request) && (reply.statusCode === 401 || reply.statusCode === 403)) {
+        const next = encodeURIComponent(request.url);
+        reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+        if (reply.statusCode === 401) {
+          reply
+            .code(303)
+            .header('location', `/dashboard/login?next=${next}`)
+            .removeHeader('www-authenticate');
+          return '';
+        }
+        return messagePage(
+          'Not allowed',
+          html`The dashboard needs a token with the role admin or pbms. <a href="/dashboard/login?next=${next}">Sign in with another token</a>.`,
+          'bad',
+        );
+      }
+      return payload;
+    });
+
+    app.get('/assets/:file', { config: PUBLIC, schema: { hide: true } }, async (request, reply) => {
+      const path = `/dashboard/assets/${(request.params as { file: string }).file}`;
+      const asset =
+        path === CSS_PATH
+          ? { body: CSS, type: 'text/css' }
+          : path === JS_PATH
+            ? { body: JS, type: 'text/javascript' }
+            : null;
+      if (!asset)
+        return reply.code(404).send({ error: 'not_found', message: 'No such asset', statusCode: 404 });
+      return reply
+        .type(`${asset.type}; charset=utf-8`)
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        .send(asset.body);
+    });
+
+    app.get('/login', { config: PUBLIC, schema: { hide: true } }, async (request, reply) =>
+      sendHtml(reply, loginPage({ next: safeNext(stringParam(request, 'next')) })),
+    );
+
+    app.post('/login', { config: PUBLIC, schema: { hide: true } }, async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const next = safeNext(body.next);
+      const token = typeof body.token === 'string' ? body.token.trim().replace(/^Bearer\s+/i, '') : '';
+      if (!ctx.verifier) return reply.code(303).header('location', next).send();
+      if (!token) return sendHtml(reply, loginPage({ next, error: 'Paste a token first.' }), 400);
+      let roles: string[];
+      try {
+        roles = (await ctx.verifier(token)).roles;
+      } catch {
+        return sendHtml(
+          reply,
+          loginPage({ next, error: 'This token is not valid (or it has expired).' }),
+          401,
+        );
+      }
+      if (!roles.some((r) => r === 'admin' || r === 'pbms')) {
+        return sendHtml(
+          reply,
+          loginPage({ next, error: 'This token has neither the admin nor the pbms role.' }),
+          403,
+        );
+      }
+      request.log.info({ roles }, 'dashboard sign-in');
+      return reply
+        .code(303)
+        .header('set-cookie', cookie(request, token, secondsLeft(token, ctx.now())))
+        .header('location', next)
+        .send();
+    });
+
+    app.post('/logout', { config: PUBLIC, schema: { hide: true } }, async (request, reply) =>
+      reply
+        .code(303)
+        .header('set-cookie', cookie(request, '', 0))
+        .header('location', '/dashboard/login')
+        .send(),
+    );
+
+    app.get('/', { config: ROLES, schema: { hide: true } }, async (request, reply) => {
+      const offset = offsetOf(request);
+      const program = stringParam(request, 'program') || undefined;
+      const { envelopes, more } = await listEnvelopes(ctx.db, { program, limit: PAGE_SIZE, offset });
+      const ids = envelopes.map((e) => e.disbursement_envelope_id);
+      const [counts, batches, programList] = [
+        await lifecycleCounts(ctx.db, ids),
+        await batchProgress(ctx.db, ids),
+        await programs(ctx.db),
+      ];
+      return sendHtml(
+        reply,
+        envelopesPage(view(), {
+          envelopes,
+          counts,
+          batches,
+          more,
+          offset,
+          limit: PAGE_SIZE,
+          program,
+          programs: programList,
+        }),
+      );
+    });
+
+    app.get('/envelopes/:id', { config: ROLES, schema: { hide: true } }, async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const envelope = await getEnvelope(ctx.db, id);
+      if (!envelope)
+        return sendHtml(
+          reply,
+          messagePage('Envelope not found', html`No envelope has the id <code>${id}</code>.`),
+          404,
+        );
+      const breakdown = await envelopeBreakdown(ctx.db, id);
+      // Count and exact amount per state: the sums over the reasons of that state.
+      const counts = emptyCounts();
+      for (const r of breakdown.byStateReason) {
+        counts[r.state].count += r.count;
+        counts[r.state].amount = addDecimal(counts[r.state].amount, r.amount);
+      }
+      const data = {
+        envelope,
+        counts,
+        batches: (await batchProgress(ctx.db, [id])).get(id)!,
+        breakdown,
+        mapperBatches: await mapperBatches(ctx.db, id),
+        bankBatches: await bankBatches(ctx.db, id),
+        errorRecons: await envelopeErrorRecons(ctx.db, id, ERROR_RECON_LIMIT),
+        errorReconLimit: ERROR_RECON_LIMIT,
+      };
+      return sendHtml(reply, envelopePage(view(), data));
+    });
+
+    app.get(
+      '/envelopes/:id/disbursements.csv',
+      { config: ROLES, schema: { hide: true } },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        const envelope = await getEnvelope(ctx.db, id);
+        if (!envelope)
+          return sendHtml(
+            reply,
+            messagePage('Envelope not found', html`No envelope has the id <code>${id}</code>.`),
+            404,
+          );
+        const filename = `${id.replace(/[^A-Za-z0-9._-]/g, '_')}-disbursements.csv`;
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${filename}"`)
+          .header('cache-control', 'no-store')
+          .send(Readable.from(envelopeCsv(ctx.db, id)));
+      },
+    );
+
+    app.get('/statements', { config: ROLES, schema: { hide: true } }, async (request, reply) => {
+      const offset = offsetOf(request);
+      const { statements, more } = await listStatements(ctx.db, PAGE_SIZE, offset);
+      return sendHtml(reply, statementsPage(view(), statements, offset, PAGE_SIZE, more));
+    });
+
+    app.get('/statements/:id', { config: ROLES, schema: { hide: true } }, async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const data = await getStatement(ctx.db, id);
+      if (!data)
+        return sendHtml(
+          reply,
+          messagePage('Statement not found', html`No statement has the id <code>${id}</code>.`),
+          404,
+        );
+      return sendHtml(reply, statementPage(view(), data));
+    });
+
+    app.get('/statements/:id/raw', { config: ROLES, schema: { hide: true } }, async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const text = await statementText(ctx.db, id);
+      if (text === null)
+        return sendHtml(
+          reply,
+          messagePage('Statement not found', html`No statement has the id <code>${id}</code>.`),
+          404,
+        );
+      return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(text);
+    });
+
+    app.get('/disbursements', { config: ROLES, schema: { hide: true } }, async (request, reply) => {
+      const id = stringParam(request, 'id');
+      const detail = id ? await getDisbursement(ctx.db, id) : null;
+      return sendHtml(reply, disbursementPage(view(), id, detail), id && !detail ? 404 : 200);
+    });
+  };
+}
+
+/** Registers /dashboard when DASHBOARD_ENABLED. */
+export const dashboardRoutes: Feature = async (app, ctx) => {
+  if (!ctx.config.DASHBOARD_ENABLED) return;
+  await app.register(routes(ctx), { prefix: '/dashboard' });
+};
