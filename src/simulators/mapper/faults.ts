@@ -21,12 +21,16 @@ export class MapperFaults {
   private hangMs = 120_000;
   private readonly waiters = new Set<() => void>();
 
-  /** The next `n` calls fail in the given way (0 cancels). */
-  failNext(n: number, mode: FailMode = 'error'): void {
+  /**
+   * The next `n` calls fail in the given way (0 cancels): `error` answers HTTP 500, `hang` holds the call
+   * (`timeout` is the example bank's name for it and is accepted too), `malformed` answers truncated JSON.
+   */
+  failNext(n: number, mode: FailMode | 'timeout' = 'error'): void {
     if (!Number.isInteger(n) || n < 0) throw new RangeError('failNext needs a whole number of calls');
-    if (!FAIL_MODES.includes(mode)) throw new RangeError(`mode must be one of ${FAIL_MODES.join(', ')}`);
+    const m = mode === 'timeout' ? 'hang' : mode;
+    if (!FAIL_MODES.includes(m)) throw new RangeError(`mode must be one of ${FAIL_MODES.join(', ')}`);
     this.failing = n;
-    this.mode = mode;
+    this.mode = m;
   }
 
   /** Every answer waits `ms` first (0 turns it off). */

@@ -327,7 +327,7 @@ export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logg
       async () => faults.state(),
     );
 
-    app.post<{ Body: { failNext?: number; mode?: FailMode; delayMs?: number; hangMs?: number } }>(
+    app.post<{ Body: { failNext?: number; mode?: FailMode | 'timeout'; delayMs?: number; hangMs?: number } }>(
       '/admin/faults',
       {
         config: PUBLIC,
@@ -339,7 +339,7 @@ export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logg
             additionalProperties: false,
             properties: {
               failNext: { type: 'integer', minimum: 0 },
-              mode: { type: 'string', enum: [...FAIL_MODES] },
+              mode: { type: 'string', enum: [...FAIL_MODES, 'timeout'] },
               delayMs: { type: 'integer', minimum: 0, maximum: 3_600_000 },
               hangMs: { type: 'integer', minimum: 0, maximum: 3_600_000 },
             },
