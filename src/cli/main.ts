@@ -17,6 +17,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Parse an MT940 file and print its statements as JSON',
     load: () => import('./commands/mt940.js'),
   },
+  mapper: {
+    summary: 'Run the example ID-account mapper alone, or load a CSV into it',
+    load: () => import('./commands/mapper.js'),
+  },
 };
 
 function usage(): string {
