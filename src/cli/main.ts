@@ -21,6 +21,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Run the example ID-account mapper alone, or load a CSV into it',
     load: () => import('./commands/mapper.js'),
   },
+  worker: {
+    summary: 'Run the background stages only (many processes may share one PostgreSQL)',
+    load: () => import('./commands/worker.js'),
+  },
 };
 
 function usage(): string {
