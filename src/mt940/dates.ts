@@ -56,13 +56,26 @@ function build(year: number, month: number, day: number, text: string): DateResu
   return { iso: isoDate(year, month, day), year, month };
 }
 
+// Results are immutable and statements repeat the same few dates: cache them (bounded by the number of
+// distinct dates, at most 100 years of days).
+const yymmddCache = new Map<number, DateResult>();
+const entryCache = new Map<number, DateResult>();
+
 /** YYMMDD at pos; undefined when not six digits. */
 export function readYYMMDD(s: string, pos: number): DateResult | undefined {
-  const yy = digitsAt(s, pos, 2);
-  const mm = digitsAt(s, pos + 2, 2);
-  const dd = digitsAt(s, pos + 4, 2);
-  if (yy < 0 || mm < 0 || dd < 0) return undefined;
-  return build(fullYear(yy), mm, dd, s.slice(pos, pos + 6));
+  const key = digitsAt(s, pos, 6);
+  if (key < 0) return undefined;
+  let r = yymmddCache.get(key);
+  if (r === undefined) {
+    r = build(
+      fullYear(Math.floor(key / 10000)),
+      Math.floor(key / 100) % 100,
+      key % 100,
+      s.slice(pos, pos + 6),
+    );
+    if (yymmddCache.size < 50_000) yymmddCache.set(key, r);
+  }
+  return r;
 }
 
 /**
@@ -75,11 +88,17 @@ export function readEntryDate(
   valueYear: number,
   valueMonth: number,
 ): DateResult | undefined {
-  const mm = digitsAt(s, pos, 2);
-  const dd = digitsAt(s, pos + 2, 2);
-  if (mm < 0 || dd < 0) return undefined;
-  let year = valueYear;
-  if (valueMonth === 12 && mm === 1) year++;
-  else if (valueMonth === 1 && mm === 12) year--;
-  return build(year, mm, dd, s.slice(pos, pos + 4));
+  const mmdd = digitsAt(s, pos, 4);
+  if (mmdd < 0) return undefined;
+  const key = (valueYear * 100 + valueMonth) * 10000 + mmdd;
+  let r = entryCache.get(key);
+  if (r === undefined) {
+    const mm = Math.floor(mmdd / 100);
+    let year = valueYear;
+    if (valueMonth === 12 && mm === 1) year++;
+    else if (valueMonth === 1 && mm === 12) year--;
+    r = build(year, mm, mmdd % 100, s.slice(pos, pos + 4));
+    if (entryCache.size < 50_000) entryCache.set(key, r);
+  }
+  return r;
 }

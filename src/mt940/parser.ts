@@ -38,11 +38,8 @@ const KNOWN_TAGS = new Set([
   '90C',
 ]);
 
-/** An amount as written: integer digits and fraction digits (no comma). */
-interface RawAmount {
-  int: string;
-  frac: string;
-}
+/** An amount as written: digits with an optional comma and fraction ("1234,5", "100,", "7"). */
+type RawAmount = string;
 
 interface RawBalance {
   mark: 'C' | 'D';
@@ -98,52 +95,89 @@ function readTag(line: string): string | undefined {
   return undefined;
 }
 
-/** Reads an amount "digits[,digits]" at pos. Returns the end position too. */
-function readAmount(s: string, pos: number): { amount: RawAmount; end: number; comma: boolean } | undefined {
+/** Set by readAmount: whether the amount had a decimal comma. */
+let amountHadComma = false;
+
+/** Reads an amount "digits[,digits]" at pos and returns where it ends, or -1 when there are no digits. */
+function readAmount(s: string, pos: number): number {
   let i = pos;
   while (isDigit(s.charCodeAt(i))) i++;
   const intEnd = i;
-  let comma = false;
-  let fracStart = i;
+  amountHadComma = false;
   if (s.charCodeAt(i) === 44) {
-    comma = true;
+    amountHadComma = true;
     i++;
-    fracStart = i;
     while (isDigit(s.charCodeAt(i))) i++;
   }
-  if (intEnd === pos && i === fracStart) return undefined; // no digits at all
-  return { amount: { int: s.slice(pos, intEnd), frac: s.slice(fracStart, i) }, end: i, comma };
+  if (intEnd === pos && i <= intEnd + 1) return -1; // no digits at all
+  return i;
 }
 
 /** Number of decimals an amount really needs (trailing zeros do not count). */
 function neededDecimals(a: RawAmount): number {
-  let n = a.frac.length;
-  while (n > 0 && a.frac.charCodeAt(n - 1) === 48) n--;
-  return n;
+  const comma = a.indexOf(',');
+  if (comma < 0) return 0;
+  let n = a.length;
+  while (n > comma + 1 && a.charCodeAt(n - 1) === 48) n--;
+  return n - comma - 1;
+}
+
+function writtenDecimals(a: RawAmount): number {
+  const comma = a.indexOf(',');
+  return comma < 0 ? 0 : a.length - comma - 1;
 }
 
 /** Minor units of `a` at `exponent` decimals (exponent >= neededDecimals(a)). */
 function toMinor(a: RawAmount, exponent: number): bigint {
-  const frac = a.frac.length >= exponent ? a.frac.slice(0, exponent) : a.frac.padEnd(exponent, '0');
-  const digits = (a.int || '0') + frac;
-  return BigInt(digits);
+  const comma = a.indexOf(',');
+  const int = comma < 0 ? a : a.slice(0, comma);
+  const frac = comma < 0 ? '' : a.slice(comma + 1);
+  const f = frac.length >= exponent ? frac.slice(0, exponent) : frac.padEnd(exponent, '0');
+  return BigInt((int || '0') + f);
 }
 
-/** Fast exact formatting without BigInt for the common case; falls back to the money helpers. */
+/** Exact formatting with `exponent` decimals: "1234,5" → "1234.50" (leading zeros dropped). */
 function formatAmount(a: RawAmount, exponent: number): string {
-  let int = a.int;
+  const comma = a.indexOf(',');
+  const intEnd = comma < 0 ? a.length : comma;
   let k = 0;
-  while (k < int.length - 1 && int.charCodeAt(k) === 48) k++;
-  if (k > 0) int = int.slice(k);
-  if (int === '') int = '0';
+  while (k < intEnd - 1 && a.charCodeAt(k) === 48) k++;
+  const fracLen = comma < 0 ? 0 : a.length - comma - 1;
+  if (comma >= 0 && fracLen === exponent && exponent > 0) {
+    // the common case: exactly the currency's decimals
+    return (k === 0 ? a : a.slice(k)).replace(',', '.');
+  }
+  const int = intEnd === 0 ? '0' : a.slice(k, intEnd);
   if (exponent === 0) return int;
-  const frac =
-    a.frac.length === exponent
-      ? a.frac
-      : a.frac.length > exponent
-        ? a.frac.slice(0, exponent)
-        : a.frac.padEnd(exponent, '0');
-  return `${int}.${frac}`;
+  const frac = comma < 0 ? '' : a.slice(comma + 1);
+  return `${int}.${frac.length > exponent ? frac.slice(0, exponent) : frac.padEnd(exponent, '0')}`;
+}
+
+const types = new Map<number, string>();
+
+/** The 4-character transaction type at p, shared between entries (there are few distinct ones). */
+function internType(s: string, p: number): string {
+  const a = s.charCodeAt(p);
+  const b = s.charCodeAt(p + 1);
+  const c = s.charCodeAt(p + 2);
+  const d = s.charCodeAt(p + 3);
+  // only 4 ASCII characters are cached (NaN past the end of the line fails the test too)
+  if (!(a < 128 && b < 128 && c < 128 && d < 128)) return s.slice(p, p + 4);
+  const key = ((a * 128 + b) * 128 + c) * 128 + d;
+  let t = types.get(key);
+  if (t === undefined) {
+    t = s.slice(p, p + 4);
+    if (types.size < 10_000) types.set(key, t);
+  }
+  return t;
+}
+
+function isZero(amount: string): boolean {
+  for (let i = 0; i < amount.length; i++) {
+    const c = amount.charCodeAt(i);
+    if (c !== 48 && c !== 46) return false;
+  }
+  return true;
 }
 
 function signOf(mark: Mt940Mark | 'C' | 'D'): 1n | -1n {
@@ -249,7 +283,7 @@ class StatementBuilder {
       default:
         this.stmt.otherFields.push({
           tag,
-          value: f.more ? [f.first, ...f.more].join('\n') : f.first,
+          value: f.more ? f.more.join('\n') : f.first,
           line: f.line,
         });
     }
@@ -260,7 +294,7 @@ class StatementBuilder {
   private single(f: OpenField, max: number): string {
     let v = f.first;
     if (f.more) {
-      const extra = f.more.filter((l) => l.trim() !== '');
+      const extra = f.more.slice(1).filter((l) => l.trim() !== '');
       if (extra.length > 0) {
         this.warn(`:${f.tag}: continues on ${extra.length} more line(s); joined`, f.line + 1, 1, f.tag);
         v = [v, ...extra].join(' ');
@@ -319,27 +353,27 @@ class StatementBuilder {
       currency = '';
       amountAt = 7;
     }
-    const a = readAmount(s, amountAt);
-    if (!a) {
+    const end = readAmount(s, amountAt);
+    if (end < 0) {
       this.error('balance amount missing or not digits with a decimal comma', f.line, col + amountAt, f.tag);
       return undefined;
     }
-    if (a.end !== s.length) {
+    if (end !== s.length) {
       this.warn(
-        `unexpected text after the balance amount: ${JSON.stringify(s.slice(a.end))}`,
+        `unexpected text after the balance amount: ${JSON.stringify(s.slice(end))}`,
         f.line,
-        col + a.end,
+        col + end,
         f.tag,
       );
     }
-    if (!a.comma) this.warn('balance amount has no decimal comma', f.line, col + amountAt, f.tag);
-    if (f.more?.some((l) => l.trim() !== ''))
+    if (!amountHadComma) this.warn('balance amount has no decimal comma', f.line, col + amountAt, f.tag);
+    if (f.more?.some((l, i) => i > 0 && l.trim() !== ''))
       this.warn(`:${f.tag}: has extra lines; ignored`, f.line + 1, 1, f.tag);
     const b: RawBalance = {
       mark: mark === 67 ? 'C' : 'D',
       date: date.iso,
       currency,
-      amount: a.amount,
+      amount: s.slice(amountAt, end),
       intermediate: f.tag.endsWith('M'),
       line: f.line,
       tag: f.tag,
@@ -348,187 +382,194 @@ class StatementBuilder {
     return b;
   }
 
+  // scratch results of readEntryLine (no per-entry result objects)
+  private eValue = '';
+  private eEntryDate: string | undefined;
+  private eMark: Mt940Mark = 'C';
+  private eFunds: string | undefined;
+  private eAmount = '';
+  private eType = '';
+  private eRef = '';
+  private eRefCol = 0;
+  private eBank: string | undefined;
+
   private entry(f: OpenField): void {
     let s = f.first;
-    const more = f.more;
-    let used = 0; // continuation lines joined into the statement line
+    const more = f.more; // all lines, the first included, when there is more than one
+    const moreCount = more === null ? 0 : more.length;
+    let used = 1; // lines read into the statement line (more than one when it is wrapped)
     for (;;) {
-      const r = this.tryEntry(s, f, used < (more?.length ?? 0));
-      if (r === 'more') {
+      const r = this.readEntryLine(s, f, used < moreCount);
+      if (r === 1) {
         // the statement line was wrapped: join the next line and read again
         s += more![used++];
         continue;
       }
-      if (r === undefined) return;
-      if (used > 0)
-        this.warn('statement line (:61:) is wrapped over several lines; joined', f.line, f.col, '61');
-      let supplementary: string | undefined;
-      if (more && used < more.length) {
-        const rest = used === 0 ? more : more.slice(used);
-        let text = rest.length === 1 ? rest[0]! : rest.join('\n');
-        text = text.trimEnd();
-        if (text !== '') {
-          if (text.length > 34) {
-            this.warn(
-              `supplementary details are ${text.length} characters, more than 34`,
-              f.line + used + 1,
-              1,
-              '61',
-            );
-          }
-          supplementary = r.supplementary ? `${r.supplementary}\n${text}` : text;
-        }
-      } else if (r.supplementary) {
-        supplementary = r.supplementary;
-      }
-      if (r.customerReference.length > 16 && supplementary === undefined && !r.hadBankRef) {
-        // some banks (Rabobank) put the counterparty name right after a 16-character reference
-        supplementary = r.customerReference.slice(16).trim() || undefined;
-        r.entry.customerReference = r.customerReference.slice(0, 16).trimEnd();
-      } else {
-        r.entry.customerReference = r.customerReference.trimEnd();
-        if (r.entry.customerReference.length > 16) {
+      if (r === 2) return;
+      break;
+    }
+    if (used > 1)
+      this.warn('statement line (:61:) is wrapped over several lines; joined', f.line, f.col, '61');
+    let supplementary: string | undefined;
+    if (used < moreCount) {
+      let text = moreCount - used === 1 ? more![used]! : more!.slice(used).join('\n');
+      text = text.trimEnd();
+      if (text !== '') {
+        if (text.length > 34) {
           this.warn(
-            `customer reference is ${r.entry.customerReference.length} characters, more than 16`,
-            f.line,
-            f.col + r.refCol,
+            `supplementary details are ${text.length} characters, more than 34`,
+            f.line + used,
+            1,
             '61',
           );
         }
+        supplementary = text;
       }
-      if (supplementary !== undefined) r.entry.supplementaryDetails = supplementary;
-      this.stmt.entries.push(r.entry);
-      this.rawAmounts.push(r.amount);
-      return;
     }
-  }
-
-  /**
-   * Reads the statement line. 'more' asks for the next line to be joined (the line ends early and there is a
-   * continuation line); undefined means unreadable (problem reported).
-   */
-  private tryEntry(
-    s: string,
-    f: OpenField,
-    canJoin: boolean,
-  ):
-    | {
-        entry: Mt940Entry;
-        amount: RawAmount;
-        customerReference: string;
-        refCol: number;
-        hadBankRef: boolean;
-        supplementary?: string;
-      }
-    | 'more'
-    | undefined {
-    const col = f.col;
-    const fail = (message: string, at: number): undefined => {
-      this.error(message, f.line, col + at, '61');
-      return undefined;
-    };
-    const value = readYYMMDD(s, 0);
-    if (!value) {
-      if (s.length < 6 && canJoin) return 'more';
-      return fail(`value date must be YYMMDD, found ${JSON.stringify(s.slice(0, 6))}`, 0);
-    }
-    if (!value.iso) return fail(value.problem!, 0);
-    if (value.problem) this.warn(value.problem, f.line, col, '61');
-    let p = 6;
-    let entry: DateResult | undefined;
-    const c6 = s.charCodeAt(6);
-    if (isDigit(c6)) {
-      entry = readEntryDate(s, 6, value.year, value.month);
-      if (!entry) return fail(`entry date must be MMDD, found ${JSON.stringify(s.slice(6, 10))}`, 6);
-      if (!entry.iso) return fail(`${entry.problem} (entry date)`, 6);
-      if (entry.problem) this.warn(`${entry.problem} (entry date)`, f.line, col + 6, '61');
-      p = 10;
-    } else if (c6 === 32) {
-      // blank entry date (some banks pad it with spaces)
-      while (s.charCodeAt(p) === 32 && p < 10) p++;
-    }
-    let mark: Mt940Mark;
-    const m0 = s.charCodeAt(p);
-    const m1 = s.charCodeAt(p + 1);
-    if (m0 === 82 /* R */ && (m1 === 68 || m1 === 67)) {
-      mark = m1 === 68 ? 'RD' : 'RC';
-      p += 2;
-    } else if (m0 === 68) {
-      mark = 'D';
-      p++;
-    } else if (m0 === 67) {
-      mark = 'C';
-      p++;
+    let ref = this.eRef;
+    if (ref.length > 16 && supplementary === undefined && this.eBank === undefined) {
+      // some banks (Rabobank) put the counterparty name right after a 16-character reference
+      supplementary = ref.slice(16).trim() || undefined;
+      ref = ref.slice(0, 16).trimEnd();
     } else {
-      if (p >= s.length && canJoin) return 'more';
-      return fail(`debit/credit mark must be D, C, RD or RC, found ${JSON.stringify(s.slice(p, p + 2))}`, p);
-    }
-    let fundsCode: string | undefined;
-    if (isUpper(s.charCodeAt(p))) {
-      fundsCode = s[p];
-      p++;
-    }
-    const amountCol = p;
-    const a = readAmount(s, p);
-    if (!a) {
-      if (p >= s.length && canJoin) return 'more';
-      return fail(
-        `amount must be digits with a decimal comma, found ${JSON.stringify(s.slice(p, p + 15))}`,
-        p,
-      );
-    }
-    if (a.end - p > 15) this.warn(`amount is ${a.end - p} characters, more than 15`, f.line, col + p, '61');
-    if (!a.comma) this.warn('amount has no decimal comma', f.line, col + amountCol, '61');
-    p = a.end;
-    if (p + 4 > s.length) {
-      if (canJoin) return 'more';
-      if (p >= s.length) return fail('transaction type (e.g. NTRF) missing', p);
-    }
-    if (!isUpper(s.charCodeAt(p))) {
-      return fail(
-        `transaction type must be a letter and three characters, found ${JSON.stringify(s.slice(p, p + 4))}`,
-        p,
-      );
-    }
-    const transactionType = s.slice(p, p + 4);
-    p += 4;
-    const rest = p === 0 ? s : s.slice(p);
-    const slashes = rest.indexOf('//');
-    let customerReference = rest;
-    let bankReference: string | undefined;
-    if (slashes >= 0) {
-      customerReference = rest.slice(0, slashes);
-      bankReference = rest.slice(slashes + 2).trimEnd();
-      if (bankReference.length > 16) {
+      if (ref.charCodeAt(ref.length - 1) === 32) ref = ref.trimEnd();
+      if (ref.length > 16) {
         this.warn(
-          `bank reference is ${bankReference.length} characters, more than 16`,
+          `customer reference is ${ref.length} characters, more than 16`,
           f.line,
-          col + p + slashes + 2,
+          f.col + this.eRefCol,
           '61',
         );
       }
     }
     const e: Mt940Entry = {
-      valueDate: value.iso,
-      mark,
+      valueDate: this.eValue,
+      mark: this.eMark,
       amount: '',
       signedAmount: '',
-      transactionType,
-      customerReference: '',
+      transactionType: this.eType,
+      customerReference: ref,
       narratives: [],
       line: f.line,
     };
-    if (entry) e.entryDate = entry.iso;
-    if (fundsCode !== undefined) e.fundsCode = fundsCode;
-    if (bankReference !== undefined) e.bankReference = bankReference;
-    return { entry: e, amount: a.amount, customerReference, refCol: p, hadBankRef: slashes >= 0 };
+    if (this.eEntryDate !== undefined) e.entryDate = this.eEntryDate;
+    if (this.eFunds !== undefined) e.fundsCode = this.eFunds;
+    if (this.eBank !== undefined) e.bankReference = this.eBank;
+    if (supplementary !== undefined) e.supplementaryDetails = supplementary;
+    this.stmt.entries.push(e);
+    this.rawAmounts.push(this.eAmount);
+  }
+
+  private entryError(message: string, f: OpenField, at: number): 2 {
+    this.error(message, f.line, f.col + at, '61');
+    return 2;
+  }
+
+  /**
+   * Reads the statement line into the scratch fields. Returns 0 when read, 1 to ask for the next line to be
+   * joined (the line ends early and there is a continuation line), 2 when unreadable (problem reported).
+   */
+  private readEntryLine(s: string, f: OpenField, canJoin: boolean): 0 | 1 | 2 {
+    const col = f.col;
+    const value = readYYMMDD(s, 0);
+    if (!value) {
+      if (s.length < 6 && canJoin) return 1;
+      return this.entryError(`value date must be YYMMDD, found ${JSON.stringify(s.slice(0, 6))}`, f, 0);
+    }
+    if (!value.iso) return this.entryError(value.problem!, f, 0);
+    if (value.problem) this.warn(value.problem, f.line, col, '61');
+    this.eValue = value.iso;
+    this.eEntryDate = undefined;
+    let p = 6;
+    const c6 = s.charCodeAt(6);
+    if (isDigit(c6)) {
+      const entry = readEntryDate(s, 6, value.year, value.month);
+      if (!entry)
+        return this.entryError(`entry date must be MMDD, found ${JSON.stringify(s.slice(6, 10))}`, f, 6);
+      if (!entry.iso) return this.entryError(`${entry.problem} (entry date)`, f, 6);
+      if (entry.problem) this.warn(`${entry.problem} (entry date)`, f.line, col + 6, '61');
+      this.eEntryDate = entry.iso;
+      p = 10;
+    } else if (c6 === 32) {
+      // blank entry date (some banks pad it with spaces)
+      while (s.charCodeAt(p) === 32 && p < 10) p++;
+    }
+    const m0 = s.charCodeAt(p);
+    const m1 = s.charCodeAt(p + 1);
+    if (m0 === 82 /* R */ && (m1 === 68 || m1 === 67)) {
+      this.eMark = m1 === 68 ? 'RD' : 'RC';
+      p += 2;
+    } else if (m0 === 68) {
+      this.eMark = 'D';
+      p++;
+    } else if (m0 === 67) {
+      this.eMark = 'C';
+      p++;
+    } else {
+      if (p >= s.length && canJoin) return 1;
+      return this.entryError(
+        `debit/credit mark must be D, C, RD or RC, found ${JSON.stringify(s.slice(p, p + 2))}`,
+        f,
+        p,
+      );
+    }
+    this.eFunds = undefined;
+    if (isUpper(s.charCodeAt(p))) {
+      this.eFunds = s[p];
+      p++;
+    }
+    const end = readAmount(s, p);
+    if (end < 0) {
+      if (p >= s.length && canJoin) return 1;
+      return this.entryError(
+        `amount must be digits with a decimal comma, found ${JSON.stringify(s.slice(p, p + 15))}`,
+        f,
+        p,
+      );
+    }
+    if (end - p > 15) this.warn(`amount is ${end - p} characters, more than 15`, f.line, col + p, '61');
+    if (!amountHadComma) this.warn('amount has no decimal comma', f.line, col + p, '61');
+    this.eAmount = s.slice(p, end);
+    p = end;
+    if (p + 4 > s.length) {
+      if (canJoin) return 1;
+      if (p >= s.length) return this.entryError('transaction type (e.g. NTRF) missing', f, p);
+    }
+    if (!isUpper(s.charCodeAt(p))) {
+      return this.entryError(
+        `transaction type must be a letter and three characters, found ${JSON.stringify(s.slice(p, p + 4))}`,
+        f,
+        p,
+      );
+    }
+    this.eType = internType(s, p);
+    p += 4;
+    this.eRefCol = p;
+    const slashes = s.indexOf('//', p);
+    if (slashes >= 0) {
+      this.eRef = s.slice(p, slashes);
+      let bank = s.slice(slashes + 2);
+      if (bank.charCodeAt(bank.length - 1) === 32) bank = bank.trimEnd();
+      if (bank.length > 16) {
+        this.warn(
+          `bank reference is ${bank.length} characters, more than 16`,
+          f.line,
+          col + slashes + 2,
+          '61',
+        );
+      }
+      this.eBank = bank;
+    } else {
+      this.eRef = s.slice(p);
+      this.eBank = undefined;
+    }
+    return 0;
   }
 
   private information(f: OpenField): void {
     let lines: string[];
     if (f.more) {
       lines = f.more;
-      lines.unshift(f.first);
       let n = lines.length;
       while (n > 0 && lines[n - 1]!.trim() === '') n--;
       if (n !== lines.length) lines.length = n;
@@ -591,8 +632,9 @@ class StatementBuilder {
         // unknown currency: the decimals written (the longest fraction seen)
         let written = needed;
         for (const b of this.rawBalances)
-          if (b.currency === cur) written = Math.max(written, b.amount.frac.length);
-        if (cur === currency) for (const a of this.rawAmounts) written = Math.max(written, a.frac.length);
+          if (b.currency === cur) written = Math.max(written, writtenDecimals(b.amount));
+        if (cur === currency)
+          for (const a of this.rawAmounts) written = Math.max(written, writtenDecimals(a));
         return Math.min(written, 6);
       }
       if (needed > iso) {
@@ -614,7 +656,7 @@ class StatementBuilder {
       const a = this.rawAmounts[i]!;
       e.amount = formatAmount(a, exp);
       const negative = e.mark === 'D' || e.mark === 'RC';
-      e.signedAmount = negative && !/^[0.]*$/.test(e.amount) ? `-${e.amount}` : e.amount;
+      e.signedAmount = negative && !isZero(e.amount) ? `-${e.amount}` : e.amount;
       if (check) total += toMinor(a, exp) * signOf(e.mark);
     }
     const toBalance = (b: RawBalance | undefined): Mt940Balance | undefined => {
@@ -751,7 +793,7 @@ export class Mt940LineReader {
     }
     if (this.field) {
       if (this.field.more) this.field.more.push(text);
-      else this.field.more = [text];
+      else this.field.more = [this.field.first, text];
       return;
     }
     if (text.trim() === '') return;

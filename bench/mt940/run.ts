@@ -1,0 +1,105 @@
+// MT940 parser benchmark: our parser (whole text and streaming) vs mt940js on the same generated file, each in
+// its own child process for a clean peak RSS. Run with `npm run bench:mt940` (ENTRIES=100000 RUNS=5 by default).
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchmarkFile } from './generate.js';
+
+const ENTRIES = Number(process.env.ENTRIES ?? 100_000);
+const RUNS = Number(process.env.RUNS ?? 5);
+const here = dirname(fileURLToPath(import.meta.url));
+
+interface Result {
+  parser: string;
+  bytes: number;
+  times: number[];
+  outcome?: { entries: number; total: string };
+  error?: string;
+  peakRssMB: number;
+}
+
+function measure(parser: string, file: string, runs: number): Result {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--max-old-space-size=8192',
+      '--import',
+      'tsx',
+      join(here, 'worker.ts'),
+      parser,
+      file,
+      String(runs),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as Result;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'mt940-bench-'));
+try {
+  const t0 = performance.now();
+  const text = benchmarkFile(ENTRIES);
+  const genMs = performance.now() - t0;
+  const file = join(dir, 'bench.sta');
+  writeFileSync(file, text);
+  const mb = Buffer.byteLength(text) / 1e6;
+  console.log(
+    `MT940 benchmark: ${ENTRIES} entries with six-line narratives, ${mb.toFixed(1)} MB (written in ${genMs.toFixed(0)} ms)`,
+  );
+  console.log(
+    `node ${process.version}, ${RUNS} runs each, median time; peak RSS of the whole child process\n`,
+  );
+  const baseline = measure('baseline', file, 1);
+  const rows = ['ours', 'ours-stream', 'mt940js'].map((p) => measure(p, file, RUNS));
+  const header = [
+    'parser',
+    'median ms',
+    'best ms',
+    'MB/s',
+    'entries/s',
+    'peak RSS MB',
+    'over baseline',
+    'entries',
+    'sum of signed amounts',
+  ];
+  const table = rows.map((r) => {
+    if (r.error || !r.outcome) return [r.parser, `failed: ${r.error}`];
+    const ms = median(r.times);
+    return [
+      r.parser,
+      ms.toFixed(0),
+      Math.min(...r.times).toFixed(0),
+      (mb / (ms / 1000)).toFixed(1),
+      Math.round(r.outcome.entries / (ms / 1000)).toLocaleString('en-US'),
+      r.peakRssMB.toFixed(0),
+      (r.peakRssMB - baseline.peakRssMB).toFixed(0),
+      String(r.outcome.entries),
+      r.outcome.total,
+    ];
+  });
+  console.log(`baseline (node + tsx + file read as a string): peak RSS ${baseline.peakRssMB.toFixed(0)} MB`);
+  console.log([header, ...table].map((row) => row.join(' | ')).join('\n'));
+  const ours = rows.find((r) => r.parser === 'ours');
+  const theirs = rows.find((r) => r.parser === 'mt940js');
+  if (ours?.outcome && theirs?.outcome && !theirs.error) {
+    console.log(
+      `\nspeed-up vs mt940js: ${(median(theirs.times) / median(ours.times)).toFixed(1)}x (whole text)`,
+    );
+    const exact = ours.outcome.total;
+    const float = theirs.outcome.total;
+    console.log(
+      `exact sum ${exact}; mt940js float sum ${float}${Number(exact) === Number(float) && float === exact ? '' : ' (not exact)'}`,
+    );
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
