@@ -1,5 +1,5 @@
 // `g2p-bridge mapper`: the example ID-account mapper alone, on its own port and database.
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { ConfigError, loadConfig } from '../../config/index.js';
 import { type Db, openDb } from '../../db/index.js';
@@ -62,6 +62,12 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
 
+  const file = sub === 'load' ? rest[0] : parsed.values.load;
+  if (file && !existsSync(file)) {
+    process.stderr.write(`no such file: ${file}\n`);
+    return 1;
+  }
+
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
@@ -76,7 +82,6 @@ export async function run(argv: string[]): Promise<number> {
   const db = await openMapperDb(config);
   try {
     const sim = await createMapperSimulator({ db, log, env: process.env });
-    const file = sub === 'load' ? rest[0] : parsed.values.load;
     if (file) {
       try {
         const rows = await sim.loadCsv(createReadStream(file));
@@ -85,7 +90,7 @@ export async function run(argv: string[]): Promise<number> {
           `loaded ${rows} rows from ${file} (${counts.total} ids, ${counts.active} linked)\n`,
         );
       } catch (error) {
-        if (error instanceof CsvLoadError || (error as NodeJS.ErrnoException).code === 'ENOENT') {
+        if (error instanceof CsvLoadError || (error as NodeJS.ErrnoException).code) {
           process.stderr.write(`${(error as Error).message}\n`);
           return 1;
         }
