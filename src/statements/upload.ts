@@ -109,14 +109,12 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
     },
     async (request, reply) => {
       if (!request.isMultipart()) {
-        return reply
-          .code(415)
-          .send(
-            statementResponse('rjct', {
-              code: 'UNSUPPORTED_MEDIA_TYPE',
-              message: `Send multipart/form-data with the file in field ${STATEMENT_FIELD}`,
-            }),
-          );
+        return reply.code(415).send(
+          statementResponse('rjct', {
+            code: 'UNSUPPORTED_MEDIA_TYPE',
+            message: `Send multipart/form-data with the file in field ${STATEMENT_FIELD}`,
+          }),
+        );
       }
       let bytes: Buffer | null = null;
       for await (const part of request.parts()) {

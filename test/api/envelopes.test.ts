@@ -77,9 +77,15 @@ describe('disbursement envelopes', () => {
 
   it('keeps an envelope id sent by the PBMS and refuses it a second time', async () => {
     const id = `ENV-${Date.now()}`;
-    const first = await c.call('create_disbursement_envelope', envelopeMessage(program, { disbursement_envelope_id: id }));
+    const first = await c.call(
+      'create_disbursement_envelope',
+      envelopeMessage(program, { disbursement_envelope_id: id }),
+    );
     expect(first.body.message.disbursement_envelope_id).toBe(id);
-    const code = await rejected('create_disbursement_envelope', envelopeMessage(program, { disbursement_envelope_id: id }));
+    const code = await rejected(
+      'create_disbursement_envelope',
+      envelopeMessage(program, { disbursement_envelope_id: id }),
+    );
     expect(code).toBe('INVALID_DISBURSEMENT_ENVELOPE_ID');
   });
 
@@ -90,12 +96,21 @@ describe('disbursement envelopes', () => {
   });
 
   it('rejects a schedule date in the past or inside the SLA days', async () => {
-    const past = await rejected('create_disbursement_envelope', envelopeMessage(program, { disbursement_schedule_date: '2030-03-09' }));
+    const past = await rejected(
+      'create_disbursement_envelope',
+      envelopeMessage(program, { disbursement_schedule_date: '2030-03-09' }),
+    );
     expect(past).toBe('INVALID_DISBURSEMENT_SCHEDULE_DATE');
     // TODAY + 1 is within DISBURSEMENT_SLA_DAYS=2.
-    const soon = await rejected('create_disbursement_envelope', envelopeMessage(program, { disbursement_schedule_date: '2030-03-11' }));
+    const soon = await rejected(
+      'create_disbursement_envelope',
+      envelopeMessage(program, { disbursement_schedule_date: '2030-03-11' }),
+    );
     expect(soon).toBe('INVALID_DISBURSEMENT_SCHEDULE_DATE');
-    const ok = await c.call('create_disbursement_envelope', envelopeMessage(program, { disbursement_schedule_date: '2030-03-12' }));
+    const ok = await c.call(
+      'create_disbursement_envelope',
+      envelopeMessage(program, { disbursement_schedule_date: '2030-03-12' }),
+    );
     expect(ok.body.header.status).toBe('succ');
   });
 
@@ -106,9 +121,15 @@ describe('disbursement envelopes', () => {
       kiribati.setNow(`${TODAY}T20:00:00Z`);
       const k = client(kiribati);
       const prog = await addProgram(k);
-      const early = await k.call('create_disbursement_envelope', envelopeMessage(prog, { disbursement_schedule_date: '2030-03-12' }));
+      const early = await k.call(
+        'create_disbursement_envelope',
+        envelopeMessage(prog, { disbursement_schedule_date: '2030-03-12' }),
+      );
       expect(early.body.header.status_reason_code).toBe('INVALID_DISBURSEMENT_SCHEDULE_DATE');
-      const ok = await k.call('create_disbursement_envelope', envelopeMessage(prog, { disbursement_schedule_date: '2030-03-13' }));
+      const ok = await k.call(
+        'create_disbursement_envelope',
+        envelopeMessage(prog, { disbursement_schedule_date: '2030-03-13' }),
+      );
       expect(ok.body.header.status).toBe('succ');
     } finally {
       await kiribati.close();
@@ -116,9 +137,12 @@ describe('disbursement envelopes', () => {
   });
 
   it('rejects a currency other than the program account currency', async () => {
-    expect(await rejected('create_disbursement_envelope', envelopeMessage(program, { disbursement_currency_code: 'EUR' }))).toBe(
-      'INVALID_DISBURSEMENT_CURRENCY_CODE',
-    );
+    expect(
+      await rejected(
+        'create_disbursement_envelope',
+        envelopeMessage(program, { disbursement_currency_code: 'EUR' }),
+      ),
+    ).toBe('INVALID_DISBURSEMENT_CURRENCY_CODE');
   });
 
   it('validates counts, cycle, frequency and total with the reference codes', async () => {
@@ -135,7 +159,10 @@ describe('disbursement envelopes', () => {
       [{ disbursement_schedule_date: null }, 'INVALID_DISBURSEMENT_SCHEDULE_DATE'],
     ];
     for (const [fields, code] of cases) {
-      expect(await rejected('create_disbursement_envelope', envelopeMessage(program, fields)), JSON.stringify(fields)).toBe(code);
+      expect(
+        await rejected('create_disbursement_envelope', envelopeMessage(program, fields)),
+        JSON.stringify(fields),
+      ).toBe(code);
     }
   });
 
@@ -164,28 +191,46 @@ describe('disbursement envelopes', () => {
     ]);
     expect(created.body.header.status).toBe('succ');
     // Not below what was received.
-    expect(await rejected('amend_disbursement_envelope', { disbursement_envelope_id: id, number_of_beneficiaries: 1, number_of_disbursements: 1 })).toBe(
-      'NO_OF_DISBUESEMENTS_EXCEEDS_DECLARED',
+    expect(
+      await rejected('amend_disbursement_envelope', {
+        disbursement_envelope_id: id,
+        number_of_beneficiaries: 1,
+        number_of_disbursements: 1,
+      }),
+    ).toBe('NO_OF_DISBUESEMENTS_EXCEEDS_DECLARED');
+    expect(
+      await rejected('amend_disbursement_envelope', {
+        disbursement_envelope_id: id,
+        total_disbursement_amount: 512,
+      }),
+    ).toBe('TOTAL_DISBURSEMENT_AMOUNT_EXCEEDS_DECLARED');
+    expect(
+      await rejected('amend_disbursement_envelope', {
+        disbursement_envelope_id: id,
+        disbursement_currency_code: 'EUR',
+      }),
+    ).toBe('INVALID_DISBURSEMENT_CURRENCY_CODE');
+    expect(
+      await rejected('amend_disbursement_envelope', {
+        disbursement_envelope_id: id,
+        disbursement_schedule_date: '2030-03-11',
+      }),
+    ).toBe('INVALID_DISBURSEMENT_SCHEDULE_DATE');
+    expect(await rejected('amend_disbursement_envelope', { disbursement_envelope_id: 'nope' })).toBe(
+      'DISBURSEMENT_ENVELOPE_NOT_FOUND',
     );
-    expect(await rejected('amend_disbursement_envelope', { disbursement_envelope_id: id, total_disbursement_amount: 512 })).toBe(
-      'TOTAL_DISBURSEMENT_AMOUNT_EXCEEDS_DECLARED',
-    );
-    expect(await rejected('amend_disbursement_envelope', { disbursement_envelope_id: id, disbursement_currency_code: 'EUR' })).toBe(
-      'INVALID_DISBURSEMENT_CURRENCY_CODE',
-    );
-    expect(await rejected('amend_disbursement_envelope', { disbursement_envelope_id: id, disbursement_schedule_date: '2030-03-11' })).toBe(
-      'INVALID_DISBURSEMENT_SCHEDULE_DATE',
-    );
-    expect(await rejected('amend_disbursement_envelope', { disbursement_envelope_id: 'nope' })).toBe('DISBURSEMENT_ENVELOPE_NOT_FOUND');
   });
 
   it('refuses to amend on the schedule date', async () => {
     const id = await addEnvelope(c, program, { disbursement_schedule_date: '2030-03-12' });
     t.setNow('2030-03-12T00:30:00Z');
     try {
-      expect(await rejected('amend_disbursement_envelope', { disbursement_envelope_id: id, number_of_disbursements: 4 })).toBe(
-        'DISBURSEMENT_ENVELOPE_SCHEDULE_DATE_REACHED',
-      );
+      expect(
+        await rejected('amend_disbursement_envelope', {
+          disbursement_envelope_id: id,
+          number_of_disbursements: 4,
+        }),
+      ).toBe('DISBURSEMENT_ENVELOPE_SCHEDULE_DATE_REACHED');
     } finally {
       t.setNow(NOW);
     }
@@ -196,14 +241,17 @@ describe('disbursement envelopes', () => {
     await c.call('create_disbursements', [disbursement(id)]);
     const res = await c.call('cancel_disbursement_envelope', { disbursement_envelope_id: id });
     expect(res.body.header.status).toBe('succ');
-    expect(res.body.message).toMatchObject({ disbursement_envelope_id: id, cancellation_status: 'Cancelled' });
+    expect(res.body.message).toMatchObject({
+      disbursement_envelope_id: id,
+      cancellation_status: 'Cancelled',
+    });
     expect(res.body.message.cancellation_time_stamp).toBe(new Date(NOW).toISOString());
     expect(await rejected('cancel_disbursement_envelope', { disbursement_envelope_id: id })).toBe(
       'DISBURSEMENT_ENVELOPE_ALREADY_CANCELED',
     );
-    expect(await rejected('cancel_disbursement_envelope', { disbursement_envelope_id: 'unknown-envelope' })).toBe(
-      'DISBURSEMENT_ENVELOPE_NOT_FOUND',
-    );
+    expect(
+      await rejected('cancel_disbursement_envelope', { disbursement_envelope_id: 'unknown-envelope' }),
+    ).toBe('DISBURSEMENT_ENVELOPE_NOT_FOUND');
     expect(await rejected('cancel_disbursement_envelope', {})).toBe('INVALID_DISBURSEMENT_ENVELOPE_ID');
     // Its disbursements are cancelled with it.
     const status = await c.call('get_disbursement_envelope_status', id);
@@ -224,7 +272,9 @@ describe('disbursement envelopes', () => {
   });
 
   it('answers DISBURSEMENT_ENVELOPE_NOT_FOUND for the status of an unknown envelope', async () => {
-    expect(await rejected('get_disbursement_envelope_status', 'no-such-envelope')).toBe('DISBURSEMENT_ENVELOPE_NOT_FOUND');
+    expect(await rejected('get_disbursement_envelope_status', 'no-such-envelope')).toBe(
+      'DISBURSEMENT_ENVELOPE_NOT_FOUND',
+    );
   });
 
   it('keeps amounts exact beyond what a double holds', async () => {

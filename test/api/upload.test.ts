@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestApp, testApp } from '../support/app.js';
+import { expectUnchanged } from './helpers.js';
+
+const STATEMENT = [
+  ':20:STMT-0001',
+  ':25:ACC0001',
+  ':28C:1/1',
+  ':60F:C300310USD1000,00',
+  ':61:3003100310D100,00NTRFB0000001//BANKREF1',
+  ':86:March benefit',
+  ':62F:C300310USD900,00',
+  '-',
+].join('\r\n');
+
+function multipart(content: Buffer, field = 'statement_file') {
+  const boundary = '----g2pbridgetest';
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="statement.sta"\r\n` +
+      'Content-Type: application/octet-stream\r\n\r\n',
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return {
+    payload: Buffer.concat([head, content, tail]),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  };
+}
+
+describe('upload_mt940', () => {
+  let t: TestApp;
+  let bank: string;
+  beforeAll(async () => {
+    t = await testApp({ MAX_STATEMENT_BYTES: '4096' });
+    bank = await t.token('bank');
+  });
+  afterAll(async () => t.close());
+
+  const upload = (content: Buffer, field?: string) => {
+    const { payload, contentType } = multipart(content, field);
+    return t.app.inject({
+      method: 'POST',
+      url: '/upload_mt940',
+      payload,
+      headers: { authorization: `Bearer ${bank}`, 'content-type': contentType },
+    });
+  };
+
+  it('stores the statement text unchanged and answers its statement_id', async () => {
+    const bytes = Buffer.from(`\uFEFF${STATEMENT}\r\n`, 'utf8');
+    const res = await upload(bytes);
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.header.status).toBe('succ');
+    expect(body.statement_id).toEqual(expect.any(String));
+    expect(body.response_error_code).toBeNull();
+    // Compared inside the database: PGlite's driver drops a leading BOM when it hands text to JS.
+    const { rows } = await t.ctx.db.query<{
+      stored_sha256: string;
+      content_sha256: string;
+      size_bytes: number;
+      statement_process_status: string;
+      uploaded_by: string;
+    }>(
+      `SELECT encode(sha256(convert_to(l.statement_lob, 'UTF8')), 'hex') AS stored_sha256, s.content_sha256, s.size_bytes, s.statement_process_status, s.uploaded_by
+       FROM account_statement s JOIN account_statement_lob l USING (statement_id) WHERE s.statement_id = $1`,
+      [body.statement_id],
+    );
+    expect(rows[0]).toMatchObject({
+      content_sha256: createHash('sha256').update(bytes).digest('hex'),
+      size_bytes: bytes.length,
+      statement_process_status: 'PENDING',
+    });
+    expect(rows[0]!.stored_sha256).toBe(rows[0]!.content_sha256);
+  });
+
+  it('refuses a statement over MAX_STATEMENT_BYTES with 413', async () => {
+    const res = await expectUnchanged(t, () => upload(Buffer.alloc(5000, 'A')));
+    expect(res.statusCode).toBe(413);
+    expect(res.json().header.status_reason_code).toBe('REQUEST_TOO_LARGE');
+  });
+
+  it('refuses binary content with STATEMENT_UPLOAD_ERROR', async () => {
+    for (const bytes of [
+      Buffer.from([0x3a, 0x32, 0x30, 0x3a, 0x00, 0x41]),
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0xfe]),
+      Buffer.alloc(0),
+    ]) {
+      const res = await expectUnchanged(t, () => upload(bytes));
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({
+        header: { status: 'rjct', status_reason_code: 'STATEMENT_UPLOAD_ERROR' },
+        statement_id: null,
+        response_error_code: 'STATEMENT_UPLOAD_ERROR',
+      });
+    }
+  });
+
+  it('needs the file in field statement_file, as multipart', async () => {
+    const wrongField = await expectUnchanged(t, () => upload(Buffer.from(STATEMENT), 'file'));
+    expect(wrongField.json().response_error_code).toBe('STATEMENT_UPLOAD_ERROR');
+    const notMultipart = await t.app.inject({
+      method: 'POST',
+      url: '/upload_mt940',
+      payload: { statement_file: STATEMENT },
+      headers: { authorization: `Bearer ${bank}` },
+    });
+    expect(notMultipart.statusCode).toBe(415);
+  });
+});
