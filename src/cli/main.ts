@@ -5,8 +5,16 @@ type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Pro
 
 export const COMMANDS: Record<string, Command> = {
   start: {
-    summary: 'Run everything in one process on the embedded database',
+    summary: 'Run everything in one process: API, workers, dashboard, example bank and mapper',
     load: () => import('./commands/start.js'),
+  },
+  serve: {
+    summary: 'Serve the API, dashboard and metrics only (workers run elsewhere)',
+    load: () => import('./commands/serve.js'),
+  },
+  statement: {
+    summary: 'Upload an MT940 statement file to a running bridge',
+    load: () => import('./commands/statement.js'),
   },
   migrate: { summary: 'Apply database migrations and exit', load: () => import('./commands/migrate.js') },
   token: {
@@ -16,6 +24,10 @@ export const COMMANDS: Record<string, Command> = {
   mt940: {
     summary: 'Parse an MT940 file and print its statements as JSON',
     load: () => import('./commands/mt940.js'),
+  },
+  bank: {
+    summary: 'Run the example bank (simulated sponsor bank) alone on its own port',
+    load: () => import('./commands/bank.js'),
   },
   mapper: {
     summary: 'Run the example ID-account mapper alone, or load a CSV into it',

@@ -1,44 +1,245 @@
+// `start`: the whole system in one process on one port: the PBMS API, the dashboard and /metrics, the
+// background workers, the example bank under /example-bank and the example mapper under /mapper, on the
+// embedded database unless DATABASE_URL is set. `serve` uses the same code with only the API.
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AppContext } from '../../api/context.js';
 import { createApp, createContext, openDatabase } from '../../app.js';
-import { ConfigError, loadConfig } from '../../config/index.js';
+import { localSecret, mintToken } from '../../auth/index.js';
+import { type Config, ConfigError, loadConfig } from '../../config/index.js';
+import type { Db } from '../../db/index.js';
 import { createLogger } from '../../logger.js';
+import { startWorkers, type Workers } from '../../pipeline/index.js';
+import { createExampleBank, type ExampleBank } from '../../simulators/example-bank/index.js';
+import { createMapperSimulator, type MapperSimulator } from '../../simulators/mapper/index.js';
 import { parseCommandArgs, untilSignal } from '../args.js';
 
-const HELP = `Usage: g2p-bridge start
+const HELP = `Usage: g2p-bridge start [--port N]
 
-Runs the bridge in one process: the PBMS API on PORT (default 8000) with its OpenAPI docs at /docs, on the
-embedded database in DATA_DIR (default ./data) unless DATABASE_URL is set. Settings: docs/configuration.md.`;
+Runs the whole system in one process, on one port (PORT, default 8000):
+  the PBMS API              /create_disbursement_envelope ...   (OpenAPI docs at /docs)
+  the dashboard             /dashboard   (sign in with a token of role admin or pbms)
+  metrics and health        /metrics, /health, /ready
+  the background workers    mapper resolution, funds check and block, shipping, statement reconciliation
+  the example bank          /example-bank   (its statements are uploaded to the bridge as role bank)
+  the example mapper        /mapper
+on the embedded database in DATA_DIR (default ./data) unless DATABASE_URL is set.
+Stop it with Ctrl-C (SIGINT) or SIGTERM: workers finish what they hold, then the server and database close.
 
-export async function run(argv: string[]): Promise<number> {
-  if (!parseCommandArgs(argv, {}, HELP)) return 0;
-  let config: ReturnType<typeof loadConfig>;
+  --port N   listen on this port instead of PORT (0: any free port)
+
+Tokens: g2p-bridge token admin   (from a checkout: npm run cli -- token admin)
+Settings: docs/configuration.md. Operations: docs/operations.md.`;
+
+export interface StackOptions {
+  config: Config;
+  /** Environment the simulators, connectors and mapper client read their settings from. */
+  env?: Record<string, string | undefined>;
+  log: Logger;
+  /** 'all': API, workers and simulators (start); 'api': the API alone (serve). */
+  mode: 'all' | 'api';
+  now?: () => Date;
+  /** false: neither the workers nor the bank run on timers; drive them with runOnce() / processNow() (tests). */
+  poll?: boolean;
+}
+
+export interface Stack {
+  app: FastifyInstance;
+  ctx: AppContext;
+  db: Db;
+  /** Where this process can reach itself, e.g. http://127.0.0.1:8000. */
+  url: string;
+  workers?: Workers;
+  bank?: ExampleBank;
+  mapper?: MapperSimulator;
+  /** Graceful shutdown: not ready, bank and workers stop, server closes, database closes. */
+  stop(): Promise<void>;
+}
+
+function loopbackUrl(address: AddressInfo | string | null): string {
+  if (!address || typeof address === 'string') throw new Error('the server is not listening on a TCP port');
+  const host =
+    address.address === '0.0.0.0' || address.address === '::'
+      ? '127.0.0.1'
+      : address.family === 'IPv6'
+        ? `[${address.address}]`
+        : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/** A multipart upload of one statement through the bridge's own route, as the bank role. */
+function uploadThrough(app: FastifyInstance, token: () => Promise<string>) {
+  return async (text: string, fileName: string) => {
+    const boundary = `----g2p-${randomUUID()}`;
+    const safeName = fileName.replace(/["\r\n]/g, '_');
+    const payload = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="statement_file"; filename="${safeName}"\r\n` +
+          'Content-Type: text/plain\r\n\r\n',
+      ),
+      Buffer.from(text, 'utf8'),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/upload_mt940',
+      headers: {
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        authorization: `Bearer ${await token()}`,
+      },
+      payload,
+    });
+    const status = (res.json() as { header?: { status?: string } }).header?.status;
+    if (res.statusCode !== 200 || status === 'rjct') {
+      throw new Error(`upload_mt940 answered HTTP ${res.statusCode}: ${res.body.slice(0, 200)}`);
+    }
+  };
+}
+
+/** Opens the database and builds, listens and starts everything `mode` asks for. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { config, log } = options;
+  const env = options.env ?? process.env;
+  const db = await openDatabase(config);
+  const cleanup: Array<() => Promise<void>> = [async () => db.close()];
   try {
-    config = loadConfig();
+    const ctx = await createContext(config, db, log, options.now);
+    if (config.AUTH_MODE === 'none') log.warn('AUTH_MODE=none: every API call is accepted without a token');
+    const app = await createApp(ctx);
+    cleanup.unshift(async () => {
+      await app.close();
+    });
+
+    let mapper: MapperSimulator | undefined;
+    let bank: ExampleBank | undefined;
+    if (options.mode === 'all') {
+      mapper = await createMapperSimulator({ db, log, env });
+      await mapper.register(app, '/mapper');
+      const secret = await localSecret(config, db);
+      const bankToken = () =>
+        mintToken(secret, { roles: ['bank'], subject: 'example-bank', ttlSeconds: 300 });
+      bank = await createExampleBank({
+        db,
+        log,
+        env,
+        uploadStatement: uploadThrough(app, bankToken),
+        now: options.now,
+      });
+      await bank.register(app, '/example-bank');
+    }
+
+    let stopping = false;
+    app.readinessChecks.set('process', () =>
+      stopping ? { ok: false, detail: 'shutting down' } : { ok: true },
+    );
+    await app.listen({ port: config.PORT, host: config.HOST });
+    const url = loopbackUrl(app.server.address());
+
+    let workers: Workers | undefined;
+    if (options.mode === 'all') {
+      // The connectors and the mapper client reach the simulators on this very port unless told otherwise.
+      const workerEnv = {
+        ...env,
+        MAPPER_URL: env.MAPPER_URL || `${url}/mapper`,
+        EXAMPLE_BANK_URL: env.EXAMPLE_BANK_URL || `${url}/example-bank`,
+      };
+      workers = startWorkers(ctx, { env: workerEnv, poll: options.poll });
+      app.readinessChecks.set('workers', () =>
+        stopping
+          ? { ok: false, detail: 'stopping' }
+          : { ok: true, detail: `running as ${workers!.workerId}` },
+      );
+      if (options.poll !== false) bank!.start();
+    }
+
+    const stack: Stack = {
+      app,
+      ctx,
+      db,
+      url,
+      workers,
+      bank,
+      mapper,
+      async stop() {
+        stopping = true;
+        await bank?.stop();
+        await workers?.stop();
+        await app.close();
+        await mapper?.stop();
+        await db.close();
+      },
+    };
+    return stack;
+  } catch (error) {
+    for (const fn of cleanup) await fn().catch(() => {});
+    throw error;
+  }
+}
+
+/** Settings from the environment, or a message on stderr and null. */
+export function configOrReport(env: Record<string, string | undefined> = process.env): Config | null {
+  try {
+    return loadConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      return 2;
+      return null;
     }
     throw error;
   }
-  const log = createLogger(config.LOG_LEVEL);
-  const db = await openDatabase(config);
-  const ctx = await createContext(config, db, log);
-  if (config.AUTH_MODE === 'none') log.warn('AUTH_MODE=none: every API call is accepted without a token');
-  const app = await createApp(ctx);
-  await app.listen({ port: config.PORT, host: config.HOST });
-  const base = config.PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`;
-  process.stdout.write(
-    [
-      '',
-      `g2p-bridge is listening on ${base} (database: ${db.kind === 'pglite' ? `embedded, ${config.DATA_DIR}` : 'PostgreSQL'})`,
-      `  API docs:   ${base}/docs`,
-      `  get a token: npm run cli -- token pbms    (roles: pbms, bank, admin)`,
-      '',
-    ].join('\n'),
+}
+
+/** The start-up banner: where everything is and how to get a token. */
+export function banner(stack: Stack, config: Config, mode: 'all' | 'api'): string {
+  const base = config.PUBLIC_URL?.replace(/\/+$/, '') ?? stack.url;
+  const database =
+    stack.db.kind === 'pglite' ? `embedded, in ${config.DATA_DIR}/db` : 'PostgreSQL (DATABASE_URL)';
+  const lines = [
+    '',
+    `g2p-bridge ${mode === 'all' ? '(all in one)' : '(API only)'} is listening on ${base}   database: ${database}`,
+    `  dashboard      ${base}/dashboard${config.DASHBOARD_ENABLED ? '' : '   (off: DASHBOARD_ENABLED=false)'}`,
+    `  API docs       ${base}/docs${config.DOCS_ENABLED ? '' : '   (off: DOCS_ENABLED=false)'}`,
+    `  metrics        ${base}/metrics${config.METRICS_PUBLIC ? '' : '   (admin token)'}   health ${base}/health   ready ${base}/ready`,
+  ];
+  if (mode === 'all') {
+    lines.push(`  example bank   ${base}/example-bank   mapper ${base}/mapper   workers: running`);
+  }
+  lines.push(
+    config.AUTH_MODE === 'none'
+      ? '  tokens         AUTH_MODE=none: no token needed'
+      : '  tokens         g2p-bridge token admin   (pbms, bank, admin; from a checkout: npm run cli -- token admin)',
+    `  try it         g2p-bridge demo --url ${base} --size 1000`,
+    '',
   );
+  return lines.join('\n');
+}
+
+/** Runs a stack until SIGINT/SIGTERM. Shared by start and serve. */
+export async function runUntilSignal(argv: string[], mode: 'all' | 'api', help: string): Promise<number> {
+  const parsed = parseCommandArgs(argv, { port: { type: 'string' } }, help);
+  if (!parsed) return 0;
+  const env = { ...process.env };
+  if (parsed.values.port !== undefined) env.PORT = parsed.values.port;
+  const config = configOrReport(env);
+  if (!config) return 2;
+  const log = createLogger(config.LOG_LEVEL);
+  const stack = await startStack({ config, env, log, mode });
+  process.stdout.write(banner(stack, config, mode));
   const signal = await untilSignal();
   log.info({ signal }, 'shutting down');
-  await app.close();
-  await db.close();
+  // A second signal while draining exits at once.
+  const force = () => process.exit(130);
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
+  await stack.stop();
+  process.off('SIGINT', force);
+  process.off('SIGTERM', force);
+  log.info('stopped');
   return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  return runUntilSignal(argv, 'all', HELP);
 }
