@@ -1,0 +1,327 @@
+// Statements: the account's unreported entries written as MT940 with the project's writer, kept for
+// download, and delivered to the bridge's /upload_mt940 in order (a failed delivery is retried next time).
+import type { Logger } from 'pino';
+import {
+  customerReferenceFor,
+  NO_REFERENCE,
+  narrativeText,
+  paymentNarratives,
+} from '../../bank/example/layout.js';
+import type { Db } from '../../db/index.js';
+import { type Mt940EntryInput, writeMt940 } from '../../mt940/index.js';
+import { businessDay, fromMinor, minor, money } from './common.js';
+import type { Faults } from './faults.js';
+
+export type StatementUploader = (text: string, fileName: string) => Promise<void>;
+
+export interface GeneratedStatement {
+  statementId: number;
+  accountNumber: string;
+  statementNumber: number;
+  entries: number;
+  fileName: string;
+}
+
+interface EntryRow {
+  entry_id: number;
+  mark: 'D' | 'C' | 'RD' | 'RC';
+  amount: string;
+  value_date: string;
+  transaction_type: string;
+  description: string | null;
+  payment_reference: string | null;
+  narrative: string | null;
+  program_mnemonic: string | null;
+  cycle_code: string | null;
+  beneficiary_id: string | null;
+  beneficiary_name: string | null;
+  reversal_reason: string | null;
+}
+
+const SIGNED = `CASE WHEN e.mark IN ('D', 'RC') THEN -e.amount ELSE e.amount END`;
+
+/** The bank's own reference of an entry (:61: after //): unique, 16 characters. */
+export const bankReferenceOf = (entryId: number) => `EB${String(entryId).padStart(14, '0')}`;
+
+/**
+ * Writes statements of unreported entries: for one account (whatever its statement setting), or for every
+ * account with statements enabled. At most `maxEntries` entries per statement; more make several.
+ */
+export async function generateStatements(
+  db: Db,
+  options: { accountNumber?: string; maxEntries: number; now: Date },
+): Promise<GeneratedStatement[]> {
+  const accounts = options.accountNumber
+    ? [options.accountNumber]
+    : (
+        await db.query<{ account_number: string }>(
+          `SELECT a.account_number FROM example_bank.account a
+           WHERE a.statements_enabled AND EXISTS (SELECT 1 FROM example_bank.ledger_entry e
+             WHERE e.account_number = a.account_number AND e.statement_id IS NULL)
+           ORDER BY a.account_number`,
+        )
+      ).rows.map((r) => r.account_number);
+  const out: GeneratedStatement[] = [];
+  for (const account of accounts) {
+    for (;;) {
+      const statement = await generateOne(db, account, options.maxEntries, options.now);
+      if (!statement) break;
+      out.push(statement);
+    }
+  }
+  return out;
+}
+
+async function generateOne(
+  db: Db,
+  accountNumber: string,
+  maxEntries: number,
+  now: Date,
+): Promise<GeneratedStatement | null> {
+  return db.transaction(async (tx) => {
+    // The account row lock orders this against postings: every entry posted updates the account row in
+    // the same transaction, so the book balance read here matches exactly the entries visible here.
+    const { rows: accounts } = await tx.query<{
+      currency: string;
+      book_balance: string;
+      blocked_amount: string;
+      last_statement_number: number;
+    }>(
+      `SELECT currency, book_balance::text, blocked_amount::text, last_statement_number
+       FROM example_bank.account WHERE account_number = $1 FOR UPDATE`,
+      [accountNumber],
+    );
+    const account = accounts[0];
+    if (!account) return null;
+    const { rows: unreported } = await tx.query<{ total: string }>(
+      `SELECT coalesce(sum(${SIGNED}), 0)::text AS total FROM example_bank.ledger_entry e
+       WHERE e.account_number = $1 AND e.statement_id IS NULL`,
+      [accountNumber],
+    );
+    const { rows: entries } = await tx.query<EntryRow>(
+      `SELECT e.entry_id, e.mark, e.amount::text, e.value_date,
+         e.transaction_type, e.description, p.payment_reference, p.narrative, p.program_mnemonic, p.cycle_code,
+         p.beneficiary_id, p.beneficiary_name, p.reversal_reason
+       FROM example_bank.ledger_entry e LEFT JOIN example_bank.payment p ON p.payment_id = e.payment_id
+       WHERE e.account_number = $1 AND e.statement_id IS NULL
+       ORDER BY e.entry_id LIMIT $2`,
+      [accountNumber, maxEntries],
+    );
+    if (entries.length === 0) return null;
+    const currency = account.currency;
+    const openingMinor = minor(account.book_balance, currency) - minor(unreported[0]!.total, currency);
+    let closingMinor = openingMinor;
+    for (const e of entries) {
+      const amount = minor(e.amount, currency);
+      closingMinor += e.mark === 'D' || e.mark === 'RC' ? -amount : amount;
+    }
+    const availableMinor = closingMinor - minor(account.blocked_amount, currency);
+    const number = account.last_statement_number + 1;
+    const { rows: ids } = await tx.query<{ id: number }>(
+      `SELECT nextval(pg_get_serial_sequence('example_bank.statement', 'statement_id')) AS id`,
+    );
+    const statementId = ids[0]!.id;
+    const today = businessDay(now);
+    const firstDate = [today, ...entries.map((e) => e.value_date)].sort()[0]!;
+    const balance = (value: bigint, date: string) => ({
+      mark: value < 0n ? ('D' as const) : ('C' as const),
+      date,
+      currency,
+      amount: fromMinor(value < 0n ? -value : value, currency),
+    });
+    const text = writeMt940(
+      {
+        transactionReference: `EXB${String(statementId).padStart(10, '0')}`,
+        accountIdentification: accountNumber,
+        statementNumber: String(number % 100000),
+        sequenceNumber: '1',
+        currency,
+        openingBalance: balance(openingMinor, firstDate),
+        closingBalance: balance(closingMinor, today),
+        closingAvailableBalance: balance(availableMinor, today),
+        entries: entries.map((e) => toEntry(e, currency)),
+      },
+      { lineEnding: '\r\n' },
+    );
+    const fileName = `${accountNumber}-${String(number).padStart(5, '0')}.mt940`;
+    await tx.query(
+      `INSERT INTO example_bank.statement (statement_id, account_number, statement_number, reference, statement_date,
+         currency, opening_balance, closing_balance, entry_count, file_name, mt940)
+       VALUES ($1, $2, $3, $4, $5::date, $6, $7::numeric, $8::numeric, $9, $10, $11)`,
+      [
+        statementId,
+        accountNumber,
+        number,
+        `EXB${String(statementId).padStart(10, '0')}`,
+        today,
+        currency,
+        fromMinor(openingMinor, currency),
+        fromMinor(closingMinor, currency),
+        entries.length,
+        fileName,
+        text,
+      ],
+    );
+    await tx.query(
+      `UPDATE example_bank.ledger_entry SET statement_id = $1 WHERE entry_id = ANY($2::bigint[])`,
+      [statementId, entries.map((e) => e.entry_id)],
+    );
+    await tx.query(`UPDATE example_bank.account SET last_statement_number = $2 WHERE account_number = $1`, [
+      accountNumber,
+      number,
+    ]);
+    return { statementId, accountNumber, statementNumber: number, entries: entries.length, fileName };
+  });
+}
+
+function toEntry(e: EntryRow, currency: string): Mt940EntryInput {
+  const base = {
+    valueDate: e.value_date,
+    entryDate: e.value_date,
+    mark: e.mark,
+    amount: money(e.amount, currency),
+    transactionType: e.transaction_type,
+    bankReference: bankReferenceOf(e.entry_id),
+  };
+  if (e.payment_reference === null)
+    return { ...base, customerReference: NO_REFERENCE, narratives: [narrativeText(e.description)] };
+  return {
+    ...base,
+    customerReference: customerReferenceFor(e.payment_reference),
+    narratives: paymentNarratives({
+      reference: e.payment_reference,
+      narrative: e.narrative ?? '',
+      program: e.program_mnemonic ?? '',
+      cycle: e.cycle_code ?? '',
+      beneficiaryId: e.beneficiary_id ?? '',
+      beneficiaryName: e.beneficiary_name ?? '',
+      reversalReason: e.mark === 'RD' ? e.reversal_reason : null,
+    }),
+  };
+}
+
+export interface DeliveryResult {
+  delivered: number;
+  failed: number;
+  /** Statements still waiting for delivery after this attempt. */
+  pending: number;
+}
+
+/**
+ * Delivers undelivered statements, oldest first. After a failure for an account its later statements wait,
+ * so the bridge always receives an account's statements in order.
+ */
+export async function deliverStatements(
+  db: Db,
+  upload: StatementUploader,
+  faults: Faults,
+  log: Logger,
+  accountNumber?: string,
+): Promise<DeliveryResult> {
+  const { rows } = await db.query<{ statement_id: number; account_number: string; file_name: string }>(
+    `SELECT statement_id, account_number, file_name FROM example_bank.statement
+     WHERE delivered_at IS NULL AND ($1::text IS NULL OR account_number = $1) ORDER BY statement_id`,
+    [accountNumber ?? null],
+  );
+  const blocked = new Set<string>();
+  let delivered = 0;
+  let failed = 0;
+  for (const s of rows) {
+    if (blocked.has(s.account_number)) continue;
+    try {
+      const fault = faults.take('deliver_statement');
+      if (fault?.mode === 'delay') await faults.sleep(fault.delayMs);
+      else if (fault) throw new Error(`simulated delivery failure (${fault.mode})`);
+      const { rows: text } = await db.query<{ mt940: string }>(
+        'SELECT mt940 FROM example_bank.statement WHERE statement_id = $1',
+        [s.statement_id],
+      );
+      await upload(text[0]!.mt940, s.file_name);
+      await db.query(
+        `UPDATE example_bank.statement SET delivered_at = now(), delivery_attempts = delivery_attempts + 1,
+           delivery_error = NULL WHERE statement_id = $1`,
+        [s.statement_id],
+      );
+      delivered++;
+    } catch (error) {
+      const message = (error as Error).message.slice(0, 500);
+      await db.query(
+        `UPDATE example_bank.statement SET delivery_attempts = delivery_attempts + 1, delivery_error = $2
+         WHERE statement_id = $1`,
+        [s.statement_id, message],
+      );
+      log.warn({ statementId: s.statement_id, error: message }, 'example bank: statement delivery failed');
+      blocked.add(s.account_number);
+      failed++;
+    }
+  }
+  return { delivered, failed, pending: rows.length - delivered };
+}
+
+/** Uploads to the bridge over HTTP: multipart field statement_file, bearer token when configured. */
+export function httpUploader(
+  bridgeUrl: string,
+  token: string | undefined,
+  timeoutMs = 60_000,
+): StatementUploader {
+  return async (text, fileName) => {
+    const form = new FormData();
+    form.append('statement_file', new Blob([text], { type: 'text/plain' }), fileName);
+    const response = await fetch(`${bridgeUrl}/upload_mt940`, {
+      method: 'POST',
+      body: form,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = await response.text();
+    if (!response.ok) throw new Error(`upload_mt940 answered HTTP ${response.status}: ${body.slice(0, 200)}`);
+  };
+}
+
+export interface StatementSummary {
+  statement_id: number;
+  account_number: string;
+  statement_number: number;
+  reference: string;
+  statement_date: string;
+  currency: string;
+  opening_balance: string;
+  closing_balance: string;
+  entry_count: number;
+  file_name: string;
+  created_at: Date;
+  delivered_at: Date | null;
+  delivery_attempts: number;
+  delivery_error: string | null;
+}
+
+export async function listStatements(
+  db: Db,
+  accountNumber?: string,
+  limit = 100,
+): Promise<StatementSummary[]> {
+  const { rows } = await db.query<StatementSummary>(
+    `SELECT statement_id, account_number, statement_number, reference, statement_date, currency,
+       opening_balance::text, closing_balance::text, entry_count, file_name, created_at, delivered_at,
+       delivery_attempts, delivery_error
+     FROM example_bank.statement WHERE ($1::text IS NULL OR account_number = $1)
+     ORDER BY statement_id DESC LIMIT $2`,
+    [accountNumber ?? null, limit],
+  );
+  return rows.map((r) => ({
+    ...r,
+    opening_balance: money(r.opening_balance, r.currency),
+    closing_balance: money(r.closing_balance, r.currency),
+  }));
+}
+
+export async function readStatement(
+  db: Db,
+  statementId: number,
+): Promise<{ fileName: string; text: string } | null> {
+  const { rows } = await db.query<{ file_name: string; mt940: string }>(
+    'SELECT file_name, mt940 FROM example_bank.statement WHERE statement_id = $1',
+    [statementId],
+  );
+  return rows[0] ? { fileName: rows[0].file_name, text: rows[0].mt940 } : null;
+}
