@@ -57,9 +57,14 @@ export const CONFIG_SPEC = {
   TOKEN_TTL_SECONDS: int('Lifetime of tokens minted by the `token` command.', 24 * 3600, { min: 60 }),
   DOCS_ENABLED: bool('Serve the OpenAPI documentation at /docs.', true),
   // ID-account mapper (src/mapper) and its simulator (src/simulators/mapper); see docs/mapper.md
-  MAPPER_URL: optionalStr(
-    'Base URL of the G2P Connect ID-account mapper; the bridge posts to MAPPER_URL/sync/resolve. Default http://127.0.0.1:PORT/mapper (the built-in simulator).',
-  ),
+  MAPPER_URL: {
+    doc: 'Base URL of the G2P Connect ID-account mapper; the bridge posts to MAPPER_URL/sync/resolve. Default http://127.0.0.1:PORT/mapper (the built-in simulator).',
+    parse(raw) {
+      if (!/^https?:\/\/[^/]/.test(raw) || !URL.canParse(raw))
+        throw new Error(`must be an http(s) URL, got ${JSON.stringify(raw)}`);
+      return raw;
+    },
+  } as VarSpec<string | undefined>,
   MAPPER_TIMEOUT_MS: int(
     'Time allowed for one resolve call (sending the batch and reading the answer).',
     30000,
