@@ -34,7 +34,16 @@ interface AnswerItem {
   status_reason_code?: unknown;
 }
 
+/** `${url}/sync/resolve`; throws when `url` is not an http(s) URL (a configuration error, found at start). */
 export function resolveEndpoint(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`MAPPER_URL must be an http(s) URL, got ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new Error(`MAPPER_URL must be an http(s) URL, got ${JSON.stringify(url)}`);
   return `${url.replace(/\/+$/, '')}/sync/resolve`;
 }
 
