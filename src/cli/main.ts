@@ -21,6 +21,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Mint a bearer token for a role from the local secret',
     load: () => import('./commands/token.js'),
   },
+  program: {
+    summary: 'Add, update or list benefit programs in the database',
+    load: () => import('./commands/program.js'),
+  },
   mt940: {
     summary: 'Parse an MT940 file and print its statements as JSON',
     load: () => import('./commands/mt940.js'),

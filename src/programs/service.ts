@@ -28,6 +28,7 @@ export type ProgramInput = Omit<
 export type ProgramPatch = Partial<Omit<ProgramInput, 'benefit_program_mnemonic'>>;
 
 export const ProgramErrorCode = {
+  INVALID_REQUEST: 'INVALID_REQUEST',
   INVALID_CURRENCY_CODE: 'INVALID_CURRENCY_CODE',
   DUPLICATE_PROGRAM_MNEMONIC: 'DUPLICATE_PROGRAM_MNEMONIC',
   DUPLICATE_FUNDING_ACCOUNT: 'DUPLICATE_FUNDING_ACCOUNT',
@@ -111,7 +112,25 @@ function uniqueViolation(error: unknown): never {
   throw error;
 }
 
+function checkFormats(mnemonic: string | undefined, account: string | undefined) {
+  if (mnemonic !== undefined && !new RegExp(MNEMONIC_PATTERN).test(mnemonic)) {
+    throw new ProgramError(
+      ProgramErrorCode.INVALID_REQUEST,
+      400,
+      'benefit_program_mnemonic must be 1-64 letters, digits or _ . - starting with a letter or digit',
+    );
+  }
+  if (account !== undefined && !new RegExp(ACCOUNT_PATTERN).test(account)) {
+    throw new ProgramError(
+      ProgramErrorCode.INVALID_REQUEST,
+      400,
+      'sponsor_bank_account_number must be 1-35 characters without spaces (as in MT940 :25:)',
+    );
+  }
+}
+
 export async function createProgram(db: Queryable, input: ProgramInput): Promise<Program> {
+  checkFormats(input.benefit_program_mnemonic, input.sponsor_bank_account_number);
   checkCurrency(input.sponsor_bank_account_currency);
   const existing = await getProgram(db, input.benefit_program_mnemonic);
   if (existing) {
@@ -164,6 +183,7 @@ const PATCHABLE = [
 export async function updateProgram(db: Queryable, mnemonic: string, patch: ProgramPatch): Promise<Program> {
   const current = await getProgram(db, mnemonic);
   if (!current) throw notFound(mnemonic);
+  checkFormats(undefined, patch.sponsor_bank_account_number);
   checkCurrency(patch.sponsor_bank_account_currency);
   if (patch.sponsor_bank_account_number !== undefined) {
     await checkAccountFree(db, patch.sponsor_bank_account_number, mnemonic);
