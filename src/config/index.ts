@@ -129,6 +129,109 @@ export const CONFIG_SPEC = {
     min: 1,
     max: 100,
   }),
+  // Bank connectors (src/bank) and the example bank simulator (src/simulators/example-bank); see docs/bank-connectors.md
+  BANK_CONNECTORS: str(
+    'Connector per sponsor bank code: `CODE=builtin:example`, `CODE=./path/to/module.js` or `CODE=package-name`, comma separated.',
+    'EXAMPLE=builtin:example',
+  ),
+  EXAMPLE_BANK_URL: optionalStr(
+    'Base URL of the example bank for the builtin example connector. Default http://127.0.0.1:PORT/example-bank (the bank mounted by `start`).',
+  ),
+  EXAMPLE_BANK_TIMEOUT_MS: int(
+    'Deadline of one call from the example connector to the example bank.',
+    10000,
+    {
+      min: 1,
+      max: 600000,
+    },
+  ),
+  EXAMPLE_BANK_CODE: str(
+    "The example bank's own bank code: payments whose beneficiary bank code equals it credit its own accounts.",
+    'EXAMPLE',
+  ),
+  EXAMPLE_BANK_PORT: int('HTTP port of the stand-alone example bank (`g2p-bridge bank`).', 8001, {
+    min: 0,
+    max: 65535,
+  }),
+  EXAMPLE_BANK_ACCOUNTS: optionalStr(
+    'Accounts the example bank opens at start when missing: `number:currency:opening_balance`, comma separated.',
+  ),
+  EXAMPLE_BANK_REVERSAL_RATE: num(
+    'Share (0..1) of payments to other banks that the example bank returns as reversals.',
+    0.3,
+    { min: 0, max: 1 },
+  ),
+  EXAMPLE_BANK_SEED: str(
+    "Seed of the example bank's random choices (which payments are reversed, and why).",
+    'example-bank',
+  ),
+  EXAMPLE_BANK_PROCESS_INTERVAL_MS: int(
+    'How often the example bank processes accepted payments; 0 leaves processing to the admin endpoint.',
+    5000,
+    { min: 0 },
+  ),
+  EXAMPLE_BANK_PROCESS_BATCH_SIZE: int('Payments the example bank posts in one transaction.', 5000, {
+    min: 1,
+    max: 1000000,
+  }),
+  EXAMPLE_BANK_STATEMENT_AFTER_PROCESSING: bool(
+    'Write and deliver a statement for each funding account after a processing round that touched it.',
+    true,
+  ),
+  EXAMPLE_BANK_STATEMENT_INTERVAL_MS: int(
+    'How often the example bank writes and delivers statements of unreported entries; 0 turns it off.',
+    0,
+    { min: 0 },
+  ),
+  EXAMPLE_BANK_STATEMENT_MAX_ENTRIES: int(
+    'Most entries in one generated statement; more make several.',
+    10000,
+    {
+      min: 1,
+      max: 1000000,
+    },
+  ),
+  EXAMPLE_BANK_DELIVER_STATEMENTS: bool(
+    "Upload generated statements to the bridge's /upload_mt940 (false: keep them for download only).",
+    true,
+  ),
+  EXAMPLE_BANK_BRIDGE_URL: optionalStr(
+    'Where the example bank uploads statements (EXAMPLE_BANK_BRIDGE_URL/upload_mt940). Default PUBLIC_URL, else http://127.0.0.1:PORT.',
+  ),
+  EXAMPLE_BANK_BRIDGE_TOKEN: optionalStr(
+    'Bearer token (role bank) the example bank sends with its uploads. Under `start` one is minted in process.',
+  ),
+  // Background stages (src/pipeline, src/statements); see docs/pipeline.md
+  WORKER_POLL_INTERVAL_SECONDS: num(
+    'Seconds a stage waits before polling its table again after finding nothing to do.',
+    2,
+    { min: 0.05, max: 3600 },
+  ),
+  STAGE_MAX_ATTEMPTS: int(
+    'Attempts a row gets in a stage (mapper batch, funds check, funds block, bank batch, statement) before it becomes ERROR.',
+    10,
+    { min: 1, max: 1000 },
+  ),
+  LEASE_SECONDS: num(
+    'How long a claimed row stays reserved for its worker (renewed while the work runs); rows of a dead worker are taken over after this.',
+    60,
+    { min: 1, max: 86400 },
+  ),
+  RETRY_BACKOFF_BASE_SECONDS: num(
+    'First retry delay after a failed attempt; each further failure doubles it.',
+    5,
+    { min: 0, max: 86400 },
+  ),
+  RETRY_BACKOFF_MAX_SECONDS: num('Longest retry delay.', 300, { min: 0, max: 604800 }),
+  WORKER_BATCH_SIZE: int(
+    'Rows a stage claims per poll (mapper batches, envelopes, bank batches), worked on a few at a time.',
+    10,
+    { min: 1, max: 1000 },
+  ),
+  STATEMENT_BATCH_SIZE: int('Statements a worker claims per poll (reconciled one after the other).', 1, {
+    min: 1,
+    max: 100,
+  }),
 } as const;
 
 export type Config = Values<typeof CONFIG_SPEC>;
