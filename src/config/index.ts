@@ -201,37 +201,6 @@ export const CONFIG_SPEC = {
   EXAMPLE_BANK_BRIDGE_TOKEN: optionalStr(
     'Bearer token (role bank) the example bank sends with its uploads. Under `start` one is minted in process.',
   ),
-  // Background stages (src/pipeline, src/statements); see docs/pipeline.md
-  WORKER_POLL_INTERVAL_SECONDS: num(
-    'Seconds a stage waits before polling its table again after finding nothing to do.',
-    2,
-    { min: 0.05, max: 3600 },
-  ),
-  STAGE_MAX_ATTEMPTS: int(
-    'Attempts a row gets in a stage (mapper batch, funds check, funds block, bank batch, statement) before it becomes ERROR.',
-    10,
-    { min: 1, max: 1000 },
-  ),
-  LEASE_SECONDS: num(
-    'How long a claimed row stays reserved for its worker (renewed while the work runs); rows of a dead worker are taken over after this.',
-    60,
-    { min: 1, max: 86400 },
-  ),
-  RETRY_BACKOFF_BASE_SECONDS: num(
-    'First retry delay after a failed attempt; each further failure doubles it.',
-    5,
-    { min: 0, max: 86400 },
-  ),
-  RETRY_BACKOFF_MAX_SECONDS: num('Longest retry delay.', 300, { min: 0, max: 604800 }),
-  WORKER_BATCH_SIZE: int(
-    'Rows a stage claims per poll (mapper batches, envelopes, bank batches), worked on a few at a time.',
-    10,
-    { min: 1, max: 1000 },
-  ),
-  STATEMENT_BATCH_SIZE: int('Statements a worker claims per poll (reconciled one after the other).', 1, {
-    min: 1,
-    max: 100,
-  }),
 } as const;
 
 export type Config = Values<typeof CONFIG_SPEC>;
