@@ -4,14 +4,14 @@ import type { AppContext } from './api/context.js';
 import { healthRoutes } from './api/health.js';
 import { buildServer, type Feature } from './api/server.js';
 import { createVerifier } from './auth/index.js';
+import type { Config } from './config/index.js';
 import { dashboardRoutes } from './dashboard/index.js';
+import { type Db, migrate, openDb } from './db/index.js';
 import { disbursementRoutes } from './disbursements/routes.js';
 import { envelopeRoutes } from './envelopes/routes.js';
+import { metricsRoutes } from './metrics/index.js';
 import { programRoutes } from './programs/routes.js';
 import { statementUploadRoutes } from './statements/upload.js';
-import type { Config } from './config/index.js';
-import { type Db, migrate, openDb } from './db/index.js';
-import { metricsRoutes } from './metrics/index.js';
 
 /** Every route group of the bridge API, in registration order. */
 export const FEATURES: Feature[] = [

@@ -6,7 +6,9 @@ import { mintToken, rolesOf } from '../src/auth/index.js';
 import { type TestApp, testApp } from './support/app.js';
 
 const probe: Feature = (app) => {
-  app.get('/probe/pbms', { config: { roles: ['pbms'] } }, async (request) => ({ who: request.principal?.subject }));
+  app.get('/probe/pbms', { config: { roles: ['pbms'] } }, async (request) => ({
+    who: request.principal?.subject,
+  }));
   app.get('/probe/admin', async () => ({ ok: true }));
 };
 
@@ -24,39 +26,65 @@ describe('authentication', () => {
   });
 
   it('refuses a forged or expired token with 401', async () => {
-    const forged = await mintToken(new TextEncoder().encode('some-other-secret-xxxxxxxxxxxx'), { roles: ['pbms'] });
+    const forged = await mintToken(new TextEncoder().encode('some-other-secret-xxxxxxxxxxxx'), {
+      roles: ['pbms'],
+    });
     const expired = await new SignJWT({ roles: ['pbms'] })
       .setProtectedHeader({ alg: 'HS256' })
       .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
       .sign(new TextEncoder().encode('test-secret-0123456789abcdef'));
     for (const token of [forged, expired, 'not-a-jwt']) {
-      const res = await t.app.inject({ method: 'GET', url: '/probe/pbms', headers: { authorization: `Bearer ${token}` } });
+      const res = await t.app.inject({
+        method: 'GET',
+        url: '/probe/pbms',
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(res.statusCode).toBe(401);
     }
   });
 
   it('refuses the wrong role with 403 and accepts the right one', async () => {
     const bank = await t.token('bank');
-    const denied = await t.app.inject({ method: 'GET', url: '/probe/pbms', headers: { authorization: `Bearer ${bank}` } });
+    const denied = await t.app.inject({
+      method: 'GET',
+      url: '/probe/pbms',
+      headers: { authorization: `Bearer ${bank}` },
+    });
     expect(denied.statusCode).toBe(403);
     const pbms = await t.token('pbms');
-    const ok = await t.app.inject({ method: 'GET', url: '/probe/pbms', headers: { authorization: `Bearer ${pbms}` } });
+    const ok = await t.app.inject({
+      method: 'GET',
+      url: '/probe/pbms',
+      headers: { authorization: `Bearer ${pbms}` },
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toEqual({ who: 'pbms' });
   });
 
   it('keeps routes without declared roles for admins', async () => {
     const pbms = await t.token('pbms');
-    const denied = await t.app.inject({ method: 'GET', url: '/probe/admin', headers: { authorization: `Bearer ${pbms}` } });
+    const denied = await t.app.inject({
+      method: 'GET',
+      url: '/probe/admin',
+      headers: { authorization: `Bearer ${pbms}` },
+    });
     expect(denied.statusCode).toBe(403);
     const admin = await t.token('admin');
-    const ok = await t.app.inject({ method: 'GET', url: '/probe/admin', headers: { authorization: `Bearer ${admin}` } });
+    const ok = await t.app.inject({
+      method: 'GET',
+      url: '/probe/admin',
+      headers: { authorization: `Bearer ${admin}` },
+    });
     expect(ok.statusCode).toBe(200);
   });
 
   it('accepts the token from the dashboard cookie', async () => {
     const pbms = await t.token('pbms');
-    const ok = await t.app.inject({ method: 'GET', url: '/probe/pbms', headers: { cookie: `x=1; g2p_token=${pbms}` } });
+    const ok = await t.app.inject({
+      method: 'GET',
+      url: '/probe/pbms',
+      headers: { cookie: `x=1; g2p_token=${pbms}` },
+    });
     expect(ok.statusCode).toBe(200);
   });
 
