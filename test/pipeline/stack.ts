@@ -25,6 +25,11 @@ export interface Stack {
   bank: ExampleBank;
   mapper: MapperSimulator;
   workers: Workers;
+  /**
+   * Holds the bank's next answer to initiate_payment after the bank has committed the batch (the window
+   * between the bank's acknowledgement and our commit). `held` resolves once an answer is being held.
+   */
+  holdNextPaymentAnswer(): { held: Promise<void>; release(): void };
   /** Environment a worker child process needs to reach this stack. */
   env: Record<string, string>;
   setNow(iso: string): void;
@@ -79,6 +84,16 @@ export async function startStack(
     },
   });
   await bank.register(app, '/example-bank');
+  let hold: { reached: () => void; gate: Promise<void> } | null = null;
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (hold && request.url.endsWith('/example-bank/initiate_payment')) {
+      const h = hold;
+      hold = null;
+      h.reached();
+      await h.gate;
+    }
+    return payload;
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const workerEnv = { ...env, MAPPER_URL: `${url}/mapper`, EXAMPLE_BANK_URL: `${url}/example-bank` };
@@ -107,6 +122,18 @@ export async function startStack(
     mapper,
     workers,
     env: { ...workerEnv, ...(db.url ? { DATABASE_URL: db.url } : {}) },
+    holdNextPaymentAnswer() {
+      let reached!: () => void;
+      let release!: () => void;
+      const held = new Promise<void>((r) => {
+        reached = r;
+      });
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      hold = { reached, gate };
+      return { held, release };
+    },
     setNow(iso) {
       now = new Date(iso);
     },
