@@ -187,6 +187,10 @@ function match(
     const base = { referenceId: item.referenceId, beneficiaryId: item.beneficiaryId };
     const answer = byReference.get(item.referenceId) ?? byId.get(item.beneficiaryId);
     if (!answer) return { ...base, resolved: false, reason: 'NOT_IN_RESPONSE' };
+    // An answer about someone else (a mapper bug) must never route this beneficiary's money.
+    const answeredId = str(answer.id);
+    if (answeredId !== undefined && answeredId.trim() !== item.beneficiaryId.trim())
+      return { ...base, resolved: false, reason: 'ID_MISMATCH' };
     const code = str(answer.status_reason_code);
     // A missing status is read as success: some mappers only send the FA.
     if (answer.status !== undefined && answer.status !== 'succ')

@@ -294,6 +294,7 @@ describe('mapper client transport failures without the simulator', () => {
                 { reference_id: 'r6', id: 'F', fa: 'account:6@nb' }, // no status at all
                 { reference_id: 'r7', id: 'G', status: 'rjct' },
                 { reference_id: 'unasked', id: 'Z', fa: 'account:9@nb', status: 'succ' },
+                { reference_id: 'r9', id: 'SOMEONE-ELSE', fa: 'account:9@nb', status: 'succ' },
               ],
             },
           }),
@@ -308,13 +309,13 @@ describe('mapper client transport failures without the simulator', () => {
         log: silentLog,
         senderId: 'bridge-x',
       });
-      const asked = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'].map((id, i) => ({
+      const asked = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I'].map((id, i) => ({
         referenceId: `r${i + 1}`,
         beneficiaryId: id,
       }));
       const outcomes = await client.resolve(asked);
       expect(seen.url).toBe('/spar/v1/sync/resolve');
-      expect(seen.body?.header).toMatchObject({ action: 'resolve', sender_id: 'bridge-x', total_count: 8 });
+      expect(seen.body?.header).toMatchObject({ action: 'resolve', sender_id: 'bridge-x', total_count: 9 });
       expect(seen.body?.message.resolve_request[0]).toMatchObject({
         reference_id: 'r1',
         id: 'A',
@@ -330,6 +331,7 @@ describe('mapper client transport failures without the simulator', () => {
         'ok:6',
         'rjct',
         'NOT_IN_RESPONSE',
+        'ID_MISMATCH',
       ]);
     } finally {
       await closeServer(server);
