@@ -16,6 +16,8 @@ interface Result {
   parser: string;
   bytes: number;
   times: number[];
+  /** CPU time (user + system, all threads incl. GC) per run, ms */
+  cpu: number[];
   outcome?: { entries: number; total: string };
   error?: string;
   peakRssMB: number;
@@ -56,7 +58,8 @@ try {
     `MT940 benchmark: ${ENTRIES} entries with six-line narratives, ${mb.toFixed(1)} MB (written in ${genMs.toFixed(0)} ms)`,
   );
   console.log(
-    `node ${process.version}, ${RUNS} runs each, median time; peak RSS of the whole child process\n`,
+    `node ${process.version}, ${RUNS} runs each: median wall time, median CPU time (all threads, GC included), ` +
+      `peak RSS of the whole child process\n`,
   );
   const baseline = measure('baseline', file, 1);
   const rows = ['ours', 'ours-stream', 'mt940js'].map((p) => measure(p, file, RUNS));
@@ -66,6 +69,7 @@ try {
     'best ms',
     'MB/s',
     'entries/s',
+    'CPU ms',
     'peak RSS MB',
     'over baseline',
     'entries',
@@ -80,6 +84,7 @@ try {
       Math.min(...r.times).toFixed(0),
       (mb / (ms / 1000)).toFixed(1),
       Math.round(r.outcome.entries / (ms / 1000)).toLocaleString('en-US'),
+      median(r.cpu).toFixed(0),
       r.peakRssMB.toFixed(0),
       (r.peakRssMB - baseline.peakRssMB).toFixed(0),
       String(r.outcome.entries),
@@ -92,7 +97,8 @@ try {
   const theirs = rows.find((r) => r.parser === 'mt940js');
   if (ours?.outcome && theirs?.outcome && !theirs.error) {
     console.log(
-      `\nspeed-up vs mt940js: ${(median(theirs.times) / median(ours.times)).toFixed(1)}x (whole text)`,
+      `\nspeed-up vs mt940js (whole text): ${(median(theirs.times) / median(ours.times)).toFixed(1)}x wall time, ` +
+        `${(median(theirs.cpu) / median(ours.cpu)).toFixed(1)}x CPU time`,
     );
     const exact = ours.outcome.total;
     const float = theirs.outcome.total;

@@ -59,10 +59,12 @@ async function main() {
   // the streaming parser reads the file itself; the others get the whole text, read before timing
   const text = parser === 'ours-stream' ? '' : readFileSync(file, 'utf8');
   const times: number[] = [];
+  const cpu: number[] = [];
   let outcome: Outcome | undefined;
   let error: string | undefined;
   for (let i = 0; i < runs; i++) {
     gc();
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     try {
       outcome = await once(text);
@@ -71,9 +73,11 @@ async function main() {
       break;
     }
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(`${JSON.stringify({ parser, bytes, times, outcome, error, peakRssMB })}\n`);
+  process.stdout.write(`${JSON.stringify({ parser, bytes, times, cpu, outcome, error, peakRssMB })}\n`);
 }
 
 main();

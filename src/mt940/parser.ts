@@ -3,7 +3,7 @@
 // statement as soon as it is complete, so a large file never needs more than one statement in memory.
 
 import { currencyExponent, formatMinorUnits } from '../money/index.js';
-import { type DateResult, readEntryDate, readYYMMDD } from './dates.js';
+import { readEntryDate, readYYMMDD } from './dates.js';
 import { parseDetails } from './details.js';
 import type {
   Mt940Balance,
@@ -77,24 +77,6 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/**
- * Reads `:TAG:` at the start of a line. Returns the tag, or undefined when the line does not start with
- * something shaped like a tag (two digits and an optional letter, or NS).
- */
-function readTag(line: string): string | undefined {
-  if (line.charCodeAt(0) !== 58) return undefined;
-  const a = line.charCodeAt(1);
-  const b = line.charCodeAt(2);
-  if (isDigit(a) && isDigit(b)) {
-    const c = line.charCodeAt(3);
-    if (c === 58) return line.slice(1, 3);
-    if (isUpper(c) && line.charCodeAt(4) === 58) return line.slice(1, 4);
-    return undefined;
-  }
-  if (a === 78 && b === 83 && line.charCodeAt(3) === 58) return 'NS';
-  return undefined;
-}
-
 /** Set by readAmount: whether the amount had a decimal comma. */
 let amountHadComma = false;
 
@@ -134,6 +116,27 @@ function toMinor(a: RawAmount, exponent: number): bigint {
   const frac = comma < 0 ? '' : a.slice(comma + 1);
   const f = frac.length >= exponent ? frac.slice(0, exponent) : frac.padEnd(exponent, '0');
   return BigInt((int || '0') + f);
+}
+
+/**
+ * Minor units of an amount of at most 15 characters, read digit by digit: at most 14 digits, so below
+ * 10^15 < 2^53 and an exact integer (integer arithmetic, no fractions). -1 when it has more decimals than
+ * `exponent` would keep (the caller then takes the BigInt path).
+ */
+function smallMinor(a: RawAmount, exponent: number): number {
+  let v = 0;
+  let i = 0;
+  const len = a.length;
+  for (; i < len; i++) {
+    const c = a.charCodeAt(i);
+    if (c === 44) break;
+    v = v * 10 + (c - 48);
+  }
+  let decimals = 0;
+  for (i++; i < len && decimals < exponent; i++, decimals++) v = v * 10 + (a.charCodeAt(i) - 48);
+  if (i < len) return -1;
+  for (; decimals < exponent; decimals++) v *= 10;
+  return v;
 }
 
 /** Exact formatting with `exponent` decimals: "1234,5" → "1234.50" (leading zeros dropped). */
@@ -657,7 +660,15 @@ class StatementBuilder {
       e.amount = formatAmount(a, exp);
       const negative = e.mark === 'D' || e.mark === 'RC';
       e.signedAmount = negative && !isZero(e.amount) ? `-${e.amount}` : e.amount;
-      if (check) total += toMinor(a, exp) * signOf(e.mark);
+      if (check) {
+        const minor = a.length <= 15 && exp <= 6 ? smallMinor(a, exp) : -1;
+        if (minor >= 0) {
+          const m = BigInt(minor);
+          total = negative ? total - m : total + m;
+        } else {
+          total += toMinor(a, exp) * signOf(e.mark);
+        }
+      }
     }
     const toBalance = (b: RawBalance | undefined): Mt940Balance | undefined => {
       if (!b) return undefined;
@@ -710,15 +721,54 @@ class StatementBuilder {
   }
 }
 
+const TAG_NAMES: string[] = [];
+for (let d = 0; d < 100; d++) TAG_NAMES.push(d < 10 ? `0${d}` : String(d));
+const TAG_NAMES_LETTER = new Map<number, string>();
+
+/** The tag of a `:NN:` / `:NNA:` / `:NS:` line starting at `i`, as a shared string; undefined when none. */
+function tagAt(text: string, i: number, end: number): string | undefined {
+  if (end - i < 4 || text.charCodeAt(i) !== 58) return undefined;
+  const a = text.charCodeAt(i + 1);
+  const b = text.charCodeAt(i + 2);
+  const c = text.charCodeAt(i + 3);
+  if (isDigit(a) && isDigit(b)) {
+    const d = (a - 48) * 10 + (b - 48);
+    if (c === 58) return TAG_NAMES[d];
+    if (isUpper(c) && end - i >= 5 && text.charCodeAt(i + 4) === 58) {
+      const key = d * 32 + (c - 65);
+      let t = TAG_NAMES_LETTER.get(key);
+      if (t === undefined) {
+        t = TAG_NAMES[d]! + String.fromCharCode(c);
+        TAG_NAMES_LETTER.set(key, t);
+      }
+      return t;
+    }
+    return undefined;
+  }
+  if (a === 78 && b === 83 && c === 58) return 'NS';
+  return undefined;
+}
+
+function isBlank(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9) return false;
+  }
+  return true;
+}
+
 /**
  * The line-level state machine shared by the string and the streaming entry points. Feed it lines with
- * `line()`, then call `end()`. Completed statements go to `onStatement`; file-level problems to `problems`.
+ * `line()` (or `lineAt()` for a line inside a larger string), then call `end()`. Completed statements go to
+ * `onStatement`; file-level problems to `problems`.
  */
 export class Mt940LineReader {
   readonly problems: Mt940Problem[] = [];
   statementCount = 0;
   private builder: StatementBuilder | null = null;
-  private field: OpenField | null = null;
+  /** The open field, reused from field to field (the builder does not keep it). */
+  private readonly f: OpenField = { tag: '', first: '', more: null, line: 0, col: 0 };
+  private fieldOpen = false;
   /** A line holding only ':' (a tag wrapped after its colon) waits here for the next line. */
   private pendingColon = 0;
   private junkStart = 0;
@@ -728,79 +778,80 @@ export class Mt940LineReader {
   constructor(private readonly onStatement: (s: Mt940Statement) => void) {}
 
   line(raw: string, n: number): void {
-    let text = raw;
+    this.lineAt(raw, 0, raw.length, n);
+  }
+
+  /** The line text[start, end) (without its line break), 1-based line number n. */
+  lineAt(text: string, start: number, end: number, n: number): void {
     // SOH / ETX framing characters some banks put around messages
-    if (text.charCodeAt(0) === 1) text = text.slice(1);
-    if (text.charCodeAt(text.length - 1) === 3) text = text.slice(0, -1);
+    if (text.charCodeAt(start) === 1) start++;
+    if (end > start && text.charCodeAt(end - 1) === 3) end--;
     if (this.pendingColon) {
       const at = this.pendingColon;
       this.pendingColon = 0;
-      const tag = readTag(`:${text}`);
+      const joined = `:${text.slice(start, end)}`;
+      const tag = tagAt(joined, 0, joined.length);
       if (tag !== undefined && KNOWN_TAGS.has(tag)) {
         this.builder?.warn(`tag :${tag}: is split over two lines; joined`, at, 1, tag);
-        this.line(`:${text}`, n);
+        this.content(joined, 0, joined.length, n, 1);
         return;
       }
-      this.content(':', at, 1);
+      this.content(':', 0, 1, at, 1);
     }
-    if (text === ':' && this.field) {
+    if (end - start === 1 && text.charCodeAt(start) === 58 && this.fieldOpen) {
       this.pendingColon = n;
       return;
     }
-    this.content(text, n, 1);
+    this.content(text, start, end, n, 1);
   }
 
-  private content(text: string, n: number, col: number): void {
-    const c0 = text.charCodeAt(0);
+  private content(text: string, start: number, end: number, n: number, col: number): void {
+    const c0 = text.charCodeAt(start);
     if (c0 === 58 /* : */) {
-      const tag = readTag(text);
+      const tag = tagAt(text, start, end);
       if (tag !== undefined) {
+        const skip = tag.length + 2;
         if (KNOWN_TAGS.has(tag)) {
-          this.startField(tag, text.slice(tag.length + 2), n, col + tag.length + 2);
+          this.startField(tag, text.slice(start + skip, end), n, col + skip);
           return;
         }
-        if (this.field && (this.field.tag === '86' || this.field.tag === '61')) {
-          this.builder?.warn(`unknown tag :${tag}: inside :${this.field.tag}: read as text`, n, col, tag);
+        const f = this.f;
+        if (this.fieldOpen && (f.tag === '86' || f.tag === '61')) {
+          this.builder?.warn(`unknown tag :${tag}: inside :${f.tag}: read as text`, n, col, tag);
         } else if (this.builder) {
           this.closeField();
           this.builder.warn(`unknown field :${tag}: kept in otherFields`, n, col, tag);
-          this.field = {
-            tag,
-            first: text.slice(tag.length + 2),
-            more: null,
-            line: n,
-            col: col + tag.length + 2,
-          };
+          this.openField(tag, text.slice(start + skip, end), n, col + skip);
           return;
         }
       }
     } else if (c0 === 45 /* - */) {
-      const c1 = text.charCodeAt(1);
-      if (text.length === 1 || c1 === 125 /* } */ || text.trim() === '-') {
+      if (end - start === 1 || text.charCodeAt(start + 1) === 125 /* } */ || isBlank(text, start + 1, end)) {
         this.endStatement();
         return;
       }
     } else if (c0 === 123 /* { */) {
       // SWIFT block header {1:...}{2:...}{3:...}{4: — the text after {4: is message content
       this.endStatement();
-      const b4 = text.indexOf('{4:');
-      if (b4 >= 0) {
-        const rest = text.slice(b4 + 3);
-        if (rest !== '') this.content(rest, n, col + b4 + 3);
+      const b4 = text.indexOf('{4:', start);
+      if (b4 >= 0 && b4 < end) {
+        if (b4 + 3 < end) this.content(text, b4 + 3, end, n, col + b4 + 3 - start);
       }
       this.flushJunk();
       return;
     }
-    if (this.field) {
-      if (this.field.more) this.field.more.push(text);
-      else this.field.more = [this.field.first, text];
+    if (this.fieldOpen) {
+      const f = this.f;
+      const line = text.slice(start, end);
+      if (f.more) f.more.push(line);
+      else f.more = [f.first, line];
       return;
     }
-    if (text.trim() === '') return;
+    if (isBlank(text, start, end)) return;
     // text outside any statement
     if (this.junkStart === 0) {
       this.junkStart = n;
-      this.junkText = text;
+      this.junkText = text.slice(start, Math.min(end, start + 40));
     }
   }
 
@@ -808,7 +859,7 @@ export class Mt940LineReader {
     if (this.junkStart === 0) return;
     this.problems.push(
       problem(
-        `text outside a statement ignored: ${JSON.stringify(this.junkText.slice(0, 40))}`,
+        `text outside a statement ignored: ${JSON.stringify(this.junkText)}`,
         this.junkStart,
         1,
         'warning',
@@ -818,9 +869,19 @@ export class Mt940LineReader {
     this.junkText = '';
   }
 
+  private openField(tag: string, first: string, n: number, col: number): void {
+    const f = this.f;
+    f.tag = tag;
+    f.first = first;
+    f.more = null;
+    f.line = n;
+    f.col = col;
+    this.fieldOpen = true;
+  }
+
   private startField(tag: string, content: string, n: number, col: number): void {
     this.closeField();
-    this.flushJunk();
+    if (this.junkStart !== 0) this.flushJunk();
     this.sawAnything = true;
     let b = this.builder;
     if (tag === '20') {
@@ -837,14 +898,14 @@ export class Mt940LineReader {
       b = new StatementBuilder(n);
       this.builder = b;
     }
-    this.field = { tag, first: content, more: null, line: n, col };
+    this.openField(tag, content, n, col);
   }
 
   private closeField(): void {
-    const f = this.field;
-    if (!f) return;
-    this.field = null;
-    this.builder?.field(f);
+    if (!this.fieldOpen) return;
+    this.fieldOpen = false;
+    this.builder?.field(this.f);
+    this.f.more = null;
   }
 
   private emit(): void {
@@ -865,14 +926,14 @@ export class Mt940LineReader {
     if (this.pendingColon) {
       const at = this.pendingColon;
       this.pendingColon = 0;
-      this.content(':', at, 1);
+      this.content(':', 0, 1, at, 1);
     }
     this.endStatement();
     if (this.statementCount === 0) {
       if (this.junkStart) {
         this.problems.push(
           problem(
-            `not an MT940 statement: expected a field tag such as :20: at the start of a line, found ${JSON.stringify(this.junkText.slice(0, 40))}`,
+            `not an MT940 statement: expected a field tag such as :20: at the start of a line, found ${JSON.stringify(this.junkText)}`,
             this.junkStart,
             1,
             'error',
@@ -889,8 +950,8 @@ export class Mt940LineReader {
   }
 }
 
-/** Calls `onLine` for every line of `text` (CRLF, LF or CR), 1-based line numbers. Returns the line count. */
-export function forEachLine(text: string, onLine: (line: string, n: number) => void): number {
+/** Feeds every line of `text` (CRLF, LF or CR line ends) to the reader. Returns the number of lines. */
+function readLines(text: string, reader: Mt940LineReader): number {
   let start = 0;
   let n = 0;
   if (text.charCodeAt(0) === 0xfeff) start = 1;
@@ -901,7 +962,7 @@ export function forEachLine(text: string, onLine: (line: string, n: number) => v
     if (end < 0) end = len;
     let stop = end;
     if (sep === '\n' && stop > start && text.charCodeAt(stop - 1) === 13) stop--;
-    onLine(text.slice(start, stop), ++n);
+    reader.lineAt(text, start, stop, ++n);
     start = end + 1;
   }
   return n;
@@ -911,8 +972,7 @@ export function forEachLine(text: string, onLine: (line: string, n: number) => v
 export function parseMt940(text: string): Mt940ParseResult {
   const statements: Mt940Statement[] = [];
   const reader = new Mt940LineReader((s) => statements.push(s));
-  const lines = forEachLine(text, (l, n) => reader.line(l, n));
-  reader.end(lines);
+  reader.end(readLines(text, reader));
   return { statements, problems: reader.problems };
 }
 
@@ -954,7 +1014,7 @@ export async function* parseMt940Stream(
       const end = text.indexOf('\n', start);
       if (end < 0) break;
       const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-      reader.line(text.slice(start, stop), ++n);
+      reader.lineAt(text, start, stop, ++n);
       start = end + 1;
     }
     carry = start === 0 ? text : text.slice(start);
