@@ -96,6 +96,8 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
     '/upload_mt940',
     {
       config: { roles: ['bank'] },
+      // The body schema documents the multipart form for /docs; the parts are read and checked below.
+      validatorCompiler: () => () => true,
       schema: {
         tags: ['G2P Bridge Account Statement'],
         summary: 'Upload an MT940 account statement',
@@ -104,6 +106,13 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
           'unchanged and processed asynchronously; the answer carries its statement_id. Not text (NUL bytes, invalid UTF-8) ' +
           'or empty: rjct STATEMENT_UPLOAD_ERROR. Too large: HTTP 413 REQUEST_TOO_LARGE.',
         consumes: ['multipart/form-data'],
+        body: {
+          type: 'object',
+          required: [STATEMENT_FIELD],
+          properties: {
+            [STATEMENT_FIELD]: { type: 'string', description: 'The MT940 file (binary upload).' },
+          },
+        },
         response: { 200: responseSchema, 415: responseSchema },
       },
     },
