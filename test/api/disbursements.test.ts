@@ -325,6 +325,120 @@ describe('disbursements', () => {
     }
   });
 
+  it('answers recon records, error recons and lifecycle in the reference shape', async () => {
+    const envelope = await addEnvelope(c, program, {
+      number_of_disbursements: 3,
+      total_disbursement_amount: 300,
+    });
+    const created = await c.call('create_disbursements', [
+      disbursement(envelope),
+      disbursement(envelope),
+      disbursement(envelope),
+    ]);
+    const [paid, returned, unknownToMapper] = created.body.message.map(
+      (i: { disbursement_id: string }) => i.disbursement_id,
+    );
+    // What the mapper, disburse and statement stages write, done by hand.
+    const db = t.ctx.db;
+    const { rows: batch } = await db.query<{ b: string }>(
+      'SELECT bank_disbursement_batch_id AS b FROM disbursement WHERE disbursement_id = $1',
+      [paid],
+    );
+    await db.query(
+      `INSERT INTO mapper_resolution_details (disbursement_id, mapper_resolution_batch_id, beneficiary_id, resolved, unresolved_reason)
+       SELECT disbursement_id, mapper_resolution_batch_id, beneficiary_id, disbursement_id <> $1,
+              CASE WHEN disbursement_id = $1 THEN 'BENEFICIARY_NOT_FOUND' END
+       FROM disbursement WHERE disbursement_envelope_id = $2`,
+      [unknownToMapper, envelope],
+    );
+    await db.query(
+      `UPDATE bank_disbursement_batch_status SET disbursement_status = 'PROCESSED' WHERE bank_disbursement_batch_id = $1`,
+      [batch[0]!.b],
+    );
+    await db.query(
+      `INSERT INTO account_statement (statement_id, content_sha256, size_bytes) VALUES ('ST1', 'x', 1), ('ST2', 'y', 1)`,
+    );
+    await db.query(
+      `INSERT INTO disbursement_recon (disbursement_id, bank_disbursement_batch_id, disbursement_envelope_id,
+         beneficiary_name_from_bank, remittance_reference_number, remittance_statement_id, remittance_statement_number,
+         remittance_statement_sequence, remittance_entry_sequence, remittance_entry_date, remittance_value_date,
+         reversal_found, reversal_statement_id, reversal_statement_number, reversal_statement_sequence,
+         reversal_entry_sequence, reversal_entry_date, reversal_value_date, reversal_reason)
+       VALUES ($1, $3, $4, 'T BENEFICIARY', 'BANKREF1', 'ST1', '12', '1', 1, '2030-03-20', '2030-03-20',
+               false, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+              ($2, $3, $4, NULL, 'BANKREF2', 'ST1', '12', '1', 2, '2030-03-20', '2030-03-20',
+               true, 'ST2', '13', '1', 4, '2030-03-22', '2030-03-21', 'ACCOUNT_CLOSED')`,
+      [paid, returned, batch[0]!.b, envelope],
+    );
+    await db.query(
+      `INSERT INTO disbursement_error_recon (statement_id, statement_number, statement_sequence, entry_sequence,
+         entry_date, value_date, error_reason, disbursement_id, bank_reference_number)
+       VALUES ('ST2', '13', '1', 7, '2030-03-22', '2030-03-22', 'DUPLICATE_DISBURSEMENT', $1, 'BANKREF9')`,
+      [paid],
+    );
+
+    const res = await c.call('get_disbursement_status', [paid, returned, unknownToMapper]);
+    const [a, b, u] = res.body.message;
+    expect(a).toMatchObject({
+      lifecycle_status: 'reconciled',
+      lifecycle_reason: null,
+      response_error_codes: [],
+    });
+    expect(a.disbursement_recon_records.disbursement_recon_payloads).toEqual([
+      {
+        bank_disbursement_batch_id: batch[0]!.b,
+        disbursement_id: paid,
+        disbursement_envelope_id: envelope,
+        beneficiary_name_from_bank: 'T BENEFICIARY',
+        remittance_reference_number: 'BANKREF1',
+        remittance_statement_id: 'ST1',
+        remittance_statement_number: '12',
+        remittance_statement_sequence: '1',
+        remittance_entry_sequence: '1',
+        remittance_entry_date: '2030-03-20T00:00:00',
+        remittance_value_date: '2030-03-20T00:00:00',
+        reversal_found: false,
+        reversal_statement_id: null,
+        reversal_statement_number: null,
+        reversal_statement_sequence: null,
+        reversal_entry_sequence: null,
+        reversal_entry_date: null,
+        reversal_value_date: null,
+        reversal_reason: null,
+      },
+    ]);
+    expect(a.disbursement_recon_records.disbursement_error_recon_payloads).toEqual([
+      {
+        statement_id: 'ST2',
+        statement_number: '13',
+        statement_sequence: '1',
+        entry_sequence: '7',
+        entry_date: '2030-03-22T00:00:00',
+        value_date: '2030-03-22T00:00:00',
+        error_reason: 'DUPLICATE_DISBURSEMENT',
+        disbursement_id: paid,
+        bank_reference_number: 'BANKREF9',
+      },
+    ]);
+    expect(b).toMatchObject({ lifecycle_status: 'reversed', lifecycle_reason: 'ACCOUNT_CLOSED' });
+    expect(b.disbursement_recon_records.disbursement_recon_payloads[0]).toMatchObject({
+      reversal_found: true,
+      reversal_statement_id: 'ST2',
+      reversal_entry_sequence: '4',
+      reversal_value_date: '2030-03-21T00:00:00',
+      reversal_reason: 'ACCOUNT_CLOSED',
+    });
+    expect(u).toMatchObject({ lifecycle_status: 'unresolved', lifecycle_reason: 'BENEFICIARY_NOT_FOUND' });
+
+    const summary = (await status(envelope)).lifecycle_summary;
+    expect(summary).toMatchObject({
+      reconciled: { count: 1, amount: 100 },
+      reversed: { count: 1, amount: 100 },
+      unresolved: { count: 1, amount: 100 },
+      received: { count: 0, amount: 0 },
+    });
+  });
+
   it('stores 10,000 items in one call and refuses 10,001', async () => {
     const envelope = await addEnvelope(c, program, {
       number_of_beneficiaries: 10_001,
