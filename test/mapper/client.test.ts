@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createMapperClient,
   createMapperClientFromEnv,
@@ -165,6 +165,8 @@ describe('mapper client against the simulator', () => {
     const hung = await transportError(quick.resolve(items));
     expect(hung.code).toBe('MAPPER_TIMEOUT');
     expect(hung.message).toContain('200 ms');
+    // the simulator lets go of the held call once the client has left
+    await vi.waitFor(() => expect(s.sim.faults.waiting).toBe(0), { timeout: 2000 });
     s.sim.faults.delay(1000);
     expect((await transportError(quick.resolve(items))).code).toBe('MAPPER_TIMEOUT');
     s.sim.faults.delay(50);

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CsvLoadError } from '../../src/simulators/mapper/index.js';
 import { g2pBody, type RunningSimulator, runSimulator } from './helpers.js';
 
@@ -309,7 +309,7 @@ describe('mapper simulator', () => {
         1,
       );
       const pending = post('/sync/resolve', body);
-      await new Promise((r) => setTimeout(r, 50));
+      await vi.waitFor(() => expect(s.sim.faults.waiting).toBe(1));
       await s.sim.stop();
       expect((await pending).statusCode).toBe(504);
     });

@@ -71,6 +71,11 @@ export class MapperFaults {
     return this.hangMs;
   }
 
+  /** Calls being delayed or held right now. */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
   /** Waits `ms`, or less when `abandoned` fires or the simulator stops. */
   wait(ms: number, abandoned?: (release: () => void) => void): Promise<void> {
     if (ms <= 0) return Promise.resolve();

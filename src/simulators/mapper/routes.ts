@@ -98,7 +98,9 @@ export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logg
       await reply.code(200).type('application/json').send('{"signature":null,"header":{"status":"su');
     } else {
       await faults.wait(faults.currentHangMs, abandoned);
-      if (!reply.raw.destroyed)
+      // The caller gave up and closed the connection: there is no one left to answer.
+      if (reply.raw.destroyed) reply.hijack();
+      else
         await reply
           .code(504)
           .send({ error: 'SIMULATED_HANG', message: 'The mapper simulator hung on purpose' });
