@@ -16,6 +16,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Upload an MT940 statement file to a running bridge',
     load: () => import('./commands/statement.js'),
   },
+  demo: {
+    summary: 'Run a full disbursement cycle end to end and print its reconciliation summary',
+    load: () => import('./commands/demo.js'),
+  },
   migrate: { summary: 'Apply database migrations and exit', load: () => import('./commands/migrate.js') },
   token: {
     summary: 'Mint a bearer token for a role from the local secret',

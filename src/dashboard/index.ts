@@ -19,9 +19,11 @@ import {
   type View,
 } from './pages.js';
 import {
+  accountStatements,
   addDecimal,
   bankBatches,
   batchProgress,
+  type EnvelopeBreakdown,
   emptyCounts,
   envelopeBreakdown,
   envelopeErrorRecons,
@@ -33,6 +35,8 @@ import {
   listStatements,
   mapperBatches,
   programs,
+  type StateCounts,
+  statementBacklog,
   statementText,
 } from './queries.js';
 
@@ -94,6 +98,16 @@ function sendHtml(reply: FastifyReply, body: string, status = 200) {
 
 function wantsHtml(request: FastifyRequest): boolean {
   return request.method === 'GET' && !/\bapplication\/json\b/.test(request.headers.accept ?? '');
+}
+
+/** Count and exact amount per state: the sums over the reasons of each state. */
+function stateTotals(breakdown: EnvelopeBreakdown): StateCounts {
+  const counts = emptyCounts();
+  for (const r of breakdown.byStateReason) {
+    counts[r.state].count += r.count;
+    counts[r.state].amount = addDecimal(counts[r.state].amount, r.amount);
+  }
+  return counts;
 }
 
 function routes(ctx: AppContext) {
@@ -227,12 +241,7 @@ function routes(ctx: AppContext) {
           404,
         );
       const breakdown = await envelopeBreakdown(ctx.db, id);
-      // Count and exact amount per state: the sums over the reasons of that state.
-      const counts = emptyCounts();
-      for (const r of breakdown.byStateReason) {
-        counts[r.state].count += r.count;
-        counts[r.state].amount = addDecimal(counts[r.state].amount, r.amount);
-      }
+      const counts = stateTotals(breakdown);
       const data = {
         envelope,
         counts,
@@ -245,6 +254,42 @@ function routes(ctx: AppContext) {
       };
       return sendHtml(reply, envelopePage(view(), data));
     });
+
+    // Machine-readable figures for scripts and `g2p-bridge demo`: the cheap progress counters, and the full
+    // per-state, per-reason breakdown (one pass over the envelope's disbursements).
+    app.get(
+      '/envelopes/:id/progress.json',
+      { config: ROLES, schema: { hide: true } },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        const envelope = await getEnvelope(ctx.db, id);
+        if (!envelope)
+          return reply.code(404).send({ error: 'not_found', message: `No envelope ${id}`, statusCode: 404 });
+        return {
+          envelope,
+          batches: (await batchProgress(ctx.db, [id])).get(id)!,
+          statements: await statementBacklog(ctx.db),
+        };
+      },
+    );
+
+    app.get(
+      '/envelopes/:id/summary.json',
+      { config: ROLES, schema: { hide: true } },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        const envelope = await getEnvelope(ctx.db, id);
+        if (!envelope)
+          return reply.code(404).send({ error: 'not_found', message: `No envelope ${id}`, statusCode: 404 });
+        const breakdown = await envelopeBreakdown(ctx.db, id);
+        return {
+          envelope,
+          states: stateTotals(breakdown),
+          reasons: breakdown.byStateReason,
+          statements: await accountStatements(ctx.db, envelope.sponsor_bank_account_number),
+        };
+      },
+    );
 
     app.get(
       '/envelopes/:id/disbursements.csv',

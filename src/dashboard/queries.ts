@@ -539,3 +539,33 @@ export async function programs(db: Queryable) {
   );
   return rows;
 }
+
+/** Statements waiting for the statement stage, and those it gave up on (all accounts). */
+export async function statementBacklog(db: Queryable): Promise<{ pending: number; error: number }> {
+  const { rows } = await db.query<{ pending: number; error: number }>(
+    `SELECT count(*) FILTER (WHERE statement_process_status = 'PENDING')::int AS pending,
+            count(*) FILTER (WHERE statement_process_status = 'ERROR')::int AS error
+       FROM account_statement`,
+  );
+  return rows[0] ?? { pending: 0, error: 0 };
+}
+
+/** Statements of one account by status, and their unmatched entries. */
+export async function accountStatements(db: Queryable, account: string) {
+  const { rows } = await db.query<{
+    processed: number;
+    pending: number;
+    error: number;
+    error_recons: number;
+  }>(
+    `SELECT count(*) FILTER (WHERE statement_process_status = 'PROCESSED')::int AS processed,
+            count(*) FILTER (WHERE statement_process_status = 'PENDING')::int AS pending,
+            count(*) FILTER (WHERE statement_process_status = 'ERROR')::int AS error,
+            (SELECT count(*)::int FROM disbursement_error_recon er
+               JOIN account_statement s2 ON s2.statement_id = er.statement_id
+              WHERE s2.account_number = $1) AS error_recons
+       FROM account_statement WHERE account_number = $1`,
+    [account],
+  );
+  return rows[0]!;
+}

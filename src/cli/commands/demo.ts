@@ -1,0 +1,182 @@
+// `demo`: a whole disbursement cycle, end to end, against the all-in-one stack: started here on a free port
+// and a throw-away embedded database, or a running one given with --url.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { openDatabase } from '../../app.js';
+import { localSecret, mintToken } from '../../auth/index.js';
+import type { Db } from '../../db/index.js';
+import { DemoError } from '../../demo/client.js';
+import { runDemo, validateSize } from '../../demo/run.js';
+import { parseCommandArgs, untilSignal } from '../args.js';
+import { configOrReport, type Stack, startStack } from './start.js';
+
+const HELP = `Usage: g2p-bridge demo [--size N] [--url URL [--token TOKEN]] [options]
+
+Runs one full disbursement cycle and prints its reconciliation summary:
+  a benefit program, a funded account at the example bank, beneficiaries in the example mapper (about 2 %
+  of them unknown to it), an envelope, the disbursements in batches of up to 10,000, a few cancellations;
+  then it follows id resolution, the funds check and block, shipping, the bank's posting and the statement
+  reconciliation with a progress bar per stage, and ends with every disbursement accounted for:
+  received, cancelled, unresolved, shipped, reconciled, reversed by reason, with exact amounts.
+
+Without --url it starts the all-in-one bridge in this process on a free port and a temporary embedded
+database (removed afterwards unless --keep or --data-dir), with fast worker and bank timers.
+
+  --size N         disbursements, 100 to 1,000,000 (default 1,000)
+  --url URL        a running all-in-one bridge ('g2p-bridge start') instead of a new one
+  --token TOKEN    for --url: a token with the roles admin and pbms (default G2P_TOKEN, else one minted
+                   from the local secret like 'g2p-bridge token admin,pbms')
+  --batch N        disbursements per create_disbursements call, at most 10,000 (default 10,000)
+  --currency CCY   the program's currency (default USD)
+  --timeout S      give up following after S seconds (default 300 + 2 ms per disbursement)
+  --keep           without --url: keep the bridge running after the summary to browse the dashboard
+  --data-dir DIR   without --url: keep the embedded database in DIR
+
+Exit status: 0 when every check of the summary passes, 1 otherwise, 2 for bad arguments.`;
+
+/** Settings that make a small cycle finish in seconds rather than minutes (each only when not set already). */
+export const FAST_SETTINGS: Record<string, string> = {
+  WORKER_POLL_INTERVAL_SECONDS: '0.2',
+  RETRY_BACKOFF_BASE_SECONDS: '1',
+  RETRY_BACKOFF_MAX_SECONDS: '5',
+  EXAMPLE_BANK_PROCESS_INTERVAL_MS: '500',
+  EXAMPLE_BANK_STATEMENT_AFTER_PROCESSING: 'true',
+  DISBURSEMENT_SLA_DAYS: '0',
+};
+
+function number(value: string | undefined, name: string): number | null | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value.replace(/[_,]/g, ''));
+  if (!Number.isFinite(n)) {
+    process.stderr.write(`${name} must be a number\n`);
+    return null;
+  }
+  return n;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    argv,
+    {
+      size: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      batch: { type: 'string' },
+      currency: { type: 'string' },
+      timeout: { type: 'string' },
+      keep: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      run: { type: 'string' },
+    },
+    HELP,
+  );
+  if (!parsed) return 0;
+  const v = parsed.values;
+  const size = number(v.size, '--size') ?? 1000;
+  const batch = number(v.batch, '--batch');
+  const timeout = number(v.timeout, '--timeout');
+  if (size === null || batch === null || timeout === null) return 2;
+  const sizeProblem = validateSize(size);
+  if (sizeProblem) {
+    process.stderr.write(`${sizeProblem}\n`);
+    return 2;
+  }
+  if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 10_000)) {
+    process.stderr.write('--batch must be a whole number from 1 to 10,000\n');
+    return 2;
+  }
+  if (timeout !== undefined && !(timeout > 0)) {
+    process.stderr.write('--timeout must be a positive number of seconds\n');
+    return 2;
+  }
+  if (v.url && (v.keep || v['data-dir'])) {
+    process.stderr.write('--keep and --data-dir apply only when the demo starts its own bridge (no --url)\n');
+    return 2;
+  }
+
+  let stack: Stack | undefined;
+  let tempDir: string | undefined;
+  let url = v.url?.replace(/\/+$/, '');
+  let token = v.token ?? process.env.G2P_TOKEN ?? '';
+  try {
+    if (!url) {
+      if (!v['data-dir']) tempDir = await mkdtemp(join(tmpdir(), 'g2p-demo-'));
+      const dataDir = v['data-dir'] ?? tempDir!;
+      const env: Record<string, string | undefined> = {
+        ...FAST_SETTINGS,
+        ...process.env,
+        DATA_DIR: dataDir,
+        DATABASE_URL: '',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        PUBLIC_URL: '',
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      };
+      const config = configOrReport(env);
+      if (!config) return 2;
+      // Logs go to stderr so that the progress bars and the summary own stdout.
+      const log = pino(
+        {
+          name: 'g2p-bridge',
+          level: config.LOG_LEVEL,
+          redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
+        },
+        pino.destination(2),
+      );
+      process.stdout.write(
+        `Starting the all-in-one bridge on a temporary embedded database (${dataDir}) ...\n`,
+      );
+      stack = await startStack({ config, env, log, mode: 'all' });
+      url = stack.url;
+      token = await mintToken(await localSecret(config, stack.db), {
+        roles: ['admin', 'pbms'],
+        subject: 'demo',
+      });
+    } else if (!token) {
+      const config = configOrReport();
+      if (!config) return 2;
+      if (config.AUTH_MODE !== 'none') {
+        const db: Db | undefined =
+          config.DATABASE_URL && !config.JWT_SECRET ? await openDatabase(config) : undefined;
+        try {
+          token = await mintToken(await localSecret(config, db), {
+            roles: ['admin', 'pbms'],
+            subject: 'demo',
+          });
+        } finally {
+          await db?.close();
+        }
+      }
+    }
+
+    const result = await runDemo({
+      url,
+      token,
+      size,
+      batchSize: batch,
+      currency: v.currency,
+      run: v.run,
+      timeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
+      out: process.stdout,
+    });
+
+    if (stack && v.keep) {
+      process.stdout.write(
+        `\nThe bridge keeps running at ${url}; sign in to ${url}/dashboard/login with this token:\n${token}\nCtrl-C stops it.\n`,
+      );
+      await untilSignal();
+    }
+    return result.ok ? 0 : 1;
+  } catch (error) {
+    if (error instanceof DemoError) {
+      process.stderr.write(`demo: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await stack?.stop();
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  }
+}

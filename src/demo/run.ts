@@ -1,0 +1,383 @@
+// One full disbursement cycle against a running all-in-one bridge: set up a program, a funded account at
+// the example bank and beneficiaries in the example mapper; create an envelope; send the disbursements in
+// batches; cancel a few and pull the schedule date to today; then follow every stage to the end and print
+// the reconciliation summary.
+import { randomBytes } from 'node:crypto';
+import { formatMinorUnits } from '../money/index.js';
+import { BridgeClient, DemoError } from './client.js';
+import {
+  type DemoPlan,
+  expectedTotals,
+  MAX_BATCH,
+  makePlan,
+  type PlannedItem,
+  plannedItems,
+} from './plan.js';
+import { type Bar, type Output, progressView } from './progress.js';
+import { type Check, type ReasonRow, renderSummary, type StateTotals } from './summary.js';
+
+export interface DemoOptions {
+  /** The bridge, e.g. http://127.0.0.1:8000 (with the example bank at /example-bank, the mapper at /mapper). */
+  url: string;
+  /** A token with the roles admin and pbms ('' when the bridge runs with AUTH_MODE=none). */
+  token: string;
+  size: number;
+  batchSize?: number;
+  currency?: string;
+  /** The example bank's bank code (EXAMPLE_BANK_CODE) and the program's sponsor bank code. */
+  bankCode?: string;
+  /** A short tag that keeps this run's program, accounts and ids apart from other runs'. */
+  run?: string;
+  pollMs?: number;
+  timeoutMs?: number;
+  out: Output;
+}
+
+export interface DemoResult {
+  ok: boolean;
+  plan: DemoPlan;
+  checks: Check[];
+  summary: string;
+}
+
+interface Progress {
+  envelope: {
+    funds_available_with_bank: string;
+    funds_available_latest_error_code: string | null;
+    funds_blocked_with_bank: string;
+    funds_blocked_latest_error_code: string | null;
+    funds_blocked_reference_number: string | null;
+    number_of_disbursements_shipped: number;
+    number_of_disbursements_reconciled: number;
+    number_of_disbursements_reversed: number;
+    disbursement_schedule_date: string;
+  };
+  batches: {
+    mapperTotal: number;
+    mapperProcessed: number;
+    mapperError: number;
+    bankTotal: number;
+    bankProcessed: number;
+    bankError: number;
+  };
+  statements: { pending: number; error: number };
+}
+
+interface BankAccount {
+  blocks?: Array<{
+    block_reference: string;
+    amount: string;
+    amount_committed: string;
+    amount_released: string;
+    idempotency_key: string;
+  }>;
+}
+
+const dateOffset = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+const count = (n: number) => n.toLocaleString('en-US');
+
+export function validateSize(size: number): string | null {
+  if (!Number.isInteger(size) || size < 100 || size > 1_000_000)
+    return '--size must be a whole number from 100 to 1,000,000';
+  return null;
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const sizeProblem = validateSize(options.size);
+  if (sizeProblem) throw new DemoError(sizeProblem);
+  const batchSize = Math.min(options.batchSize ?? MAX_BATCH, MAX_BATCH);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new DemoError('--batch must be from 1 to 10,000');
+  const started = Date.now();
+  const out = options.out;
+  const say = (text: string) => out.write(`${text}\n`);
+  const client = new BridgeClient(options.url.replace(/\/+$/, ''), options.token);
+  const plan = makePlan({
+    run: options.run ?? randomBytes(3).toString('hex'),
+    size: options.size,
+    currency: options.currency ?? 'USD',
+    bankCode: options.bankCode ?? 'EXAMPLE',
+  });
+  const expected = expectedTotals(plan);
+  const money = (minor: bigint) => formatMinorUnits(minor, plan.exponent);
+
+  say(`g2p-bridge demo: ${count(plan.size)} disbursements through ${client.baseUrl}  (run ${plan.run})`);
+
+  // 1. Set-up: the program, its funded account at the example bank, own-bank customers, the mapper's entries.
+  const funding = expected.totalMinor + expected.totalMinor / 20n; // the envelope total plus 5 %
+  await client.call('POST', '/example-bank/admin/accounts', {
+    account_number: plan.fundingAccount,
+    currency: plan.currency,
+    holder_name: `Demo program ${plan.run} funding`,
+    opening_balance: money(funding),
+    statements_enabled: true,
+  });
+  for (const own of expected.ownAccounts) {
+    await client.call('POST', '/example-bank/admin/accounts', {
+      account_number: own.number,
+      currency: plan.currency,
+      holder_name: 'Demo beneficiary',
+      status: own.status,
+    });
+  }
+  await client.call('POST', '/admin/programs', {
+    benefit_program_mnemonic: plan.program,
+    benefit_program_name: `Demo cash transfer ${plan.run}`,
+    funding_org_code: 'DEMO-MIN',
+    funding_org_name: 'Ministry of Demonstrations',
+    sponsor_bank_code: plan.bankCode,
+    sponsor_bank_branch_code: 'HQ',
+    sponsor_bank_account_number: plan.fundingAccount,
+    sponsor_bank_account_currency: plan.currency,
+    id_mapper_resolution_required: true,
+  });
+  say(
+    `  program ${plan.program}, funding account ${plan.fundingAccount} at the example bank with ${money(funding)} ${plan.currency}`,
+  );
+  let linked = 0;
+  for (let from = 0; from < plan.size; from += 100_000) {
+    const lines = ['id,fa,name'];
+    for (const item of plannedItems(plan, from, Math.min(plan.size, from + 100_000))) {
+      if (item.fa === null) continue;
+      lines.push(`${item.beneficiaryId},${item.fa},${item.beneficiaryName}`);
+      linked++;
+    }
+    await client.postText('/mapper/admin/entries/csv', `${lines.join('\n')}\n`, 'text/csv');
+  }
+  say(
+    `  mapper: ${count(linked)} beneficiaries linked to financial addresses, ${count(plan.size - linked)} left unknown; ` +
+      `${expected.ownAccounts.length} are customers of the example bank itself`,
+  );
+
+  // 2. The envelope, scheduled two days ahead so that the PBMS may still cancel.
+  await client.g2pOk('create_disbursement_envelope', {
+    disbursement_envelope_id: plan.envelopeId,
+    benefit_program_mnemonic: plan.program,
+    disbursement_frequency: 'Monthly',
+    cycle_code_mnemonic: plan.cycle,
+    number_of_beneficiaries: plan.size,
+    number_of_disbursements: plan.size,
+    total_disbursement_amount: expected.total,
+    disbursement_currency_code: plan.currency,
+    disbursement_schedule_date: dateOffset(2),
+  });
+  say(`  envelope ${plan.envelopeId}: ${count(plan.size)} disbursements, ${expected.total} ${plan.currency}`);
+
+  // 3. The disbursements, in batches of up to 10,000 (one mapper batch and one bank batch each).
+  const view = progressView(out);
+  const toCancel: string[] = [];
+  let sent = 0;
+  let calls = 0;
+  for (let from = 0; from < plan.size; from += batchSize) {
+    const items: PlannedItem[] = [...plannedItems(plan, from, Math.min(plan.size, from + batchSize))];
+    const answer = await client.g2pOk<
+      Array<{ disbursement_id: string | null; beneficiary_id: string | null }>
+    >(
+      'create_disbursements',
+      items.map((item) => ({
+        disbursement_envelope_id: plan.envelopeId,
+        mis_reference_number: `MIS-${plan.run}-${item.index + 1}`,
+        beneficiary_id: item.beneficiaryId,
+        beneficiary_name: item.beneficiaryName,
+        disbursement_amount: money(item.amountMinor),
+        narrative: `Demo benefit ${plan.cycle}`,
+      })),
+      items.length,
+    );
+    const byBeneficiary = new Map((answer ?? []).map((a) => [a.beneficiary_id, a.disbursement_id]));
+    for (const item of items) {
+      if (!item.cancel) continue;
+      const id = byBeneficiary.get(item.beneficiaryId);
+      if (!id) throw new DemoError(`create_disbursements answered no id for ${item.beneficiaryId}`);
+      toCancel.push(id);
+    }
+    sent += items.length;
+    calls++;
+    view.update([
+      {
+        key: 'send',
+        label: 'sending',
+        done: sent,
+        of: plan.size,
+        text: `${count(sent)} / ${count(plan.size)} in ${calls} call${calls === 1 ? '' : 's'}`,
+      },
+    ]);
+  }
+  view.finish();
+
+  // 4. The PBMS changes its mind about a few, then pulls the schedule date in so the cycle runs now.
+  if (toCancel.length) {
+    await client.g2pOk(
+      'cancel_disbursements',
+      toCancel.map((id) => ({ disbursement_id: id })),
+      toCancel.length,
+    );
+  }
+  const remaining = plan.size - expected.cancelled;
+  const remainingTotal = money(expected.totalMinor - expected.cancelledMinor);
+  let scheduled: string | null = null;
+  for (const date of [dateOffset(-1), dateOffset(0), dateOffset(1)]) {
+    const answer = await client.g2p('amend_disbursement_envelope', {
+      disbursement_envelope_id: plan.envelopeId,
+      number_of_beneficiaries: remaining,
+      number_of_disbursements: remaining,
+      total_disbursement_amount: remainingTotal,
+      disbursement_schedule_date: date,
+    });
+    if (answer.header.status !== 'rjct') {
+      scheduled = date;
+      break;
+    }
+    if (answer.header.status_reason_code !== 'INVALID_DISBURSEMENT_SCHEDULE_DATE') {
+      throw new DemoError(`amend_disbursement_envelope was rejected: ${answer.header.status_reason_code}`);
+    }
+  }
+  if (!scheduled) {
+    throw new DemoError(
+      "amend_disbursement_envelope refused every date up to tomorrow: the bridge's DISBURSEMENT_SLA_DAYS keeps the cycle in the future",
+    );
+  }
+  say(
+    `  cancelled ${count(toCancel.length)} (${expected.cancelledAmount} ${plan.currency}); envelope amended to ` +
+      `${count(remaining)} disbursements, ${remainingTotal} ${plan.currency}, scheduled ${scheduled}`,
+  );
+
+  // 5. Follow the stages until every disbursement is in an end state (or a stage gives up, or time runs out).
+  say('  following the cycle:');
+  const pollMs = options.pollMs ?? 1000;
+  const deadline = started + (options.timeoutMs ?? 300_000 + plan.size * 2);
+  const enc = encodeURIComponent;
+  let finished = false;
+  let stuck: string | null = null;
+  for (;;) {
+    const p = await client.getJson<Progress>(`/dashboard/envelopes/${enc(plan.envelopeId)}/progress.json`);
+    const account = await client.getJson<BankAccount>(
+      `/example-bank/admin/accounts/${enc(plan.fundingAccount)}`,
+    );
+    const block = account.blocks?.find(
+      (b) =>
+        b.block_reference === p.envelope.funds_blocked_reference_number ||
+        b.idempotency_key === plan.envelopeId,
+    );
+    view.update(bars(p, block, plan.currency));
+    const b = p.batches;
+    const e = p.envelope;
+    const mapperDone = b.mapperProcessed + b.mapperError === b.mapperTotal;
+    const bankDone = b.bankTotal > 0 && b.bankProcessed + b.bankError === b.bankTotal;
+    const fundsFailed = e.funds_available_with_bank === 'ERROR' || e.funds_blocked_with_bank === 'ERROR';
+    if (b.mapperError || b.bankError || fundsFailed) {
+      stuck = `a stage gave up: mapper batches in error ${b.mapperError}, bank batches in error ${b.bankError}, funds ${e.funds_available_with_bank}/${e.funds_blocked_with_bank}`;
+    }
+    if (
+      mapperDone &&
+      bankDone &&
+      e.number_of_disbursements_reconciled >= e.number_of_disbursements_shipped &&
+      p.statements.pending === 0
+    ) {
+      finished = true;
+      break;
+    }
+    if (stuck) break;
+    if (Date.now() > deadline) {
+      stuck = `timed out after ${Math.round((Date.now() - started) / 1000)} s (see ${client.baseUrl}/dashboard/envelopes/${enc(plan.envelopeId)})`;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  view.finish();
+  if (!finished) say(`  stopped following: ${stuck}`);
+
+  // 6. The summary, from the dashboard's breakdown (lifecycle view) checked against the PBMS status API.
+  const summary = await client.getJson<{
+    states: StateTotals;
+    reasons: ReasonRow[];
+    statements: { processed: number; error_recons: number };
+  }>(`/dashboard/envelopes/${enc(plan.envelopeId)}/summary.json`);
+  const status = await client.g2pOk<{
+    number_of_disbursements_shipped: number;
+    number_of_disbursements_reconciled: number;
+    number_of_disbursements_reversed: number;
+    lifecycle_summary?: Partial<Record<keyof StateTotals, { count: number }>>;
+  }>('get_disbursement_envelope_status', plan.envelopeId);
+  const rendered = renderSummary({
+    envelopeId: plan.envelopeId,
+    program: plan.program,
+    currency: plan.currency,
+    exponent: plan.exponent,
+    states: summary.states,
+    reasons: summary.reasons,
+    api: status,
+    expected: {
+      count: expected.count,
+      total: expected.total,
+      cancelled: expected.cancelled,
+      cancelledAmount: expected.cancelledAmount,
+      unresolved: expected.unresolved,
+      unresolvedAmount: expected.unresolvedAmount,
+    },
+    statements: { processed: summary.statements.processed, errorRecons: summary.statements.error_recons },
+    elapsedMs: Date.now() - started,
+  });
+  out.write(`\n${rendered.text}`);
+  say(`Dashboard: ${client.baseUrl}/dashboard/envelopes/${enc(plan.envelopeId)}`);
+  return {
+    ok: finished && rendered.checks.every((c) => c.ok),
+    plan,
+    checks: rendered.checks,
+    summary: rendered.text,
+  };
+}
+
+function bars(
+  p: Progress,
+  block: NonNullable<BankAccount['blocks']>[number] | undefined,
+  currency: string,
+): Bar[] {
+  const b = p.batches;
+  const e = p.envelope;
+  const fundsDone =
+    (e.funds_available_with_bank === 'FUNDS_AVAILABLE' ? 1 : 0) +
+    (e.funds_blocked_with_bank === 'FUNDS_BLOCK_SUCCESS' ? 1 : 0);
+  const fundsError = e.funds_blocked_latest_error_code ?? e.funds_available_latest_error_code;
+  const committed = block ? Number(block.amount_committed) : 0;
+  const released = block ? Number(block.amount_released) : 0;
+  return [
+    {
+      key: 'resolution',
+      label: 'resolution',
+      done: b.mapperProcessed,
+      of: b.mapperTotal,
+      text: `${count(b.mapperProcessed)} / ${count(b.mapperTotal)} mapper batches${b.mapperError ? `, ${b.mapperError} in error` : ''}`,
+    },
+    {
+      key: 'funds',
+      label: 'funds',
+      done: fundsDone,
+      of: 2,
+      text: `check ${e.funds_available_with_bank}, block ${e.funds_blocked_with_bank}${fundsError ? ` (last error ${fundsError})` : ''}`,
+    },
+    {
+      key: 'shipping',
+      label: 'shipping',
+      done: b.bankProcessed,
+      of: b.bankTotal,
+      text: `${count(b.bankProcessed)} / ${count(b.bankTotal)} bank batches, ${count(e.number_of_disbursements_shipped)} disbursements`,
+    },
+    {
+      key: 'bank',
+      label: 'bank posting',
+      // Display only: the ratio of two exact amounts, drawn as a bar.
+      done: released,
+      of: committed,
+      text: block
+        ? `${block.amount_released} of ${block.amount_committed} ${currency} posted`
+        : 'no funds blocked yet',
+    },
+    {
+      key: 'reconciliation',
+      label: 'reconciliation',
+      done: e.number_of_disbursements_reconciled,
+      of: e.number_of_disbursements_shipped,
+      text: `${count(e.number_of_disbursements_reconciled)} / ${count(e.number_of_disbursements_shipped)} debits on statements, ${count(e.number_of_disbursements_reversed)} reversed${p.statements.pending ? `, ${p.statements.pending} statements waiting` : ''}`,
+    },
+  ];
+}

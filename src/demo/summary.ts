@@ -1,0 +1,159 @@
+// The reconciliation summary the demo ends with: every disbursement accounted for, by state and reason,
+// with exact amounts, and the checks that tie the bridge's figures to what the demo sent.
+import { compareDecimals, decimalToMinor, formatMinorUnits } from '../money/index.js';
+
+export type State = 'received' | 'cancelled' | 'unresolved' | 'shipped' | 'reconciled' | 'reversed';
+export type StateTotals = Record<State, { count: number; amount: string }>;
+export interface ReasonRow {
+  state: State;
+  reason: string | null;
+  count: number;
+  amount: string;
+}
+
+export interface Check {
+  ok: boolean;
+  text: string;
+}
+
+export interface SummaryInput {
+  envelopeId: string;
+  program: string;
+  currency: string;
+  exponent: number;
+  states: StateTotals;
+  reasons: ReasonRow[];
+  /** The API's envelope status (number_of_disbursements_* counters). */
+  api: {
+    number_of_disbursements_shipped: number;
+    number_of_disbursements_reconciled: number;
+    number_of_disbursements_reversed: number;
+    lifecycle_summary?: Partial<Record<State, { count: number }>>;
+  };
+  expected: {
+    count: number;
+    total: string;
+    cancelled: number;
+    cancelledAmount: string;
+    unresolved: number;
+    unresolvedAmount: string;
+  };
+  statements: { processed: number; errorRecons: number };
+  elapsedMs: number;
+}
+
+function fmtCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function group(decimal: string): string {
+  const [int = '0', frac] = decimal.split('.');
+  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return frac !== undefined ? `${grouped}.${frac}` : grouped;
+}
+
+export function renderSummary(s: SummaryInput): { text: string; checks: Check[] } {
+  const e = s.exponent;
+  const minor = (a: string) => decimalToMinor(a, e);
+  const fmt = (m: bigint) => group(formatMinorUnits(m, e));
+  const st = s.states;
+  const sum = (...states: State[]) => ({
+    count: states.reduce((n, x) => n + st[x].count, 0),
+    minor: states.reduce((m, x) => m + minor(st[x].amount), 0n),
+  });
+  const all = sum('received', 'cancelled', 'unresolved', 'shipped', 'reconciled', 'reversed');
+  const shipped = sum('shipped', 'reconciled', 'reversed');
+  const debited = sum('reconciled', 'reversed');
+
+  const rows: Array<[string, number, bigint]> = [
+    ['received from the PBMS', all.count, all.minor],
+    ['cancelled by the PBMS', st.cancelled.count, minor(st.cancelled.amount)],
+    ['unresolved by the mapper', st.unresolved.count, minor(st.unresolved.amount)],
+    ['still to ship', st.received.count, minor(st.received.amount)],
+    ['shipped to the bank', shipped.count, shipped.minor],
+    ['  reconciled (paid)', st.reconciled.count, minor(st.reconciled.amount)],
+    ['  reversed by the bank', st.reversed.count, minor(st.reversed.amount)],
+  ];
+  const reversals = s.reasons
+    .filter((r) => r.state === 'reversed')
+    .sort((a, b) => b.count - a.count || String(a.reason).localeCompare(String(b.reason)));
+  for (const r of reversals) rows.push([`    ${r.reason ?? '(no reason given)'}`, r.count, minor(r.amount)]);
+  rows.push(['  awaiting a statement', st.shipped.count, minor(st.shipped.amount)]);
+  const unresolvedReasons = s.reasons.filter((r) => r.state === 'unresolved');
+
+  const labelWidth = Math.max(34, ...rows.map((r) => r[0].length + 2));
+  const countWidth = Math.max(13, ...rows.map((r) => fmtCount(r[1]).length));
+  const amountWidth = Math.max(18, ...rows.map((r) => fmt(r[2]).length));
+  const lines = [
+    `Reconciliation summary: envelope ${s.envelopeId}, program ${s.program}, amounts in ${s.currency}`,
+    `  ${''.padEnd(labelWidth)}${'disbursements'.padStart(countWidth)}  ${'amount'.padStart(amountWidth)}`,
+    ...rows.map(
+      ([label, count, amount]) =>
+        `  ${label.padEnd(labelWidth)}${fmtCount(count).padStart(countWidth)}  ${fmt(amount).padStart(amountWidth)}`,
+    ),
+  ];
+  if (unresolvedReasons.length) {
+    lines.push(
+      `  unresolved because: ${unresolvedReasons.map((r) => `${r.reason ?? 'no reason'} (${fmtCount(r.count)})`).join(', ')}`,
+    );
+  }
+
+  const expectedTotal = minor(s.expected.total);
+  const reasonCount = reversals.reduce((n, r) => n + r.count, 0);
+  const reasonMinor = reversals.reduce((m, r) => m + minor(r.amount), 0n);
+  const lifecycle = s.api.lifecycle_summary;
+  const checks: Check[] = [
+    {
+      ok: all.count === s.expected.count && all.minor === expectedTotal,
+      text: `the bridge holds what the demo sent: ${fmtCount(s.expected.count)} disbursements for ${fmt(expectedTotal)}`,
+    },
+    {
+      ok:
+        st.cancelled.count === s.expected.cancelled &&
+        compareDecimals(st.cancelled.amount, s.expected.cancelledAmount) === 0,
+      text: `cancelled as planned: ${fmtCount(s.expected.cancelled)} for ${group(s.expected.cancelledAmount)}`,
+    },
+    {
+      ok:
+        st.unresolved.count === s.expected.unresolved &&
+        compareDecimals(st.unresolved.amount, s.expected.unresolvedAmount) === 0,
+      text: `unresolved as planned (ids the mapper does not know): ${fmtCount(s.expected.unresolved)} for ${group(s.expected.unresolvedAmount)}`,
+    },
+    {
+      ok: st.received.count === 0 && st.shipped.count === 0,
+      text: 'every disbursement reached an end state (none still to ship, none awaiting a statement)',
+    },
+    {
+      ok:
+        all.minor ===
+        minor(st.cancelled.amount) + minor(st.unresolved.amount) + shipped.minor + minor(st.received.amount),
+      text: 'received = cancelled + unresolved + shipped + still to ship, to the last minor unit',
+    },
+    {
+      ok: reasonCount === st.reversed.count && reasonMinor === minor(st.reversed.amount),
+      text: 'reversals by reason add up to the reversed total',
+    },
+    {
+      ok:
+        s.api.number_of_disbursements_shipped === shipped.count &&
+        s.api.number_of_disbursements_reconciled === debited.count &&
+        s.api.number_of_disbursements_reversed === st.reversed.count,
+      text: `the envelope status API agrees: shipped ${fmtCount(s.api.number_of_disbursements_shipped)}, debits reconciled ${fmtCount(s.api.number_of_disbursements_reconciled)}, reversed ${fmtCount(s.api.number_of_disbursements_reversed)}`,
+    },
+  ];
+  if (lifecycle) {
+    const states: State[] = ['received', 'cancelled', 'unresolved', 'shipped', 'reconciled', 'reversed'];
+    checks.push({
+      ok: states.every((x) => (lifecycle[x]?.count ?? 0) === st[x].count),
+      text: "the API's lifecycle_summary matches the dashboard's counts",
+    });
+  }
+  lines.push('', 'Checks');
+  for (const c of checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.text}`);
+  lines.push(
+    '',
+    `Statements reconciled: ${fmtCount(s.statements.processed)}; statement entries that could not be matched: ${fmtCount(s.statements.errorRecons)}.`,
+    `Took ${(s.elapsedMs / 1000).toFixed(1)} s.`,
+  );
+  return { text: `${lines.join('\n')}\n`, checks };
+}
