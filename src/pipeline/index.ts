@@ -4,20 +4,25 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AppContext } from '../api/context.js';
 import { createConnectorRegistry } from '../bank/registry.js';
+import type { Queryable } from '../db/index.js';
 import { createMapperClientFromEnv } from '../mapper/index.js';
 import type { MapperClient } from '../mapper/types.js';
-import { statementStage } from '../statements/process.js';
+import { statementQueue, statementStage } from '../statements/process.js';
 import type { ConnectorSource, StageDeps } from './deps.js';
+import type { QueueSpec } from './queue.js';
 import { createStageRunner, type Stage, type StageRunner } from './runner.js';
 import { pipelineSettings } from './settings.js';
-import { blockFundsStage } from './stages/block-funds.js';
-import { checkFundsStage } from './stages/check-funds.js';
-import { disburseStage } from './stages/disburse.js';
-import { mapperResolutionStage } from './stages/mapper-resolution.js';
+import { requeueErrored } from './sql/requeue.js';
+import { blockFundsQueue, blockFundsStage } from './stages/block-funds.js';
+import { checkFundsQueue, checkFundsStage } from './stages/check-funds.js';
+import { disburseQueue, disburseStage } from './stages/disburse.js';
+import { mapperResolutionQueue, mapperResolutionStage } from './stages/mapper-resolution.js';
 
 export type { ConnectorSource, StageDeps } from './deps.js';
+export type { QueueSpec } from './queue.js';
 export { LeaseLostError, type Outcome, type Stage } from './runner.js';
-export { type PipelineSettings, pipelineSettings } from './settings.js';
+export { localDate, type PipelineSettings, pipelineSettings } from './settings.js';
+export { buildPayments } from './stages/disburse.js';
 
 export const STAGE_NAMES = [
   'mapper_resolution',
@@ -27,6 +32,20 @@ export const STAGE_NAMES = [
   'statement',
 ] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
+
+/** Each stage's driving table, for operators' tools (backlog, ERROR rows, requeue). */
+export const STAGE_QUEUES: Record<StageName, QueueSpec> = {
+  mapper_resolution: mapperResolutionQueue,
+  check_funds: checkFundsQueue,
+  block_funds: blockFundsQueue,
+  disburse: disburseQueue,
+  statement: statementQueue,
+};
+
+/** Requeues ERROR rows of one stage by key (see docs/pipeline.md, "Operators and ERROR rows"). */
+export function requeue(db: Queryable, stage: StageName, keys: readonly string[]): Promise<string[]> {
+  return requeueErrored(db, STAGE_QUEUES[stage], keys);
+}
 
 export interface WorkerDeps {
   /** Bank connectors by sponsor bank code; default: the registry built from BANK_CONNECTORS. */

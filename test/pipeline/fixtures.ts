@@ -160,3 +160,8 @@ export function statementText(
     }),
   });
 }
+
+/** Empties every bridge table the pipeline touches, so one cloned database serves a whole test file. */
+export async function resetBridge(db: Db): Promise<void> {
+  await db.query('TRUNCATE benefit_program, account_statement CASCADE');
+}

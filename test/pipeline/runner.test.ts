@@ -1,15 +1,15 @@
 // Stage runner semantics on the real driving tables, with fakes for the bank and the mapper: claims,
 // leases, SKIP LOCKED, takeover after expiry, backoff, ERROR after the attempt limit.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/index.js';
-import { startWorkers } from '../../src/pipeline/index.js';
+import { requeue, startWorkers } from '../../src/pipeline/index.js';
 import { claimRows } from '../../src/pipeline/sql/claim.js';
 import { expireAbandoned } from '../../src/pipeline/sql/expire.js';
 import { releaseFailure } from '../../src/pipeline/sql/release.js';
 import { mapperResolutionQueue } from '../../src/pipeline/stages/mapper-resolution.js';
 import { onPostgres, testDb } from '../support/db.js';
 import { connectorsOf, FakeBank, FakeMapper } from './fakes.js';
-import { disbursements, seedEnvelope, seedProgram, workerContext } from './fixtures.js';
+import { disbursements, resetBridge, seedEnvelope, seedProgram, workerContext } from './fixtures.js';
 
 const q = mapperResolutionQueue;
 const claim = (db: Db, owner: string, limit = 10, leaseSeconds = 60, maxAttempts = 5) =>
@@ -33,15 +33,18 @@ async function batchRow(db: Db, id: string) {
 
 describe('stage runner', () => {
   let db: Db;
-  beforeEach(async () => {
+  beforeAll(async () => {
     db = await testDb();
+  });
+  beforeEach(async () => {
+    await resetBridge(db);
     await seedProgram(db);
     await seedEnvelope(db, {
       id: 'E1',
       batches: [disbursements('a', 2), disbursements('b', 2), disbursements('c', 2)],
     });
   });
-  afterEach(async () => {
+  afterAll(async () => {
     await db.close();
   });
 
@@ -112,6 +115,14 @@ describe('stage runner', () => {
     expect(delays[1]).toBeLessThanOrEqual(15);
     expect((await workers.runOnce()).mapper_resolution).toBe(0); // ERROR rows are never picked up again
     expect(mapper.calls).toBe(9);
+    // An operator fixed the cause and requeues one batch: it gets a fresh set of attempts.
+    mapper.downFor = 0;
+    expect(await requeue(db, 'mapper_resolution', ['E1-B1-M', 'NOPE'])).toEqual(['E1-B1-M']);
+    expect((await workers.runOnce()).mapper_resolution).toBe(1);
+    expect(await batchRow(db, 'E1-B1-M')).toMatchObject({
+      resolution_status: 'PROCESSED',
+      resolution_attempts: 1,
+    });
     await workers.stop();
   });
 

@@ -1,5 +1,5 @@
 // The five stages end to end inside one process, with a fake bank and a fake mapper.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/index.js';
 import { startWorkers, type Workers } from '../../src/pipeline/index.js';
 import { testDb } from '../support/db.js';
@@ -7,6 +7,7 @@ import { connectorsOf, FakeBank, FakeMapper } from './fakes.js';
 import {
   disbursements,
   type EntrySeed,
+  resetBridge,
   seedEnvelope,
   seedProgram,
   statementText,
@@ -32,13 +33,18 @@ describe('pipeline stages with fakes', () => {
     return workers;
   };
 
-  beforeEach(async () => {
+  beforeAll(async () => {
     db = await testDb();
+  });
+  beforeEach(async () => {
+    await resetBridge(db);
     bank = new FakeBank();
     mapper = new FakeMapper();
   });
   afterEach(async () => {
     await workers?.stop();
+  });
+  afterAll(async () => {
     await db.close();
   });
 
