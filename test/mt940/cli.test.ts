@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { run } from '../../src/cli/commands/mt940.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mt940-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
+    out += String(c);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
+    err += String(c);
+    return true;
+  });
+  try {
+    return { code: await run(argv), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('g2p-bridge mt940', () => {
+  it('prints usage with --help', async () => {
+    const r = await capture(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: g2p-bridge mt940 <file\|->/);
+  });
+
+  it('prints the statements of a file as JSON, exit 0 when clean', async () => {
+    const file = join(dir, 'ok.sta');
+    writeFileSync(
+      file,
+      ':20:A\r\n:25:X\r\n:60F:C240101EUR1,00\r\n:61:240101D0,50NTRFREF1\r\n:62F:C240101EUR0,50\r\n-\r\n',
+    );
+    const r = await capture([file]);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json.statements[0].entries[0]).toMatchObject({ amount: '0.50', customerReference: 'REF1' });
+    expect(json.statements[0].balanceCheck.ok).toBe(true);
+  });
+
+  it('exits 1 on a failed balance check or a file that is not MT940, 2 on a usage error', async () => {
+    const bad = join(dir, 'bad.sta');
+    writeFileSync(bad, ':20:A\n:25:X\n:60F:C240101EUR1,00\n:62F:C240101EUR2,00\n');
+    expect((await capture([bad, '--summary'])).out).toMatch(/BALANCE CHECK FAILED/);
+    expect((await capture([bad])).code).toBe(1);
+    const junk = join(dir, 'junk.txt');
+    writeFileSync(junk, 'hello\n');
+    expect((await capture([junk, '--compact'])).code).toBe(1);
+    expect((await capture([])).code).toBe(2);
+    expect((await capture(['--nope', bad])).code).toBe(2);
+  });
+
+  it('streams one statement per line with --ndjson', async () => {
+    const file = join(dir, 'two.sta');
+    writeFileSync(file, ':20:A\n:25:X\n-\n:20:B\n:25:Y\n-\n');
+    const r = await capture([file, '--ndjson']);
+    expect(
+      r.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).transactionReference),
+    ).toEqual(['A', 'B']);
+  });
+
+  it('reads Latin-1 files', async () => {
+    const file = join(dir, 'latin1.sta');
+    writeFileSync(file, Buffer.from(':20:A\n:25:X\n:61:240101C1,NTRFR\n:86:Empf\xe4nger\n', 'latin1'));
+    const r = await capture([file]);
+    expect(JSON.parse(r.out).statements[0].entries[0].narratives).toEqual(['Empfänger']);
+  });
+});
