@@ -1,4 +1,4 @@
-import { currencyExponent, formatMinorUnits, toMinorUnits } from '../money/index.js';
+import { currencyExponent, toMinorUnits } from '../money/index.js';
 
 /**
  * Amounts in answers: a JSON number where the reference has a number and the value survives the trip
@@ -31,8 +31,4 @@ export function positiveMinor(value: unknown, currency: string | null): bigint |
   const parsed = toMinorUnits(value, exponent);
   if (!parsed.ok || parsed.minor <= 0n) return null;
   return parsed.minor;
-}
-
-export function minorToDecimal(minor: bigint, currency: string): string {
-  return formatMinorUnits(minor, currencyExponent(currency) ?? 0);
 }
