@@ -253,6 +253,12 @@ describe('disbursement envelopes', () => {
       await rejected('cancel_disbursement_envelope', { disbursement_envelope_id: 'unknown-envelope' }),
     ).toBe('DISBURSEMENT_ENVELOPE_NOT_FOUND');
     expect(await rejected('cancel_disbursement_envelope', {})).toBe('INVALID_DISBURSEMENT_ENVELOPE_ID');
+    expect(
+      await rejected('amend_disbursement_envelope', {
+        disbursement_envelope_id: id,
+        number_of_disbursements: 4,
+      }),
+    ).toBe('DISBURSEMENT_ENVELOPE_ALREADY_CANCELED');
     // Its disbursements are cancelled with it.
     const status = await c.call('get_disbursement_envelope_status', id);
     expect(status.body.message.lifecycle_summary.cancelled).toEqual({ count: 1, amount: 100 });

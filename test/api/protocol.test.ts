@@ -141,6 +141,36 @@ describe('PBMS protocol', () => {
     expect(status.body.message.number_of_disbursements_received).toBe(3);
   });
 
+  it('replays an envelope creation with the id it assigned, whatever the key order', async () => {
+    const header = { message_id: 'replay-envelope', sender_id: 'pbms-a' };
+    const message = envelopeMessage(program);
+    const first = await c.call('create_disbursement_envelope', message, header);
+    expect(first.body.header.status).toBe('succ');
+    const reordered = Object.fromEntries(Object.entries(message).reverse());
+    const replay = await expectUnchanged(t, () => c.call('create_disbursement_envelope', reordered, header));
+    expect(replay.body.message.disbursement_envelope_id).toBe(first.body.message.disbursement_envelope_id);
+    const { rows } = await t.ctx.db.query<{ n: number }>(
+      'SELECT count(*) AS n FROM disbursement_envelope WHERE disbursement_envelope_id = $1',
+      [first.body.message.disbursement_envelope_id],
+    );
+    expect(rows[0]!.n).toBe(1);
+  });
+
+  it('refuses more status ids than MAX_DISBURSEMENTS_PER_REQUEST', async () => {
+    const small = await testApp({ MAX_DISBURSEMENTS_PER_REQUEST: '3' });
+    try {
+      const k = client(small);
+      const res = await k.call('get_disbursement_status', ['a', 'b', 'c', 'd']);
+      expect(res.body.header).toMatchObject({
+        status: 'rjct',
+        status_reason_code: 'rjct.total_count.limit_exceeded',
+      });
+      expect((await k.call('get_disbursement_status', ['a', 'b', 'c'])).body.header.status).toBe('succ');
+    } finally {
+      await small.close();
+    }
+  });
+
   it('does not remember rejected calls: the corrected retry with the same message id succeeds', async () => {
     const header = { message_id: 'retry-after-reject', sender_id: 'pbms-a' };
     const bad = await c.call('create_disbursement_envelope', envelopeMessage('NOPE'), header);
