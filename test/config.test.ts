@@ -9,11 +9,12 @@ describe('configuration', () => {
     expect(config.DATA_DIR).toBe('./data');
     expect(config.AUTH_MODE).toBe('jwt');
     expect(config.DATABASE_URL).toBeUndefined();
+    expect(loadConfig({ TIME_ZONE: 'Africa/Nairobi' }).TIME_ZONE).toBe('Africa/Nairobi');
   });
 
   it('reports every bad value at once, by name', () => {
     try {
-      loadConfig({ PORT: 'eighty', AUTH_MODE: 'maybe', DISBURSEMENT_SLA_DAYS: '-1' });
+      loadConfig({ PORT: 'eighty', AUTH_MODE: 'maybe', DISBURSEMENT_SLA_DAYS: '-1', TIME_ZONE: 'Mars/Olympus' });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
@@ -21,6 +22,7 @@ describe('configuration', () => {
       expect(message).toMatch(/PORT must be a whole number/);
       expect(message).toMatch(/AUTH_MODE must be one of jwt, none/);
       expect(message).toMatch(/DISBURSEMENT_SLA_DAYS must be at least 0/);
+      expect(message).toMatch(/TIME_ZONE must be an IANA time zone/);
     }
   });
 

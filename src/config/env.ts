@@ -53,6 +53,20 @@ export function num(doc: string, def: number, range: { min?: number; max?: numbe
   };
 }
 
+export function timeZone(doc: string, def: string): VarSpec<string> {
+  return {
+    doc,
+    default: def,
+    parse(raw) {
+      try {
+        return new Intl.DateTimeFormat('en-CA', { timeZone: raw }).resolvedOptions().timeZone;
+      } catch {
+        throw new Error(`must be an IANA time zone such as UTC or Africa/Nairobi, got ${JSON.stringify(raw)}`);
+      }
+    },
+  };
+}
+
 export function bool(doc: string, def: boolean): VarSpec<boolean> {
   return {
     doc,

@@ -1,5 +1,5 @@
 import { DEFAULT_FA_PATTERNS, type FaPattern, parseFaPatternsConfig } from '../mapper/fa.js';
-import { bool, int, num, oneOf, optionalStr, readEnv, str, type Values, type VarSpec } from './env.js';
+import { bool, int, num, oneOf, optionalStr, readEnv, str, timeZone, type Values, type VarSpec } from './env.js';
 
 export { ConfigError } from './env.js';
 
@@ -29,7 +29,7 @@ export const CONFIG_SPEC = {
   DATA_DIR: str('Directory of the embedded database and other local state.', './data'),
   DATABASE_POOL_SIZE: int('Connections per process to PostgreSQL.', 10, { min: 1, max: 500 }),
   // Business rules
-  TIME_ZONE: str('IANA time zone in which "today" and "schedule date reached" are judged.', 'UTC'),
+  TIME_ZONE: timeZone('IANA time zone in which "today" and "schedule date reached" are judged.', 'UTC'),
   DISBURSEMENT_SLA_DAYS: int('Days between today and the earliest schedule date an envelope may have.', 0, {
     min: 0,
     max: 365,
