@@ -74,7 +74,8 @@ export async function run(argv: string[]): Promise<number> {
   );
   if (!parsed) return 0;
   const v = parsed.values;
-  const size = number(v.size, '--size') ?? 1000;
+  const rawSize = number(v.size, '--size');
+  const size = rawSize === undefined ? 1000 : rawSize;
   const batch = number(v.batch, '--batch');
   const timeout = number(v.timeout, '--timeout');
   if (size === null || batch === null || timeout === null) return 2;

@@ -43,6 +43,8 @@ export interface StackOptions {
   now?: () => Date;
   /** false: neither the workers nor the bank run on timers; drive them with runOnce() / processNow() (tests). */
   poll?: boolean;
+  /** An open, migrated database to use instead of opening one from the settings (tests); stop() closes it. */
+  db?: Db;
 }
 
 export interface Stack {
@@ -102,7 +104,7 @@ function uploadThrough(app: FastifyInstance, token: () => Promise<string>) {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { config, log } = options;
   const env = options.env ?? process.env;
-  const db = await openDatabase(config);
+  const db = options.db ?? (await openDatabase(config));
   const cleanup: Array<() => Promise<void>> = [async () => db.close()];
   try {
     const ctx = await createContext(config, db, log, options.now);

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectedTotals, makePlan, plannedItem } from '../../src/demo/plan.js';
+import { runDemo, validateSize } from '../../src/demo/run.js';
+import { collector, type TestStack, testStack } from './stack.js';
+
+describe('demo against the all-in-one stack', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await testStack();
+  });
+  afterAll(async () => stack.stop());
+
+  it('runs a whole cycle and accounts for every disbursement exactly', async () => {
+    const out = collector();
+    const result = await runDemo({
+      url: stack.url,
+      token: await stack.token(['admin', 'pbms']),
+      size: 150,
+      batchSize: 40,
+      run: 'tst1',
+      pollMs: 200,
+      timeoutMs: 90_000,
+      out,
+    });
+    const text = out.text();
+    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(result.ok).toBe(true);
+    // Plain lines (not a terminal): one per stage step, no escape codes.
+    expect(text).not.toContain('\x1b[');
+    expect(text).toMatch(/sending +100% +150 \/ 150 in 4 calls/);
+    expect(text).toMatch(/reconciliation +100%/);
+    expect(text).toContain('Reconciliation summary: envelope ENV-DEMO-TST1');
+
+    // The summary's figures are the database's.
+    const db = stack.db;
+    const { rows } = await db.query<{ state: string; n: number; amount: string }>(
+      `SELECT l.lifecycle_status AS state, count(*)::int AS n, sum(d.disbursement_amount)::text AS amount
+         FROM disbursement_lifecycle l JOIN disbursement d USING (disbursement_id)
+        WHERE l.disbursement_envelope_id = 'ENV-DEMO-TST1' GROUP BY 1`,
+    );
+    const byState = Object.fromEntries(rows.map((r) => [r.state, r]));
+    const expected = expectedTotals(result.plan);
+    expect(byState.cancelled?.n).toBe(expected.cancelled);
+    expect(byState.unresolved?.n).toBe(expected.unresolved);
+    expect(byState.received).toBeUndefined();
+    expect(byState.shipped).toBeUndefined();
+    const summaryLine = (label: string) =>
+      new RegExp(`^ +${label} +([\\d,]+) +([\\d,.]+)$`, 'm').exec(text)?.slice(1, 3);
+    expect(summaryLine('reconciled \\(paid\\)')).toEqual([
+      String(byState.reconciled?.n ?? 0),
+      Number(byState.reconciled?.amount ?? 0).toLocaleString('en-US', { minimumFractionDigits: 2 }),
+    ]);
+    expect(summaryLine('reversed by the bank')?.[0]).toBe(String(byState.reversed?.n ?? 0));
+  });
+
+  it('refuses sizes outside 100 to 1,000,000', async () => {
+    expect(validateSize(99)).toMatch(/100 to 1,000,000/);
+    expect(validateSize(1_000_001)).not.toBeNull();
+    expect(validateSize(100.5)).not.toBeNull();
+    expect(validateSize(1_000_000)).toBeNull();
+    await expect(runDemo({ url: stack.url, token: '', size: 50, out: collector() })).rejects.toThrow(
+      /--size/,
+    );
+  });
+});
+
+describe('demo plan', () => {
+  it('is the same for the same run and differs between runs', () => {
+    const a = makePlan({ run: 'r1', size: 1000, currency: 'USD', bankCode: 'EXAMPLE' });
+    const b = makePlan({ run: 'r2', size: 1000, currency: 'USD', bankCode: 'EXAMPLE' });
+    expect(plannedItem(a, 17)).toEqual(plannedItem(a, 17));
+    expect(plannedItem(a, 17).beneficiaryId).not.toBe(plannedItem(b, 17).beneficiaryId);
+  });
+
+  it('leaves about 2 % unresolved and cancels about 0.5 %, always at least one of each', () => {
+    for (const size of [100, 10_000]) {
+      const t = expectedTotals(makePlan({ run: 'x', size, currency: 'USD', bankCode: 'EXAMPLE' }));
+      expect(t.unresolved).toBeGreaterThanOrEqual(1);
+      expect(t.cancelled).toBeGreaterThanOrEqual(1);
+      expect(t.unresolved / size).toBeLessThan(0.03);
+      expect(t.cancelled / size).toBeLessThanOrEqual(0.01);
+    }
+  });
+
+  it('uses the currency minor units exactly', () => {
+    const jpy = makePlan({ run: 'y', size: 100, currency: 'JPY', bankCode: 'EXAMPLE' });
+    expect(expectedTotals(jpy).total).toMatch(/^\d+$/);
+    const usd = makePlan({ run: 'y', size: 100, currency: 'USD', bankCode: 'EXAMPLE' });
+    expect(expectedTotals(usd).total).toMatch(/^\d+\.\d{2}$/);
+  });
+});
