@@ -54,10 +54,21 @@ interface RawBalance {
 interface OpenField {
   tag: string;
   first: string;
-  more: string[] | null;
+  /**
+   * Scratch list reused from field to field: when the field has more than one line, lines[0..count) are
+   * all of them, the first included. Only read up to `count`.
+   */
+  lines: string[];
+  /** Number of lines in the field (1 = only `first`). */
+  count: number;
   line: number;
   /** 1-based column where the field content starts */
   col: number;
+}
+
+/** All lines of a multi-line field as a new array, or null for a one-line field (rare paths only). */
+function moreOf(f: OpenField): string[] | null {
+  return f.count > 1 ? f.lines.slice(0, f.count) : null;
 }
 
 function problem(
@@ -77,8 +88,9 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** Set by readAmount: whether the amount had a decimal comma. */
+/** Set by readAmount: whether the amount had a decimal comma, and where (-1 when none). */
 let amountHadComma = false;
+let amountComma = -1;
 
 /** Reads an amount "digits[,digits]" at pos and returns where it ends, or -1 when there are no digits. */
 function readAmount(s: string, pos: number): number {
@@ -86,8 +98,10 @@ function readAmount(s: string, pos: number): number {
   while (isDigit(s.charCodeAt(i))) i++;
   const intEnd = i;
   amountHadComma = false;
+  amountComma = -1;
   if (s.charCodeAt(i) === 44) {
     amountHadComma = true;
+    amountComma = i;
     i++;
     while (isDigit(s.charCodeAt(i))) i++;
   }
@@ -95,9 +109,21 @@ function readAmount(s: string, pos: number): number {
   return i;
 }
 
+/**
+ * Where the decimal separator of an amount is: ',' as written, or '.' in an amount already formatted with
+ * the currency's decimals (entries are formatted while they are read when the currency is known).
+ */
+function separatorOf(a: RawAmount): number {
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c === 44 || c === 46) return i;
+  }
+  return -1;
+}
+
 /** Number of decimals an amount really needs (trailing zeros do not count). */
 function neededDecimals(a: RawAmount): number {
-  const comma = a.indexOf(',');
+  const comma = separatorOf(a);
   if (comma < 0) return 0;
   let n = a.length;
   while (n > comma + 1 && a.charCodeAt(n - 1) === 48) n--;
@@ -105,13 +131,13 @@ function neededDecimals(a: RawAmount): number {
 }
 
 function writtenDecimals(a: RawAmount): number {
-  const comma = a.indexOf(',');
+  const comma = separatorOf(a);
   return comma < 0 ? 0 : a.length - comma - 1;
 }
 
 /** Minor units of `a` at `exponent` decimals (exponent >= neededDecimals(a)). */
 function toMinor(a: RawAmount, exponent: number): bigint {
-  const comma = a.indexOf(',');
+  const comma = separatorOf(a);
   const int = comma < 0 ? a : a.slice(0, comma);
   const frac = comma < 0 ? '' : a.slice(comma + 1);
   const f = frac.length >= exponent ? frac.slice(0, exponent) : frac.padEnd(exponent, '0');
@@ -119,9 +145,9 @@ function toMinor(a: RawAmount, exponent: number): bigint {
 }
 
 /**
- * Minor units of an amount of at most 15 characters, read digit by digit: at most 14 digits, so below
- * 10^15 < 2^53 and an exact integer (integer arithmetic, no fractions). -1 when it has more decimals than
- * `exponent` would keep (the caller then takes the BigInt path).
+ * Minor units of an amount of at most 15 characters, read digit by digit with integer arithmetic. -1 when
+ * it has more decimals than `exponent` would keep or the result is not below 2^53 (the caller then takes
+ * the BigInt path); every intermediate is smaller than the result, so a result below 2^53 is exact.
  */
 function smallMinor(a: RawAmount, exponent: number): number {
   let v = 0;
@@ -129,32 +155,37 @@ function smallMinor(a: RawAmount, exponent: number): number {
   const len = a.length;
   for (; i < len; i++) {
     const c = a.charCodeAt(i);
-    if (c === 44) break;
+    if (c === 44 || c === 46) break;
     v = v * 10 + (c - 48);
   }
   let decimals = 0;
   for (i++; i < len && decimals < exponent; i++, decimals++) v = v * 10 + (a.charCodeAt(i) - 48);
   if (i < len) return -1;
   for (; decimals < exponent; decimals++) v *= 10;
-  return v;
+  return v <= Number.MAX_SAFE_INTEGER ? v : -1;
 }
 
 /** Exact formatting with `exponent` decimals: "1234,5" → "1234.50" (leading zeros dropped). */
 function formatAmount(a: RawAmount, exponent: number): string {
-  const comma = a.indexOf(',');
+  const comma = separatorOf(a);
   const intEnd = comma < 0 ? a.length : comma;
   let k = 0;
   while (k < intEnd - 1 && a.charCodeAt(k) === 48) k++;
   const fracLen = comma < 0 ? 0 : a.length - comma - 1;
-  if (comma >= 0 && fracLen === exponent && exponent > 0) {
+  if (comma > 0 && fracLen === exponent && exponent > 0) {
     // the common case: exactly the currency's decimals
-    return (k === 0 ? a : a.slice(k)).replace(',', '.');
+    const t = k === 0 ? a : a.slice(k);
+    return a.charCodeAt(comma) === 46 ? t : t.replace(',', '.');
   }
   const int = intEnd === 0 ? '0' : a.slice(k, intEnd);
   if (exponent === 0) return int;
   const frac = comma < 0 ? '' : a.slice(comma + 1);
   return `${int}.${frac.length > exponent ? frac.slice(0, exponent) : frac.padEnd(exponent, '0')}`;
 }
+
+/** ".00" .. ".99": the fraction of a two-decimal amount, shared. */
+const CENTS: string[] = [];
+for (let c = 0; c < 100; c++) CENTS.push(c < 10 ? `.0${c}` : `.${c}`);
 
 const types = new Map<number, string>();
 
@@ -190,7 +221,21 @@ function signOf(mark: Mt940Mark | 'C' | 'D'): 1n | -1n {
 /** Builds one statement while its lines are read. */
 class StatementBuilder {
   readonly stmt: Mt940Statement;
-  private readonly rawAmounts: RawAmount[] = [];
+  /**
+   * Entry amounts are formatted while they are read when the statement currency is already known (from
+   * the opening balance) and the amount is plain (exactly the currency's decimals, no leading zero): then
+   * `eagerExp` is that currency's exponent and the signed sum in minor units is kept in `sumSmall` (exact
+   * below 2^53, moved into `sumBig` before it could get there). Other amounts stay as written in
+   * `entry.amount` with their index in `rawEntries`, and are formatted when the statement ends.
+   */
+  private eagerExp = -1;
+  private eagerCurrency = '';
+  private sumSmall = 0;
+  private sumBig = 0n;
+  private readonly rawEntries: number[] = [];
+  /** Most decimals any entry amount needs / is written with. */
+  private entryNeeded = 0;
+  private entryWritten = 0;
   private readonly rawBalances: RawBalance[] = [];
   private opening?: RawBalance;
   private closing?: RawBalance;
@@ -263,6 +308,10 @@ class StatementBuilder {
       case '60F':
       case '60M':
         this.opening = this.balance(f);
+        if (this.opening?.currency && this.stmt.entries.length === 0) {
+          this.eagerCurrency = this.opening.currency;
+          this.eagerExp = currencyExponent(this.eagerCurrency) ?? -1;
+        }
         break;
       case '62F':
       case '62M':
@@ -286,7 +335,7 @@ class StatementBuilder {
       default:
         this.stmt.otherFields.push({
           tag,
-          value: f.more ? f.more.join('\n') : f.first,
+          value: f.count > 1 ? f.lines.slice(0, f.count).join('\n') : f.first,
           line: f.line,
         });
     }
@@ -296,8 +345,9 @@ class StatementBuilder {
   /** A one-line field; extra lines are reported and joined with a space. */
   private single(f: OpenField, max: number): string {
     let v = f.first;
-    if (f.more) {
-      const extra = f.more.slice(1).filter((l) => l.trim() !== '');
+    const more = moreOf(f);
+    if (more) {
+      const extra = more.slice(1).filter((l) => l.trim() !== '');
       if (extra.length > 0) {
         this.warn(`:${f.tag}: continues on ${extra.length} more line(s); joined`, f.line + 1, 1, f.tag);
         v = [v, ...extra].join(' ');
@@ -370,7 +420,7 @@ class StatementBuilder {
       );
     }
     if (!amountHadComma) this.warn('balance amount has no decimal comma', f.line, col + amountAt, f.tag);
-    if (f.more?.some((l, i) => i > 0 && l.trim() !== ''))
+    if (moreOf(f)?.some((l, i) => i > 0 && l.trim() !== ''))
       this.warn(`:${f.tag}: has extra lines; ignored`, f.line + 1, 1, f.tag);
     const b: RawBalance = {
       mark: mark === 67 ? 'C' : 'D',
@@ -390,7 +440,10 @@ class StatementBuilder {
   private eEntryDate: string | undefined;
   private eMark: Mt940Mark = 'C';
   private eFunds: string | undefined;
-  private eAmount = '';
+  private eAmountAt = 0;
+  private eAmountEnd = 0;
+  /** where the decimal comma is, -1 when none */
+  private eComma = -1;
   private eType = '';
   private eRef = '';
   private eRefCol = 0;
@@ -398,14 +451,14 @@ class StatementBuilder {
 
   private entry(f: OpenField): void {
     let s = f.first;
-    const more = f.more; // all lines, the first included, when there is more than one
-    const moreCount = more === null ? 0 : more.length;
+    const more = f.lines; // all lines, the first included, when there is more than one
+    const moreCount = f.count > 1 ? f.count : 0;
     let used = 1; // lines read into the statement line (more than one when it is wrapped)
     for (;;) {
       const r = this.readEntryLine(s, f, used < moreCount);
       if (r === 1) {
         // the statement line was wrapped: join the next line and read again
-        s += more![used++];
+        s += more[used++];
         continue;
       }
       if (r === 2) return;
@@ -415,7 +468,7 @@ class StatementBuilder {
       this.warn('statement line (:61:) is wrapped over several lines; joined', f.line, f.col, '61');
     let supplementary: string | undefined;
     if (used < moreCount) {
-      let text = moreCount - used === 1 ? more![used]! : more!.slice(used).join('\n');
+      let text = moreCount - used === 1 ? more[used]! : more.slice(used, moreCount).join('\n');
       text = text.trimEnd();
       if (text !== '') {
         if (text.length > 34) {
@@ -445,22 +498,85 @@ class StatementBuilder {
         );
       }
     }
-    const e: Mt940Entry = {
-      valueDate: this.eValue,
-      mark: this.eMark,
-      amount: '',
-      signedAmount: '',
-      transactionType: this.eType,
-      customerReference: ref,
-      narratives: [],
-      line: f.line,
-    };
-    if (this.eEntryDate !== undefined) e.entryDate = this.eEntryDate;
-    if (this.eFunds !== undefined) e.fundsCode = this.eFunds;
-    if (this.eBank !== undefined) e.bankReference = this.eBank;
+    // the amount: formatted now in the usual case, else kept as written until the statement ends
+    const at = this.eAmountAt;
+    const end = this.eAmountEnd;
+    const comma = this.eComma;
+    const exp = this.eagerExp;
+    const mark = this.eMark;
+    let amount: string;
+    let signedAmount: string;
+    if (
+      exp > 0 &&
+      comma > at &&
+      end - comma - 1 === exp &&
+      end - at <= 15 &&
+      (s.charCodeAt(at) !== 48 || comma === at + 1)
+    ) {
+      // at most 14 digits: below 10^14, an exact integer
+      let minor = 0;
+      for (let i = at; i < end; i++) if (i !== comma) minor = minor * 10 + (s.charCodeAt(i) - 48);
+      amount =
+        exp === 2
+          ? s.slice(at, comma) + CENTS[minor % 100]!
+          : `${s.slice(at, comma)}.${s.slice(comma + 1, end)}`;
+      if (mark === 'D' || mark === 'RC') {
+        signedAmount = minor === 0 ? amount : `-${amount}`;
+        minor = -minor;
+      } else {
+        signedAmount = amount;
+      }
+      const sum = this.sumSmall + minor;
+      if (sum > 8e15 || sum < -8e15) {
+        this.sumBig += BigInt(sum);
+        this.sumSmall = 0;
+      } else {
+        this.sumSmall = sum;
+      }
+      if (exp > this.entryWritten) this.entryWritten = exp;
+    } else {
+      amount = s.slice(at, end);
+      signedAmount = '';
+      const needed = neededDecimals(amount);
+      if (needed > this.entryNeeded) this.entryNeeded = needed;
+      const written = writtenDecimals(amount);
+      if (written > this.entryWritten) this.entryWritten = written;
+      this.rawEntries.push(this.stmt.entries.length);
+    }
+    const entryDate = this.eEntryDate;
+    const bank = this.eBank;
+    let e: Mt940Entry;
+    if (entryDate !== undefined && bank !== undefined && this.eFunds === undefined) {
+      // the usual shape, built in one go (same key order as below)
+      e = {
+        valueDate: this.eValue,
+        mark,
+        amount,
+        signedAmount,
+        transactionType: this.eType,
+        customerReference: ref,
+        narratives: [],
+        line: f.line,
+        entryDate,
+        bankReference: bank,
+      };
+    } else {
+      e = {
+        valueDate: this.eValue,
+        mark,
+        amount,
+        signedAmount,
+        transactionType: this.eType,
+        customerReference: ref,
+        narratives: [],
+        line: f.line,
+      };
+      if (entryDate !== undefined) e.entryDate = entryDate;
+      if (this.eFunds !== undefined) e.fundsCode = this.eFunds;
+      if (bank !== undefined) e.bankReference = bank;
+    }
     if (supplementary !== undefined) e.supplementaryDetails = supplementary;
     this.stmt.entries.push(e);
-    this.rawAmounts.push(this.eAmount);
   }
 
   private entryError(message: string, f: OpenField, at: number): 2 {
@@ -532,7 +648,9 @@ class StatementBuilder {
     }
     if (end - p > 15) this.warn(`amount is ${end - p} characters, more than 15`, f.line, col + p, '61');
     if (!amountHadComma) this.warn('amount has no decimal comma', f.line, col + p, '61');
-    this.eAmount = s.slice(p, end);
+    this.eAmountAt = p;
+    this.eAmountEnd = end;
+    this.eComma = amountComma;
     p = end;
     if (p + 4 > s.length) {
       if (canJoin) return 1;
@@ -570,14 +688,15 @@ class StatementBuilder {
   }
 
   private information(f: OpenField): void {
+    // trailing blank lines dropped; the lines become a new array of exactly their number (no growth)
     let lines: string[];
-    if (f.more) {
-      lines = f.more;
-      let n = lines.length;
-      while (n > 0 && lines[n - 1]!.trim() === '') n--;
-      if (n !== lines.length) lines.length = n;
+    if (f.count > 1) {
+      const src = f.lines;
+      let n = f.count;
+      while (n > 0 && isBlankString(src[n - 1]!)) n--;
+      lines = exactCopy(src, n);
     } else {
-      lines = f.first.trim() === '' ? [] : [f.first];
+      lines = isBlankString(f.first) ? [] : [f.first];
     }
     const last = this.stmt.entries[this.stmt.entries.length - 1];
     if (this.lastTag === '86' && this.lastInfoWasEntry && last) {
@@ -602,6 +721,20 @@ class StatementBuilder {
     }
   }
 
+  /**
+   * Sets the entry's amount and signed amount with `exp` decimals from its amount as written (or as
+   * formatted with other decimals) and returns the signed minor units.
+   */
+  private formatEntry(e: Mt940Entry, exp: number): bigint {
+    const a = e.amount;
+    e.amount = formatAmount(a, exp);
+    const negative = e.mark === 'D' || e.mark === 'RC';
+    e.signedAmount = negative && !isZero(e.amount) ? `-${e.amount}` : e.amount;
+    const minor = a.length <= 15 && exp <= 6 ? smallMinor(a, exp) : -1;
+    if (minor >= 0) return BigInt(negative ? -minor : minor);
+    return toMinor(a, exp) * signOf(e.mark);
+  }
+
   /** Normalises amounts with the currency's decimals and checks the balances. */
   finish(endLine: number): Mt940Statement {
     const st = this.stmt;
@@ -620,14 +753,13 @@ class StatementBuilder {
     }
     // decimals per currency: ISO 4217 where known, else as many as written (never fewer than needed)
     const exponents = new Map<string, number>();
-    const need = (cur: string | undefined, a: RawAmount) => {
+    const need = (cur: string | undefined, n: number) => {
       const key = cur ?? '';
-      const n = neededDecimals(a);
       const prev = exponents.get(key);
       if (prev === undefined || n > prev) exponents.set(key, n);
     };
-    for (const b of this.rawBalances) need(b.currency, b.amount);
-    for (const a of this.rawAmounts) need(currency, a);
+    for (const b of this.rawBalances) need(b.currency, neededDecimals(b.amount));
+    if (st.entries.length > 0) need(currency, this.entryNeeded);
     const exponentOf = (cur: string | undefined): number => {
       const needed = exponents.get(cur ?? '') ?? 0;
       const iso = cur === undefined ? undefined : currencyExponent(cur);
@@ -636,8 +768,7 @@ class StatementBuilder {
         let written = needed;
         for (const b of this.rawBalances)
           if (b.currency === cur) written = Math.max(written, writtenDecimals(b.amount));
-        if (cur === currency)
-          for (const a of this.rawAmounts) written = Math.max(written, writtenDecimals(a));
+        if (cur === currency && st.entries.length > 0) written = Math.max(written, this.entryWritten);
         return Math.min(written, 6);
       }
       if (needed > iso) {
@@ -652,23 +783,14 @@ class StatementBuilder {
     };
     const exp = exponentOf(currency);
     const entries = st.entries;
-    let total = 0n;
-    const check = this.opening !== undefined && this.closing !== undefined;
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      const a = this.rawAmounts[i]!;
-      e.amount = formatAmount(a, exp);
-      const negative = e.mark === 'D' || e.mark === 'RC';
-      e.signedAmount = negative && !isZero(e.amount) ? `-${e.amount}` : e.amount;
-      if (check) {
-        const minor = a.length <= 15 && exp <= 6 ? smallMinor(a, exp) : -1;
-        if (minor >= 0) {
-          const m = BigInt(minor);
-          total = negative ? total - m : total + m;
-        } else {
-          total += toMinor(a, exp) * signOf(e.mark);
-        }
-      }
+    let total: bigint;
+    if (this.eagerExp === exp && this.eagerCurrency === (currency ?? '')) {
+      // amounts formatted while reading were right: only the others are left
+      total = this.sumBig + BigInt(this.sumSmall);
+      for (const i of this.rawEntries) total += this.formatEntry(entries[i]!, exp);
+    } else {
+      total = 0n;
+      for (let i = 0; i < entries.length; i++) total += this.formatEntry(entries[i]!, exp);
     }
     const toBalance = (b: RawBalance | undefined): Mt940Balance | undefined => {
       if (!b) return undefined;
@@ -749,6 +871,40 @@ function tagAt(text: string, i: number, end: number): string | undefined {
   return undefined;
 }
 
+/** Same as `s.trim() === ''`, without the call for the usual line that ends in a visible character. */
+function isBlankString(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return true;
+  const c = s.charCodeAt(n - 1);
+  if (c > 32 && c < 127) return false;
+  return s.trim() === '';
+}
+
+/**
+ * The first n items of a as a new array of exactly n elements. Array literals for the usual sizes (an :86:
+ * has at most six lines): no growth, no spare capacity kept for the life of the result.
+ */
+function exactCopy(a: string[], n: number): string[] {
+  switch (n) {
+    case 0:
+      return [];
+    case 1:
+      return [a[0]!];
+    case 2:
+      return [a[0]!, a[1]!];
+    case 3:
+      return [a[0]!, a[1]!, a[2]!];
+    case 4:
+      return [a[0]!, a[1]!, a[2]!, a[3]!];
+    case 5:
+      return [a[0]!, a[1]!, a[2]!, a[3]!, a[4]!];
+    case 6:
+      return [a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!];
+    default:
+      return a.slice(0, n);
+  }
+}
+
 function isBlank(text: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
@@ -767,7 +923,7 @@ export class Mt940LineReader {
   statementCount = 0;
   private builder: StatementBuilder | null = null;
   /** The open field, reused from field to field (the builder does not keep it). */
-  private readonly f: OpenField = { tag: '', first: '', more: null, line: 0, col: 0 };
+  private readonly f: OpenField = { tag: '', first: '', lines: [], count: 1, line: 0, col: 0 };
   private fieldOpen = false;
   /** A line holding only ':' (a tag wrapped after its colon) waits here for the next line. */
   private pendingColon = 0;
@@ -842,9 +998,8 @@ export class Mt940LineReader {
     }
     if (this.fieldOpen) {
       const f = this.f;
-      const line = text.slice(start, end);
-      if (f.more) f.more.push(line);
-      else f.more = [f.first, line];
+      if (f.count === 1) f.lines[0] = f.first;
+      f.lines[f.count++] = text.slice(start, end);
       return;
     }
     if (isBlank(text, start, end)) return;
@@ -873,7 +1028,7 @@ export class Mt940LineReader {
     const f = this.f;
     f.tag = tag;
     f.first = first;
-    f.more = null;
+    f.count = 1;
     f.line = n;
     f.col = col;
     this.fieldOpen = true;
@@ -905,7 +1060,7 @@ export class Mt940LineReader {
     if (!this.fieldOpen) return;
     this.fieldOpen = false;
     this.builder?.field(this.f);
-    this.f.more = null;
+    this.f.count = 1;
   }
 
   private emit(): void {
