@@ -31,7 +31,7 @@ header.top nav { display: flex; gap: 14px; }
 header.top nav a.current { font-weight: 600; color: var(--text); }
 header.top .spacer { flex: 1; }
 header.top form { display: flex; gap: 6px; margin: 0; }
-input[type=text], input[type=password], textarea { font: inherit; padding: 5px 8px; border: 1px solid var(--line);
+input[type=text], input[type=password], textarea, select { font: inherit; padding: 5px 8px; border: 1px solid var(--line);
   border-radius: 4px; background: var(--bg); color: var(--text); }
 button { font: inherit; padding: 5px 10px; border: 1px solid var(--line); border-radius: 4px;
   background: var(--panel); color: var(--text); cursor: pointer; }
@@ -44,6 +44,7 @@ h2 { font-size: 15px; margin: 26px 0 8px; }
   margin-bottom: 14px; }
 .card-head { display: flex; gap: 12px; align-items: baseline; flex-wrap: wrap; margin-bottom: 10px; }
 .card-head .title { font-weight: 600; font-size: 15px; }
+.spacer { flex: 1; }
 table { border-collapse: collapse; width: 100%; background: var(--panel); }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }

@@ -1,5 +1,6 @@
 // Building blocks shared by the dashboard pages: the page frame, progress bars (inline SVG: no inline styles,
 // so the strict Content-Security-Policy holds), badges and number formatting.
+import { currencyExponent, normaliseDecimal } from '../money/index.js';
 import { CSS_PATH, JS_PATH } from './assets.js';
 import { formatAmount, formatCount, html, query, type SafeHtml, seg } from './html.js';
 import { LIFECYCLE_STATES, type LifecycleState, type StateCounts } from './queries.js';
@@ -128,9 +129,19 @@ export function count(n: number | null | undefined): SafeHtml {
   return html`${n === null || n === undefined ? '' : formatCount(n)}`;
 }
 
-export function amount(value: string | null | undefined, currency?: string): SafeHtml {
+/** An exact amount, with the currency's minor digits ("0" → "0.00") and, unless `label` is false, its code. */
+export function amount(value: string | null | undefined, currency?: string, label = true): SafeHtml {
   if (value === null || value === undefined) return html``;
-  return html`${formatAmount(value)}${currency ? html` <span class="muted">${currency}</span>` : ''}`;
+  let text = value;
+  const exponent = currency ? currencyExponent(currency) : undefined;
+  if (exponent !== undefined) {
+    try {
+      text = normaliseDecimal(value, exponent);
+    } catch {
+      text = value; // more decimals than the currency has: show what the database holds
+    }
+  }
+  return html`${formatAmount(text)}${currency && label ? html` <span class="muted">${currency}</span>` : ''}`;
 }
 
 export const envelopeLink = (id: string) => html`<a href="/dashboard/envelopes/${seg(id)}">${id}</a>`;

@@ -63,7 +63,7 @@ function stagesOf(e: EnvelopeRow, counts: StateCounts, batches: BatchProgress): 
       done: e.number_of_disbursements_received,
       of: e.number_of_disbursements,
       figure: html`${count(e.number_of_disbursements_received)} / ${count(e.number_of_disbursements)}`,
-      sub: html`${amount(e.total_disbursement_amount_received)} of ${amount(e.total_disbursement_amount, e.disbursement_currency_code)}`,
+      sub: html`${amount(e.total_disbursement_amount_received, e.disbursement_currency_code, false)} of ${amount(e.total_disbursement_amount, e.disbursement_currency_code)}`,
     },
     e.id_mapper_resolution_required
       ? {
@@ -73,7 +73,9 @@ function stagesOf(e: EnvelopeRow, counts: StateCounts, batches: BatchProgress): 
           of: batches.mapperTotal,
           failed: batches.mapperError,
           figure: html`${count(batches.mapperProcessed)} / ${count(batches.mapperTotal)} batches`,
-          sub: html`${count(counts.unresolved.count)} unresolved`,
+          sub: html`${count(counts.unresolved.count)} unresolved${retrying(batches.mapperRetrying, batches.mapperRetryCode)}${
+            batches.mapperError ? html` · <span class="badge bad">${batches.mapperError} failed</span>` : ''
+          }`,
         }
       : {
           key: 'resolution',
@@ -105,7 +107,7 @@ function stagesOf(e: EnvelopeRow, counts: StateCounts, batches: BatchProgress): 
       figure: html`${count(shippedLike)} / ${count(toPay)}`,
       sub: html`${count(batches.bankProcessed)} / ${count(batches.bankTotal)} bank batches${
         batches.bankError ? html` · <span class="badge bad">${batches.bankError} failed</span>` : ''
-      }`,
+      }${retrying(batches.bankRetrying, batches.bankRetryCode)}`,
     },
     {
       key: 'reconciliation',
@@ -117,6 +119,12 @@ function stagesOf(e: EnvelopeRow, counts: StateCounts, batches: BatchProgress): 
       sub: html`${count(counts.reversed.count)} reversed`,
     },
   ];
+}
+
+function retrying(n: number, code: string | null): SafeHtml {
+  return n
+    ? html` · <span class="badge warn" title="retried after a backoff">${n} retrying: ${code}</span>`
+    : html``;
 }
 
 function shortFunds(status: string): string {
@@ -159,6 +167,8 @@ function envelopeState(
     e.funds_blocked_with_bank === 'FUNDS_BLOCK_FAILURE'
   )
     return { label: 'waiting for funds', tone: 'warn', active: true };
+  if (batches.mapperRetrying || batches.bankRetrying)
+    return { label: 'retrying', tone: 'warn', active: true };
   if (!allReceived) return { label: 'receiving', tone: 'info', active: true };
   if (e.disbursement_schedule_date > today) return { label: 'scheduled', tone: 'info', active: true };
   return { label: 'in progress', tone: 'info', active: true };
@@ -285,7 +295,7 @@ export function envelopePage(view: View, d: EnvelopeData): string {
 <thead><tr><th>State</th><th class="num">Disbursements</th><th class="num">Amount (${cur})</th></tr></thead>
 <tbody>${(['received', 'cancelled', 'unresolved', 'shipped', 'reconciled', 'reversed'] as const).map(
     (s) =>
-      html`<tr data-state="${s}"><td><span class="badge">${s}</span></td><td class="num" data-count>${count(d.counts[s].count)}</td><td class="num" data-amount>${amount(d.counts[s].amount)}</td></tr>`,
+      html`<tr data-state="${s}"><td><span class="badge">${s}</span></td><td class="num" data-count>${count(d.counts[s].count)}</td><td class="num" data-amount>${amount(d.counts[s].amount, cur, false)}</td></tr>`,
   )}</tbody>
 </table></div>
 
@@ -327,7 +337,7 @@ ${
         const batchAmount = c
           ? Object.values(c).reduce((sum, s) => (s.count ? addAmounts(sum, s.amount) : sum), '0')
           : '0';
-        return html`<tr><td class="mono">${b.batch_id}</td><td>${badge(b.status)}</td><td class="num">${b.attempts}</td><td>${b.latest_error_code}</td><td class="num">${count(total)}</td><td class="num">${amount(batchAmount)}</td><td class="num">${count(c ? payable(c) : 0)}</td><td class="num">${count(c?.reconciled.count ?? 0)}</td><td class="num">${count(c?.reversed.count ?? 0)}</td><td>${view.time(b.time_stamp)}</td><td>${b.status === 'PENDING' ? view.time(b.next_attempt_at) : ''}</td></tr>`;
+        return html`<tr><td class="mono">${b.batch_id}</td><td>${badge(b.status)}</td><td class="num">${b.attempts}</td><td>${b.latest_error_code}</td><td class="num">${count(total)}</td><td class="num">${amount(batchAmount, cur, false)}</td><td class="num">${count(c ? payable(c) : 0)}</td><td class="num">${count(c?.reconciled.count ?? 0)}</td><td class="num">${count(c?.reversed.count ?? 0)}</td><td>${view.time(b.time_stamp)}</td><td>${b.status === 'PENDING' ? view.time(b.next_attempt_at) : ''}</td></tr>`;
       })}</tbody></table></div>`
     : html`<p class="muted">No batches yet.</p>`
 }
@@ -356,7 +366,7 @@ function reasonTable(
 <thead><tr><th>Reason</th><th class="num">Disbursements</th><th class="num">Amount (${currency})</th></tr></thead>
 <tbody>${rows.map(
     (r) =>
-      html`<tr><td>${r.reason ?? html`<span class="muted">none given</span>`}</td><td class="num">${count(r.count)}</td><td class="num">${amount(r.amount)}</td></tr>`,
+      html`<tr><td>${r.reason ?? html`<span class="muted">none given</span>`}</td><td class="num">${count(r.count)}</td><td class="num">${amount(r.amount, currency, false)}</td></tr>`,
   )}</tbody></table></div>`;
 }
 

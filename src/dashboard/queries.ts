@@ -128,9 +128,29 @@ export interface BatchProgress {
   mapperTotal: number;
   mapperProcessed: number;
   mapperError: number;
+  /** Pending batches whose latest attempt failed (they will be retried), and the latest such error code. */
+  mapperRetrying: number;
+  mapperRetryCode: string | null;
   bankTotal: number;
   bankProcessed: number;
   bankError: number;
+  bankRetrying: number;
+  bankRetryCode: string | null;
+}
+
+function emptyProgress(): BatchProgress {
+  return {
+    mapperTotal: 0,
+    mapperProcessed: 0,
+    mapperError: 0,
+    mapperRetrying: 0,
+    mapperRetryCode: null,
+    bankTotal: 0,
+    bankProcessed: 0,
+    bankError: 0,
+    bankRetrying: 0,
+    bankRetryCode: null,
+  };
 }
 
 /** Batch counts by status per envelope (the mapper and bank stages). */
@@ -138,37 +158,45 @@ export async function batchProgress(
   db: Queryable,
   envelopeIds: string[],
 ): Promise<Map<string, BatchProgress>> {
-  const out = new Map<string, BatchProgress>(
-    envelopeIds.map((id) => [
-      id,
-      { mapperTotal: 0, mapperProcessed: 0, mapperError: 0, bankTotal: 0, bankProcessed: 0, bankError: 0 },
-    ]),
-  );
+  const out = new Map<string, BatchProgress>(envelopeIds.map((id) => [id, emptyProgress()]));
   if (envelopeIds.length === 0) return out;
   const { rows } = await db.query<{
     envelope: string;
     kind: 'mapper' | 'bank';
     status: string;
     count: number;
+    retrying: number;
+    code: string | null;
   }>(
-    `SELECT disbursement_envelope_id AS envelope, 'mapper' AS kind, resolution_status AS status, count(*)::int AS count
+    `SELECT disbursement_envelope_id AS envelope, 'mapper' AS kind, resolution_status AS status, count(*)::int AS count,
+            count(latest_error_code)::int AS retrying, max(latest_error_code) AS code
        FROM mapper_resolution_batch_status WHERE disbursement_envelope_id = ANY($1::text[]) GROUP BY 1, 3
      UNION ALL
-     SELECT disbursement_envelope_id, 'bank', disbursement_status, count(*)::int
+     SELECT disbursement_envelope_id, 'bank', disbursement_status, count(*)::int,
+            count(latest_error_code)::int, max(latest_error_code)
        FROM bank_disbursement_batch_status WHERE disbursement_envelope_id = ANY($1::text[]) GROUP BY 1, 3`,
     [envelopeIds],
   );
   for (const r of rows) {
     const p = out.get(r.envelope);
     if (!p) continue;
+    const pending = r.status === 'PENDING';
     if (r.kind === 'mapper') {
       p.mapperTotal += r.count;
       if (r.status === 'PROCESSED') p.mapperProcessed += r.count;
       if (r.status === 'ERROR') p.mapperError += r.count;
+      if (pending && r.retrying) {
+        p.mapperRetrying += r.retrying;
+        p.mapperRetryCode = r.code;
+      }
     } else {
       p.bankTotal += r.count;
       if (r.status === 'PROCESSED') p.bankProcessed += r.count;
       if (r.status === 'ERROR') p.bankError += r.count;
+      if (pending && r.retrying) {
+        p.bankRetrying += r.retrying;
+        p.bankRetryCode = r.code;
+      }
     }
   }
   return out;

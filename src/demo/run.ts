@@ -56,9 +56,13 @@ interface Progress {
     mapperTotal: number;
     mapperProcessed: number;
     mapperError: number;
+    mapperRetrying: number;
+    mapperRetryCode: string | null;
     bankTotal: number;
     bankProcessed: number;
     bankError: number;
+    bankRetrying: number;
+    bankRetryCode: string | null;
   };
   statements: { pending: number; error: number };
 }
@@ -346,7 +350,7 @@ function bars(
       label: 'resolution',
       done: b.mapperProcessed,
       of: b.mapperTotal,
-      text: `${count(b.mapperProcessed)} / ${count(b.mapperTotal)} mapper batches${b.mapperError ? `, ${b.mapperError} in error` : ''}`,
+      text: `${count(b.mapperProcessed)} / ${count(b.mapperTotal)} mapper batches${b.mapperError ? `, ${b.mapperError} in error` : ''}${b.mapperRetrying ? `, ${b.mapperRetrying} retrying (${b.mapperRetryCode})` : ''}`,
     },
     {
       key: 'funds',
@@ -360,7 +364,7 @@ function bars(
       label: 'shipping',
       done: b.bankProcessed,
       of: b.bankTotal,
-      text: `${count(b.bankProcessed)} / ${count(b.bankTotal)} bank batches, ${count(e.number_of_disbursements_shipped)} disbursements`,
+      text: `${count(b.bankProcessed)} / ${count(b.bankTotal)} bank batches, ${count(e.number_of_disbursements_shipped)} disbursements${b.bankError ? `, ${b.bankError} in error` : ''}${b.bankRetrying ? `, ${b.bankRetrying} retrying (${b.bankRetryCode})` : ''}`,
     },
     {
       key: 'bank',
