@@ -1,10 +1,10 @@
 // The example bank served on a real ephemeral port, with a connector pointed at it, for contract tests.
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createLogger } from '../../src/logger.js';
 import type { BankConnector, Payment } from '../../src/bank/connector.js';
 import { createExampleConnector } from '../../src/bank/example/connector.js';
-import { createExampleBank, type ExampleBank } from '../../src/simulators/example-bank/index.js';
 import type { Db } from '../../src/db/index.js';
+import { createLogger } from '../../src/logger.js';
+import { createExampleBank, type ExampleBank } from '../../src/simulators/example-bank/index.js';
 import { testDb } from '../support/db.js';
 
 export interface Uploaded {
@@ -37,7 +37,9 @@ export async function bankHarness(env: Record<string, string> = {}): Promise<Ban
       uploads.push({ text, fileName });
     },
   });
-  const app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } } });
+  const app = Fastify({
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  });
   await bank.register(app, '/example-bank');
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
@@ -55,6 +57,8 @@ export async function bankHarness(env: Record<string, string> = {}): Promise<Ban
     connectorWith,
     async close() {
       await bank.stop();
+      // Sockets of requests a client abandoned (deliberate timeouts) would hold close() for keepAliveTimeout.
+      app.server.closeAllConnections();
       await app.close();
       await db.close();
     },
@@ -64,7 +68,9 @@ export async function bankHarness(env: Record<string, string> = {}): Promise<Ban
 let counter = 0;
 
 /** A payment to another bank, drawing on `block` of `account`. */
-export function payment(overrides: Partial<Payment> & Pick<Payment, 'remittingAccount' | 'fundsBlockedReferenceNumber'>): Payment {
+export function payment(
+  overrides: Partial<Payment> & Pick<Payment, 'remittingAccount' | 'fundsBlockedReferenceNumber'>,
+): Payment {
   counter++;
   return {
     disbursementId: `D${String(counter).padStart(8, '0')}`,
