@@ -843,8 +843,14 @@ class StatementBuilder {
   }
 }
 
+// Tag names are shared strings, and for the known tags the very literals of KNOWN_TAGS: the `switch` in
+// StatementBuilder.field then compares them by identity instead of character by character.
+const canonical = (t: string): string => {
+  for (const k of KNOWN_TAGS) if (k === t) return k;
+  return t;
+};
 const TAG_NAMES: string[] = [];
-for (let d = 0; d < 100; d++) TAG_NAMES.push(d < 10 ? `0${d}` : String(d));
+for (let d = 0; d < 100; d++) TAG_NAMES.push(canonical(d < 10 ? `0${d}` : String(d)));
 const TAG_NAMES_LETTER = new Map<number, string>();
 
 /** The tag of a `:NN:` / `:NNA:` / `:NS:` line starting at `i`, as a shared string; undefined when none. */
@@ -860,7 +866,7 @@ function tagAt(text: string, i: number, end: number): string | undefined {
       const key = d * 32 + (c - 65);
       let t = TAG_NAMES_LETTER.get(key);
       if (t === undefined) {
-        t = TAG_NAMES[d]! + String.fromCharCode(c);
+        t = canonical(TAG_NAMES[d]! + String.fromCharCode(c));
         TAG_NAMES_LETTER.set(key, t);
       }
       return t;
@@ -939,6 +945,22 @@ export class Mt940LineReader {
 
   /** The line text[start, end) (without its line break), 1-based line number n. */
   lineAt(text: string, start: number, end: number, n: number): void {
+    const c0 = text.charCodeAt(start);
+    if (
+      this.fieldOpen &&
+      c0 !== 58 /* : */ &&
+      c0 !== 45 /* - */ &&
+      c0 !== 123 /* { */ &&
+      c0 !== 1 &&
+      this.pendingColon === 0 &&
+      text.charCodeAt(end - 1) !== 3
+    ) {
+      // the usual continuation line of an open field (an :86: narrative): straight to the field
+      const f = this.f;
+      if (f.count === 1) f.lines[0] = f.first;
+      f.lines[f.count++] = text.slice(start, end);
+      return;
+    }
     // SOH / ETX framing characters some banks put around messages
     if (text.charCodeAt(start) === 1) start++;
     if (end > start && text.charCodeAt(end - 1) === 3) end--;
