@@ -32,6 +32,12 @@ function fraction(bar: Bar): number {
   return Math.max(0, Math.min(1, bar.done / bar.of));
 }
 
+/** Whole percent, rounded down, without the float surprise of 58 / 100 * 100 = 57.99…. */
+function percent(bar: Bar): number {
+  if (bar.of <= 0) return bar.done > 0 ? 100 : 0;
+  return Math.max(0, Math.min(100, Math.floor((bar.done * 100) / bar.of + 1e-9)));
+}
+
 export function progressView(out: Output, labelWidth = 14): ProgressView {
   return out.isTTY ? ttyView(out, labelWidth) : plainView(out, labelWidth);
 }
@@ -44,8 +50,11 @@ function ttyView(out: Output, labelWidth: number): ProgressView {
     const filled = Math.round(f * WIDTH);
     const complete = bar.of > 0 && bar.done >= bar.of;
     const color = complete ? '\x1b[32m' : '\x1b[36m';
-    const pct = `${Math.floor(f * 100)}%`.padStart(4);
-    return `  ${bar.label.padEnd(labelWidth)} ${color}${'█'.repeat(filled)}\x1b[2m${'░'.repeat(WIDTH - filled)}\x1b[0m ${pct}  ${bar.text}`;
+    const pct = `${percent(bar)}%`.padStart(4);
+    // A wrapped line would break the redraw (it moves up by lines): keep each bar on one terminal row.
+    const room = (out.columns ?? 120) - (labelWidth + WIDTH + 11);
+    const text = bar.text.length > room ? `${bar.text.slice(0, Math.max(0, room - 1))}…` : bar.text;
+    return `  ${bar.label.padEnd(labelWidth)} ${color}${'█'.repeat(filled)}\x1b[2m${'░'.repeat(WIDTH - filled)}\x1b[0m ${pct}  ${text}`;
   };
   const clear = () => {
     if (drawn > 0) out.write(`\x1b[${drawn}F`);
@@ -74,29 +83,28 @@ function ttyView(out: Output, labelWidth: number): ProgressView {
 }
 
 function plainView(out: Output, labelWidth: number): ProgressView {
-  const shown = new Map<string, { tenth: number; text: string }>();
+  const printed = new Map<string, { tenth: number; text: string }>();
+  let latest: Bar[] = [];
+  const print = (bar: Bar) => {
+    out.write(`  ${bar.label.padEnd(labelWidth)} ${`${percent(bar)}%`.padStart(4)}  ${bar.text}\n`);
+    printed.set(bar.key, { tenth: Math.floor(percent(bar) / 10), text: bar.text });
+  };
   return {
     update(bars) {
+      latest = bars;
+      // A line when a stage first shows and whenever it crosses a tenth (either way: denominators grow).
       for (const bar of bars) {
-        const tenth = Math.floor(fraction(bar) * 10);
-        const previous = shown.get(bar.key);
-        const complete = bar.of > 0 && bar.done >= bar.of;
-        // A line when a stage first shows, moves by a tenth, or finishes (each once).
-        if (
-          !previous ||
-          tenth > previous.tenth ||
-          (complete && previous.tenth < 10 && bar.text !== previous.text)
-        ) {
-          out.write(
-            `  ${bar.label.padEnd(labelWidth)} ${`${Math.floor(fraction(bar) * 100)}%`.padStart(4)}  ${bar.text}\n`,
-          );
-          shown.set(bar.key, { tenth: complete ? 10 : tenth, text: bar.text });
-        }
+        const previous = printed.get(bar.key);
+        if (!previous || Math.floor(percent(bar) / 10) !== previous.tenth) print(bar);
       }
     },
     line(text) {
       out.write(`${text}\n`);
     },
-    finish() {},
+    finish() {
+      // The final state of every stage, where it moved since its last line.
+      for (const bar of latest) if (printed.get(bar.key)?.text !== bar.text) print(bar);
+      latest = [];
+    },
   };
 }

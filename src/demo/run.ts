@@ -3,7 +3,7 @@
 // batches; cancel a few and pull the schedule date to today; then follow every stage to the end and print
 // the reconciliation summary.
 import { randomBytes } from 'node:crypto';
-import { formatMinorUnits } from '../money/index.js';
+import { decimalToMinor, formatMinorUnits } from '../money/index.js';
 import { BridgeClient, DemoError } from './client.js';
 import {
   type DemoPlan,
@@ -245,6 +245,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       `${count(remaining)} disbursements, ${remainingTotal} ${plan.currency}, scheduled ${scheduled}`,
   );
 
+  const payable = money(
+    expected.totalMinor - expected.cancelledMinor - decimalToMinor(expected.unresolvedAmount, plan.exponent),
+  );
+
   // 5. Follow the stages until every disbursement is in an end state (or a stage gives up, or time runs out).
   say('  following the cycle:');
   const pollMs = options.pollMs ?? 1000;
@@ -262,7 +266,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         b.block_reference === p.envelope.funds_blocked_reference_number ||
         b.idempotency_key === plan.envelopeId,
     );
-    view.update(bars(p, block, plan.currency));
+    view.update(bars(p, block, plan.currency, payable));
     const b = p.batches;
     const e = p.envelope;
     const mapperDone = b.mapperProcessed + b.mapperError === b.mapperTotal;
@@ -335,6 +339,8 @@ function bars(
   p: Progress,
   block: NonNullable<BankAccount['blocks']>[number] | undefined,
   currency: string,
+  /** What the bank will pay in the end: the envelope less cancelled and unresolved disbursements. */
+  payable: string,
 ): Bar[] {
   const b = p.batches;
   const e = p.envelope;
@@ -342,7 +348,6 @@ function bars(
     (e.funds_available_with_bank === 'FUNDS_AVAILABLE' ? 1 : 0) +
     (e.funds_blocked_with_bank === 'FUNDS_BLOCK_SUCCESS' ? 1 : 0);
   const fundsError = e.funds_blocked_latest_error_code ?? e.funds_available_latest_error_code;
-  const committed = block ? Number(block.amount_committed) : 0;
   const released = block ? Number(block.amount_released) : 0;
   return [
     {
@@ -371,9 +376,9 @@ function bars(
       label: 'bank posting',
       // Display only: the ratio of two exact amounts, drawn as a bar.
       done: released,
-      of: committed,
+      of: Number(payable),
       text: block
-        ? `${block.amount_released} of ${block.amount_committed} ${currency} posted`
+        ? `${block.amount_released} of ${payable} ${currency} posted (${block.amount_committed} handed over so far)`
         : 'no funds blocked yet',
     },
     {
@@ -381,7 +386,7 @@ function bars(
       label: 'reconciliation',
       done: e.number_of_disbursements_reconciled,
       of: e.number_of_disbursements_shipped,
-      text: `${count(e.number_of_disbursements_reconciled)} / ${count(e.number_of_disbursements_shipped)} debits on statements, ${count(e.number_of_disbursements_reversed)} reversed${p.statements.pending ? `, ${p.statements.pending} statements waiting` : ''}`,
+      text: `${count(e.number_of_disbursements_reconciled)} / ${count(e.number_of_disbursements_shipped)} debits on statements, ${count(e.number_of_disbursements_reversed)} reversed${p.statements.pending ? `, ${p.statements.pending} statement${p.statements.pending === 1 ? '' : 's'} waiting` : ''}`,
     },
   ];
 }

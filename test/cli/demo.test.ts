@@ -89,3 +89,41 @@ describe('demo plan', () => {
     expect(expectedTotals(usd).total).toMatch(/^\d+\.\d{2}$/);
   });
 });
+
+describe('demo progress output', () => {
+  const bar = (done: number, of: number, text = `${done} / ${of}`) => ({
+    key: 'k',
+    label: 'stage',
+    done,
+    of,
+    text,
+  });
+
+  it('prints plain lines on tenths and the final state when not on a terminal', async () => {
+    const { progressView } = await import('../../src/demo/progress.js');
+    const out = collector();
+    const view = progressView(out);
+    for (const done of [0, 3, 5, 12, 55, 58]) view.update([bar(done, 100)]);
+    view.finish();
+    const line = (pct: string, text: string) => `  ${'stage'.padEnd(14)} ${pct.padStart(4)}  ${text}`;
+    expect(out.text().trimEnd().split('\n')).toEqual([
+      line('0%', '0 / 100'),
+      line('12%', '12 / 100'),
+      line('55%', '55 / 100'),
+      line('58%', '58 / 100'),
+    ]);
+  });
+
+  it('redraws in place on a terminal and keeps every bar on one row', async () => {
+    const { progressView } = await import('../../src/demo/progress.js');
+    const chunks: string[] = [];
+    const view = progressView({ isTTY: true, columns: 80, write: (t: string) => chunks.push(t) });
+    view.update([bar(1, 2, 'x'.repeat(200)), bar(2, 2)]);
+    view.update([bar(2, 2), bar(2, 2)]);
+    const text = chunks.join('');
+    expect(text).toContain('\x1b[2F'); // back up two rows before redrawing
+    const ansi = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g');
+    const rows = text.split('\n').map((l) => l.replace(ansi, ''));
+    expect(Math.max(...rows.map((r) => r.length))).toBeLessThanOrEqual(80);
+  });
+});
