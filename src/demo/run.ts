@@ -14,7 +14,7 @@ import {
   plannedItems,
 } from './plan.js';
 import { type Bar, type Output, progressView } from './progress.js';
-import { type Check, type ReasonRow, renderSummary, type StateTotals } from './summary.js';
+import { type Check, groupAmount, type ReasonRow, renderSummary, type StateTotals } from './summary.js';
 
 export interface DemoOptions {
   /** The bridge, e.g. http://127.0.0.1:8000 (with the example bank at /example-bank, the mapper at /mapper). */
@@ -31,6 +31,8 @@ export interface DemoOptions {
   pollMs?: number;
   timeoutMs?: number;
   out: Output;
+  /** Print the envelope's dashboard address at the end (false when the bridge stops right after). */
+  dashboardHint?: boolean;
 }
 
 export interface DemoResult {
@@ -135,7 +137,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     id_mapper_resolution_required: true,
   });
   say(
-    `  program ${plan.program}, funding account ${plan.fundingAccount} at the example bank with ${money(funding)} ${plan.currency}`,
+    `  program ${plan.program}, funding account ${plan.fundingAccount} at the example bank with ${groupAmount(money(funding))} ${plan.currency}`,
   );
   let linked = 0;
   for (let from = 0; from < plan.size; from += 100_000) {
@@ -164,7 +166,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     disbursement_currency_code: plan.currency,
     disbursement_schedule_date: dateOffset(2),
   });
-  say(`  envelope ${plan.envelopeId}: ${count(plan.size)} disbursements, ${expected.total} ${plan.currency}`);
+  say(
+    `  envelope ${plan.envelopeId}: ${count(plan.size)} disbursements, ${groupAmount(expected.total)} ${plan.currency}`,
+  );
 
   // 3. The disbursements, in batches of up to 10,000 (one mapper batch and one bank batch each).
   const view = progressView(out);
@@ -241,8 +245,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     );
   }
   say(
-    `  cancelled ${count(toCancel.length)} (${expected.cancelledAmount} ${plan.currency}); envelope amended to ` +
-      `${count(remaining)} disbursements, ${remainingTotal} ${plan.currency}, scheduled ${scheduled}`,
+    `  cancelled ${count(toCancel.length)} (${groupAmount(expected.cancelledAmount)} ${plan.currency}); envelope amended to ` +
+      `${count(remaining)} disbursements, ${groupAmount(remainingTotal)} ${plan.currency}, scheduled ${scheduled}`,
   );
 
   const payable = money(
@@ -326,7 +330,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     elapsedMs: Date.now() - started,
   });
   out.write(`\n${rendered.text}`);
-  say(`Dashboard: ${client.baseUrl}/dashboard/envelopes/${enc(plan.envelopeId)}`);
+  if (options.dashboardHint !== false)
+    say(`Dashboard: ${client.baseUrl}/dashboard/envelopes/${enc(plan.envelopeId)}`);
   return {
     ok: finished && rendered.checks.every((c) => c.ok),
     plan,
@@ -378,7 +383,7 @@ function bars(
       done: released,
       of: Number(payable),
       text: block
-        ? `${block.amount_released} of ${payable} ${currency} posted (${block.amount_committed} handed over so far)`
+        ? `${groupAmount(block.amount_released)} of ${groupAmount(payable)} ${currency} posted (${groupAmount(block.amount_committed)} handed over so far)`
         : 'no funds blocked yet',
     },
     {

@@ -46,7 +46,8 @@ function fmtCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-function group(decimal: string): string {
+/** "1234567.50" → "1,234,567.50", exactly (string work, no float). */
+export function groupAmount(decimal: string): string {
   const [int = '0', frac] = decimal.split('.');
   const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return frac !== undefined ? `${grouped}.${frac}` : grouped;
@@ -55,7 +56,7 @@ function group(decimal: string): string {
 export function renderSummary(s: SummaryInput): { text: string; checks: Check[] } {
   const e = s.exponent;
   const minor = (a: string) => decimalToMinor(a, e);
-  const fmt = (m: bigint) => group(formatMinorUnits(m, e));
+  const fmt = (m: bigint) => groupAmount(formatMinorUnits(m, e));
   const st = s.states;
   const sum = (...states: State[]) => ({
     count: states.reduce((n, x) => n + st[x].count, 0),
@@ -111,13 +112,13 @@ export function renderSummary(s: SummaryInput): { text: string; checks: Check[] 
       ok:
         st.cancelled.count === s.expected.cancelled &&
         compareDecimals(st.cancelled.amount, s.expected.cancelledAmount) === 0,
-      text: `cancelled as planned: ${fmtCount(s.expected.cancelled)} for ${group(s.expected.cancelledAmount)}`,
+      text: `cancelled as planned: ${fmtCount(s.expected.cancelled)} for ${groupAmount(s.expected.cancelledAmount)}`,
     },
     {
       ok:
         st.unresolved.count === s.expected.unresolved &&
         compareDecimals(st.unresolved.amount, s.expected.unresolvedAmount) === 0,
-      text: `unresolved as planned (ids the mapper does not know): ${fmtCount(s.expected.unresolved)} for ${group(s.expected.unresolvedAmount)}`,
+      text: `unresolved as planned (ids the mapper does not know): ${fmtCount(s.expected.unresolved)} for ${groupAmount(s.expected.unresolvedAmount)}`,
     },
     {
       ok: st.received.count === 0 && st.shipped.count === 0,

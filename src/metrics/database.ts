@@ -6,13 +6,7 @@ import type { Queryable } from '../db/index.js';
 import type { Family, Sample } from './registry.js';
 
 /** The driving table of each background stage. */
-export const STAGES = [
-  'mapper_resolution',
-  'funds_check',
-  'funds_block',
-  'disbursement',
-  'statement',
-] as const;
+export const STAGES = ['mapper_resolution', 'check_funds', 'block_funds', 'disburse', 'statement'] as const;
 export type Stage = (typeof STAGES)[number];
 
 interface StageRow {
@@ -35,7 +29,7 @@ SELECT 'mapper_resolution' AS stage, resolution_status AS status, count(*)::int 
        min(created_at) FILTER (WHERE resolution_status = 'PENDING') AS oldest
   FROM mapper_resolution_batch_status GROUP BY resolution_status
 UNION ALL
-SELECT 'disbursement', disbursement_status, count(*)::int, coalesce(sum(disbursement_attempts), 0)::int8,
+SELECT 'disburse', disbursement_status, count(*)::int, coalesce(sum(disbursement_attempts), 0)::int8,
        count(*) FILTER (WHERE disbursement_status = 'PENDING')::int,
        count(*) FILTER (WHERE disbursement_status = 'PENDING' AND next_attempt_at <= now())::int,
        min(created_at) FILTER (WHERE disbursement_status = 'PENDING')
@@ -47,7 +41,7 @@ SELECT 'statement', statement_process_status, count(*)::int, coalesce(sum(statem
        min(statement_upload_timestamp) FILTER (WHERE statement_process_status = 'PENDING')
   FROM account_statement GROUP BY statement_process_status
 UNION ALL
-SELECT 'funds_check', s.funds_available_with_bank, count(*)::int, coalesce(sum(s.funds_available_attempts), 0)::int8,
+SELECT 'check_funds', s.funds_available_with_bank, count(*)::int, coalesce(sum(s.funds_available_attempts), 0)::int8,
        count(*) FILTER (WHERE e.cancellation_status = 'Not_Cancelled'
                         AND s.funds_available_with_bank IN ('PENDING_CHECK', 'FUNDS_NOT_AVAILABLE'))::int,
        count(*) FILTER (WHERE e.cancellation_status = 'Not_Cancelled'
@@ -57,7 +51,7 @@ SELECT 'funds_check', s.funds_available_with_bank, count(*)::int, coalesce(sum(s
   FROM disbursement_envelope_batch_status s JOIN disbursement_envelope e USING (disbursement_envelope_id)
  GROUP BY s.funds_available_with_bank
 UNION ALL
-SELECT 'funds_block', s.funds_blocked_with_bank, count(*)::int, coalesce(sum(s.funds_blocked_attempts), 0)::int8,
+SELECT 'block_funds', s.funds_blocked_with_bank, count(*)::int, coalesce(sum(s.funds_blocked_attempts), 0)::int8,
        count(*) FILTER (WHERE e.cancellation_status = 'Not_Cancelled'
                         AND s.funds_available_with_bank = 'FUNDS_AVAILABLE'
                         AND s.funds_blocked_with_bank IN ('PENDING_CHECK', 'FUNDS_BLOCK_FAILURE'))::int,
@@ -75,18 +69,18 @@ SELECT 'mapper_resolution' AS stage, latest_error_code AS code, count(*)::int AS
   FROM mapper_resolution_batch_status
  WHERE latest_error_code IS NOT NULL AND resolution_status <> 'PROCESSED' GROUP BY latest_error_code
 UNION ALL
-SELECT 'disbursement', latest_error_code, count(*)::int FROM bank_disbursement_batch_status
+SELECT 'disburse', latest_error_code, count(*)::int FROM bank_disbursement_batch_status
  WHERE latest_error_code IS NOT NULL AND disbursement_status <> 'PROCESSED' GROUP BY latest_error_code
 UNION ALL
 SELECT 'statement', statement_process_error_code, count(*)::int FROM account_statement
  WHERE statement_process_error_code IS NOT NULL AND statement_process_status <> 'PROCESSED'
  GROUP BY statement_process_error_code
 UNION ALL
-SELECT 'funds_check', funds_available_latest_error_code, count(*)::int FROM disbursement_envelope_batch_status
+SELECT 'check_funds', funds_available_latest_error_code, count(*)::int FROM disbursement_envelope_batch_status
  WHERE funds_available_latest_error_code IS NOT NULL AND funds_available_with_bank <> 'FUNDS_AVAILABLE'
  GROUP BY funds_available_latest_error_code
 UNION ALL
-SELECT 'funds_block', funds_blocked_latest_error_code, count(*)::int FROM disbursement_envelope_batch_status
+SELECT 'block_funds', funds_blocked_latest_error_code, count(*)::int FROM disbursement_envelope_batch_status
  WHERE funds_blocked_latest_error_code IS NOT NULL AND funds_blocked_with_bank <> 'FUNDS_BLOCK_SUCCESS'
  GROUP BY funds_blocked_latest_error_code`;
 
@@ -168,7 +162,7 @@ export async function collectDatabase(db: Queryable, now: Date): Promise<Family[
     gauge(
       'g2p_stage_backlog_oldest_seconds',
       'Age of the oldest pending batch or statement (0 when none waits).',
-      oldest.filter((s) => ['mapper_resolution', 'disbursement', 'statement'].includes(s.labels.stage!)),
+      oldest.filter((s) => ['mapper_resolution', 'disburse', 'statement'].includes(s.labels.stage!)),
     ),
     counter(
       'g2p_stage_attempts_total',

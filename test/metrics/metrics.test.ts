@@ -78,23 +78,23 @@ describe('/metrics', () => {
 
   it('reads backlog, attempts, errors and throughput per stage from the tables', async () => {
     const parsed = parseExposition((await t.app.inject({ method: 'GET', url: '/metrics' })).body);
-    expect(value(parsed, 'g2p_stage_backlog', { stage: 'disbursement' })).toBe(1);
+    expect(value(parsed, 'g2p_stage_backlog', { stage: 'disburse' })).toBe(1);
     expect(value(parsed, 'g2p_stage_backlog', { stage: 'mapper_resolution' })).toBe(1);
     expect(value(parsed, 'g2p_stage_backlog', { stage: 'statement' })).toBe(0);
-    expect(value(parsed, 'g2p_stage_backlog', { stage: 'funds_check' })).toBe(0);
-    expect(value(parsed, 'g2p_stage_rows', { stage: 'disbursement', status: 'PROCESSED' })).toBe(1);
-    expect(value(parsed, 'g2p_stage_attempts_total', { stage: 'disbursement' })).toBe(4);
-    expect(value(parsed, 'g2p_stage_attempts_total', { stage: 'funds_block' })).toBe(2);
-    expect(value(parsed, 'g2p_stage_errors', { stage: 'disbursement', code: 'BANK_TIMEOUT' })).toBe(1);
+    expect(value(parsed, 'g2p_stage_backlog', { stage: 'check_funds' })).toBe(0);
+    expect(value(parsed, 'g2p_stage_rows', { stage: 'disburse', status: 'PROCESSED' })).toBe(1);
+    expect(value(parsed, 'g2p_stage_attempts_total', { stage: 'disburse' })).toBe(4);
+    expect(value(parsed, 'g2p_stage_attempts_total', { stage: 'block_funds' })).toBe(2);
+    expect(value(parsed, 'g2p_stage_errors', { stage: 'disburse', code: 'BANK_TIMEOUT' })).toBe(1);
     expect(value(parsed, 'g2p_disbursements_received', { currency: 'USD' })).toBe(19);
     expect(value(parsed, 'g2p_disbursements_shipped_total', { currency: 'USD' })).toBe(7);
     expect(value(parsed, 'g2p_disbursements_reversed_total', { currency: 'USD' })).toBe(1);
     expect(value(parsed, 'g2p_disbursement_amount_received', { currency: 'USD' })).toBe(194.75);
     expect(value(parsed, 'g2p_error_recons', { reason: 'DUPLICATE_DISBURSEMENT' })).toBe(1);
     expect(value(parsed, 'g2p_envelopes', { currency: 'USD', status: 'active' })).toBe(1);
-    expect(
-      value(parsed, 'g2p_stage_backlog_oldest_seconds', { stage: 'disbursement' }),
-    ).toBeGreaterThanOrEqual(0);
+    expect(value(parsed, 'g2p_stage_backlog_oldest_seconds', { stage: 'disburse' })).toBeGreaterThanOrEqual(
+      0,
+    );
   });
 
   it('counts requests by route pattern and status, never by raw URL', async () => {

@@ -161,6 +161,7 @@ export async function run(argv: string[]): Promise<number> {
       run: v.run,
       timeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
       out: process.stdout,
+      dashboardHint: !stack || Boolean(v.keep),
     });
 
     if (stack && v.keep) {
