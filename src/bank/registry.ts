@@ -18,11 +18,15 @@ export const BUILTIN_CONNECTORS: Record<string, ConnectorModuleFactory> = {
 
 /** A configuration problem with the bank connectors (reported at start, or for a code nobody configured). */
 export class BankConnectorConfigError extends Error {
-  /** Stable code for the driving row of a stage that meets a program whose bank is not configured. */
-  readonly code = 'UNKNOWN_SPONSOR_BANK_CODE';
-  constructor(message: string) {
+  /**
+   * Stable code for the driving row of a stage that meets the problem: UNKNOWN_SPONSOR_BANK_CODE (a program
+   * whose bank no entry names) or BANK_CONNECTORS_INVALID (the configuration itself could not be loaded).
+   */
+  readonly code: 'UNKNOWN_SPONSOR_BANK_CODE' | 'BANK_CONNECTORS_INVALID';
+  constructor(message: string, code: BankConnectorConfigError['code'] = 'BANK_CONNECTORS_INVALID') {
     super(message);
     this.name = 'BankConnectorConfigError';
+    this.code = code;
   }
 }
 
@@ -117,6 +121,7 @@ export async function createConnectorRegistry(options: RegistryOptions): Promise
       if (!connector)
         throw new BankConnectorConfigError(
           `No bank connector for sponsor bank code '${code}' (BANK_CONNECTORS names ${[...connectors.keys()].join(', ')})`,
+          'UNKNOWN_SPONSOR_BANK_CODE',
         );
       return connector;
     },

@@ -107,6 +107,7 @@ describe('connector registry', () => {
   ])('stops at start on %s', async (spec, message) => {
     const attempt = createConnectorRegistry({ env: { BANK_CONNECTORS: spec }, log, cwd: root });
     await expect(attempt).rejects.toThrowError(BankConnectorConfigError);
+    await expect(attempt).rejects.toMatchObject({ code: 'BANK_CONNECTORS_INVALID' });
     await expect(
       createConnectorRegistry({ env: { BANK_CONNECTORS: spec }, log, cwd: root }),
     ).rejects.toThrowError(message);
