@@ -53,7 +53,17 @@ interface RawBalance {
 
 interface OpenField {
   tag: string;
+  /** The first line's content; for a :61: only once `firstOf` was called (see `src`). */
   first: string;
+  /**
+   * The first line's content as src[at, end). A :61: is read straight from there (no copy of the line, and
+   * flat text reads faster than a slice); src[end] is the line break (or the end of src).
+   */
+  src: string;
+  at: number;
+  end: number;
+  /** true while `first` has not been taken from src yet */
+  lazyFirst: boolean;
   /**
    * Scratch list reused from field to field: when the field has more than one line, lines[0..count) are
    * all of them, the first included. Only read up to `count`.
@@ -64,6 +74,14 @@ interface OpenField {
   line: number;
   /** 1-based column where the field content starts */
   col: number;
+}
+
+function firstOf(f: OpenField): string {
+  if (f.lazyFirst) {
+    f.first = f.src.slice(f.at, f.end);
+    f.lazyFirst = false;
+  }
+  return f.first;
 }
 
 /** All lines of a multi-line field as a new array, or null for a one-line field (rare paths only). */
@@ -450,15 +468,29 @@ class StatementBuilder {
   private eBank: string | undefined;
 
   private entry(f: OpenField): void {
-    let s = f.first;
     const more = f.lines; // all lines, the first included, when there is more than one
     const moreCount = f.count > 1 ? f.count : 0;
+    // the statement line is read where it is (src[at, end)) when the field has one line, else as a string
+    let s: string;
+    let o: number;
+    let lim: number;
+    if (moreCount === 0 && f.lazyFirst) {
+      s = f.src;
+      o = f.at;
+      lim = f.end;
+    } else {
+      s = firstOf(f);
+      o = 0;
+      lim = s.length;
+    }
     let used = 1; // lines read into the statement line (more than one when it is wrapped)
     for (;;) {
-      const r = this.readEntryLine(s, f, used < moreCount);
+      const r = this.readEntryLine(s, o, lim, f, used < moreCount);
       if (r === 1) {
         // the statement line was wrapped: join the next line and read again
-        s += more[used++];
+        s = s.slice(o, lim) + more[used++];
+        o = 0;
+        lim = s.length;
         continue;
       }
       if (r === 2) return;
@@ -588,33 +620,42 @@ class StatementBuilder {
    * Reads the statement line into the scratch fields. Returns 0 when read, 1 to ask for the next line to be
    * joined (the line ends early and there is a continuation line), 2 when unreadable (problem reported).
    */
-  private readEntryLine(s: string, f: OpenField, canJoin: boolean): 0 | 1 | 2 {
-    const col = f.col;
-    const value = readYYMMDD(s, 0);
+  private readEntryLine(s: string, o: number, lim: number, f: OpenField, canJoin: boolean): 0 | 1 | 2 {
+    // positions are in s; the line is s[o, lim) and s[lim] is never a digit, letter or comma (line break)
+    const col = f.col - o; // column of position p is col + p
+    const value = readYYMMDD(s, o);
     if (!value) {
-      if (s.length < 6 && canJoin) return 1;
-      return this.entryError(`value date must be YYMMDD, found ${JSON.stringify(s.slice(0, 6))}`, f, 0);
+      if (lim - o < 6 && canJoin) return 1;
+      return this.entryError(
+        `value date must be YYMMDD, found ${JSON.stringify(s.slice(o, Math.min(o + 6, lim)))}`,
+        f,
+        0,
+      );
     }
     if (!value.iso) return this.entryError(value.problem!, f, 0);
-    if (value.problem) this.warn(value.problem, f.line, col, '61');
+    if (value.problem) this.warn(value.problem, f.line, f.col, '61');
     this.eValue = value.iso;
     this.eEntryDate = undefined;
-    let p = 6;
-    const c6 = s.charCodeAt(6);
+    let p = o + 6;
+    const c6 = s.charCodeAt(p);
     if (isDigit(c6)) {
-      const entry = readEntryDate(s, 6, value.year, value.month);
+      const entry = readEntryDate(s, p, value.year, value.month);
       if (!entry)
-        return this.entryError(`entry date must be MMDD, found ${JSON.stringify(s.slice(6, 10))}`, f, 6);
+        return this.entryError(
+          `entry date must be MMDD, found ${JSON.stringify(s.slice(p, Math.min(p + 4, lim)))}`,
+          f,
+          6,
+        );
       if (!entry.iso) return this.entryError(`${entry.problem} (entry date)`, f, 6);
-      if (entry.problem) this.warn(`${entry.problem} (entry date)`, f.line, col + 6, '61');
+      if (entry.problem) this.warn(`${entry.problem} (entry date)`, f.line, col + p, '61');
       this.eEntryDate = entry.iso;
-      p = 10;
+      p += 4;
     } else if (c6 === 32) {
       // blank entry date (some banks pad it with spaces)
-      while (s.charCodeAt(p) === 32 && p < 10) p++;
+      while (s.charCodeAt(p) === 32 && p < o + 10) p++;
     }
-    const m0 = s.charCodeAt(p);
-    const m1 = s.charCodeAt(p + 1);
+    const m0 = p < lim ? s.charCodeAt(p) : 0;
+    const m1 = p + 1 < lim ? s.charCodeAt(p + 1) : 0;
     if (m0 === 82 /* R */ && (m1 === 68 || m1 === 67)) {
       this.eMark = m1 === 68 ? 'RD' : 'RC';
       p += 2;
@@ -625,25 +666,25 @@ class StatementBuilder {
       this.eMark = 'C';
       p++;
     } else {
-      if (p >= s.length && canJoin) return 1;
+      if (p >= lim && canJoin) return 1;
       return this.entryError(
-        `debit/credit mark must be D, C, RD or RC, found ${JSON.stringify(s.slice(p, p + 2))}`,
+        `debit/credit mark must be D, C, RD or RC, found ${JSON.stringify(s.slice(p, Math.min(p + 2, lim)))}`,
         f,
-        p,
+        p - o,
       );
     }
     this.eFunds = undefined;
-    if (isUpper(s.charCodeAt(p))) {
+    if (p < lim && isUpper(s.charCodeAt(p))) {
       this.eFunds = s[p];
       p++;
     }
     const end = readAmount(s, p);
     if (end < 0) {
-      if (p >= s.length && canJoin) return 1;
+      if (p >= lim && canJoin) return 1;
       return this.entryError(
-        `amount must be digits with a decimal comma, found ${JSON.stringify(s.slice(p, p + 15))}`,
+        `amount must be digits with a decimal comma, found ${JSON.stringify(s.slice(p, Math.min(p + 15, lim)))}`,
         f,
-        p,
+        p - o,
       );
     }
     if (end - p > 15) this.warn(`amount is ${end - p} characters, more than 15`, f.line, col + p, '61');
@@ -652,24 +693,35 @@ class StatementBuilder {
     this.eAmountEnd = end;
     this.eComma = amountComma;
     p = end;
-    if (p + 4 > s.length) {
+    if (p + 4 > lim) {
       if (canJoin) return 1;
-      if (p >= s.length) return this.entryError('transaction type (e.g. NTRF) missing', f, p);
+      if (p >= lim) return this.entryError('transaction type (e.g. NTRF) missing', f, p - o);
     }
     if (!isUpper(s.charCodeAt(p))) {
       return this.entryError(
-        `transaction type must be a letter and three characters, found ${JSON.stringify(s.slice(p, p + 4))}`,
+        `transaction type must be a letter and three characters, found ${JSON.stringify(s.slice(p, Math.min(p + 4, lim)))}`,
         f,
-        p,
+        p - o,
       );
     }
-    this.eType = internType(s, p);
-    p += 4;
-    this.eRefCol = p;
-    const slashes = s.indexOf('//', p);
+    if (p + 4 <= lim) {
+      this.eType = internType(s, p);
+      p += 4;
+    } else {
+      this.eType = s.slice(p, lim);
+      p = lim;
+    }
+    this.eRefCol = p - o;
+    let slashes = -1;
+    for (let i = p; i + 1 < lim; i++) {
+      if (s.charCodeAt(i) === 47 && s.charCodeAt(i + 1) === 47) {
+        slashes = i;
+        break;
+      }
+    }
     if (slashes >= 0) {
       this.eRef = s.slice(p, slashes);
-      let bank = s.slice(slashes + 2);
+      let bank = s.slice(slashes + 2, lim);
       if (bank.charCodeAt(bank.length - 1) === 32) bank = bank.trimEnd();
       if (bank.length > 16) {
         this.warn(
@@ -681,7 +733,7 @@ class StatementBuilder {
       }
       this.eBank = bank;
     } else {
-      this.eRef = s.slice(p);
+      this.eRef = s.slice(p, lim);
       this.eBank = undefined;
     }
     return 0;
@@ -929,7 +981,18 @@ export class Mt940LineReader {
   statementCount = 0;
   private builder: StatementBuilder | null = null;
   /** The open field, reused from field to field (the builder does not keep it). */
-  private readonly f: OpenField = { tag: '', first: '', lines: [], count: 1, line: 0, col: 0 };
+  private readonly f: OpenField = {
+    tag: '',
+    first: '',
+    src: '',
+    at: 0,
+    end: 0,
+    lazyFirst: false,
+    lines: [],
+    count: 1,
+    line: 0,
+    col: 0,
+  };
   private fieldOpen = false;
   /** A line holding only ':' (a tag wrapped after its colon) waits here for the next line. */
   private pendingColon = 0;
@@ -957,7 +1020,7 @@ export class Mt940LineReader {
     ) {
       // the usual continuation line of an open field (an :86: narrative): straight to the field
       const f = this.f;
-      if (f.count === 1) f.lines[0] = f.first;
+      if (f.count === 1) f.lines[0] = firstOf(f);
       f.lines[f.count++] = text.slice(start, end);
       return;
     }
@@ -990,7 +1053,7 @@ export class Mt940LineReader {
       if (tag !== undefined) {
         const skip = tag.length + 2;
         if (KNOWN_TAGS.has(tag)) {
-          this.startField(tag, text.slice(start + skip, end), n, col + skip);
+          this.startField(tag, text, start + skip, end, n, col + skip);
           return;
         }
         const f = this.f;
@@ -1020,7 +1083,7 @@ export class Mt940LineReader {
     }
     if (this.fieldOpen) {
       const f = this.f;
-      if (f.count === 1) f.lines[0] = f.first;
+      if (f.count === 1) f.lines[0] = firstOf(f);
       f.lines[f.count++] = text.slice(start, end);
       return;
     }
@@ -1050,13 +1113,14 @@ export class Mt940LineReader {
     const f = this.f;
     f.tag = tag;
     f.first = first;
+    f.lazyFirst = false;
     f.count = 1;
     f.line = n;
     f.col = col;
     this.fieldOpen = true;
   }
 
-  private startField(tag: string, content: string, n: number, col: number): void {
+  private startField(tag: string, src: string, at: number, end: number, n: number, col: number): void {
     this.closeField();
     if (this.junkStart !== 0) this.flushJunk();
     this.sawAnything = true;
@@ -1075,7 +1139,16 @@ export class Mt940LineReader {
       b = new StatementBuilder(n);
       this.builder = b;
     }
-    this.openField(tag, content, n, col);
+    if (tag === '61') {
+      this.openField(tag, '', n, col);
+      const f = this.f;
+      f.src = src;
+      f.at = at;
+      f.end = end;
+      f.lazyFirst = true;
+    } else {
+      this.openField(tag, src.slice(at, end), n, col);
+    }
   }
 
   private closeField(): void {
