@@ -207,6 +207,9 @@ export async function registerRoutes(app: FastifyInstance, prefix: string, deps:
         '/initiate_payment',
         {
           ...bankCall('initiate_payment'),
+          // A batch is one create_disbursements call (up to MAX_DISBURSEMENTS_PER_REQUEST payments), whatever
+          // body limit the host server has.
+          bodyLimit: 256 * 1024 * 1024,
           schema: {
             tags: ['example bank'],
             body: {
