@@ -30,40 +30,63 @@ function oursOutcome(statements: Mt940Statement[]): Outcome {
 
 type TheirStatement = { transactions: Array<{ amount: number }> };
 
+interface Timed {
+  ms: number;
+  cpuMs: number;
+}
+
+/** Starts the clocks (wall and CPU); the returned function reads them. */
+function clock(): () => Timed {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  return () => {
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const c = process.cpuUsage(c0);
+    return { ms, cpuMs: (c.user + c.system) / 1000 };
+  };
+}
+
 /**
- * One timed parse. Only the parse is timed; the result is returned and checked (entry count, sum of the
- * amounts) after the clock stops, the same way for every parser.
+ * One timed run. Only the parse is timed; the result is checked (entry count, sum of the amounts) after
+ * the clock stops, the same way for every parser, and is gone when the function returns (one result
+ * alive at a time, as in real use).
  */
-async function parseOnce(text: string): Promise<() => Outcome> {
+async function timedRun(text: string): Promise<Timed & { outcome: Outcome }> {
   if (parser === 'ours') {
+    const stop = clock();
     const r = parseMt940(text);
-    return () => oursOutcome(r.statements);
+    const t = stop();
+    return { ...t, outcome: oursOutcome(r.statements) };
   }
   if (parser === 'ours-stream') {
+    const stop = clock();
     const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 });
     const statements: Mt940Statement[] = [];
     for await (const s of parseMt940Stream(stream as AsyncIterable<string>)) statements.push(s);
-    return () => oursOutcome(statements);
+    const t = stop();
+    return { ...t, outcome: oursOutcome(statements) };
   }
   if (parser === 'objects-only') {
+    const stop = clock();
     const entries = buildObjectsOnly(text);
-    return () => oursOutcome([{ entries } as Mt940Statement]);
+    const t = stop();
+    return { ...t, outcome: oursOutcome([{ entries } as Mt940Statement]) };
   }
   if (parser === 'mt940js') {
     const require = createRequire(import.meta.url);
     const { Parser } = require('mt940js') as { Parser: new () => { parse(t: string): TheirStatement[] } };
+    const stop = clock();
     const statements = new Parser().parse(text);
-    return () => {
-      let entries = 0;
-      let total = 0;
-      for (const s of statements) {
-        entries += s.transactions.length;
-        for (const t of s.transactions) total += t.amount;
-      }
-      return { entries, total: String(total) };
-    };
+    const t = stop();
+    let entries = 0;
+    let total = 0;
+    for (const s of statements) {
+      entries += s.transactions.length;
+      for (const tx of s.transactions) total += tx.amount;
+    }
+    return { ...t, outcome: { entries, total: String(total) } };
   }
-  if (parser === 'baseline') return () => ({ entries: 0, total: '0' });
+  if (parser === 'baseline') return { ms: 0, cpuMs: 0, outcome: { entries: 0, total: '0' } };
   throw new Error(`unknown parser ${parser}`);
 }
 
@@ -77,24 +100,19 @@ async function main() {
   let error: string | undefined;
   for (let i = 0; i < runs; i++) {
     gc();
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    let check: (() => Outcome) | undefined;
     try {
-      check = await parseOnce(text);
+      const r = await timedRun(text);
+      times.push(r.ms);
+      cpu.push(r.cpuMs);
+      outcome = r.outcome;
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
       break;
     }
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-    outcome = check();
-    // drop this run's result before the next run's gc(): one result alive at a time, as in real use
-    check = undefined;
   }
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(`${JSON.stringify({ parser, bytes, times, cpu, outcome, error, peakRssMB })}\n`);
+  process.stdout.write(`${JSON.stringify({ parser, bytes, times, cpu, outcome, error, peakRssMB })}
+`);
 }
 
 main();
