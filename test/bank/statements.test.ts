@@ -313,4 +313,56 @@ describe('HTTP delivery', () => {
       await db.close();
     }
   });
+
+  it('processes and delivers on its own timers once started, and stops cleanly', async () => {
+    const { createExampleBank } = await import('../../src/simulators/example-bank/index.js');
+    const { blockFunds, initiatePayment } = await import('../../src/simulators/example-bank/operations.js');
+    const { testDb } = await import('../support/db.js');
+    const db = await testDb();
+    const delivered: string[] = [];
+    try {
+      const bank = await createExampleBank({
+        db,
+        log: createLogger('silent'),
+        env: { EXAMPLE_BANK_PROCESS_INTERVAL_MS: '50', EXAMPLE_BANK_ACCOUNTS: 'T1:KES:100.00' },
+        uploadStatement: async (_text, fileName) => {
+          delivered.push(fileName);
+        },
+      });
+      const block = await blockFunds(db, {
+        accountNumber: 'T1',
+        currency: 'KES',
+        amount: '10.00',
+        idempotencyKey: 'E',
+      });
+      if (!block.ok) throw new Error(block.message);
+      const p = {
+        disbursement_id: 'TIMER-1',
+        remitting_account: 'T1',
+        remitting_account_currency: 'KES',
+        payment_amount: '10.00',
+        funds_blocked_reference_number: block.blockReference,
+        beneficiary_id: 'B',
+        beneficiary_name: 'N',
+        beneficiary_account_type: 'MOBILE_WALLET',
+        beneficiary_phone_no: '+254700000000',
+        beneficiary_mobile_wallet_provider: 'MPESA',
+        disbursement_narrative: 'n',
+        benefit_program_mnemonic: 'p',
+        cycle_code_mnemonic: 'c',
+      };
+      expect((await initiatePayment(db, 'TIMER-BATCH', [p])).ok).toBe(true);
+      bank.start();
+      const deadline = Date.now() + 10_000;
+      while (delivered.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await bank.stop();
+      expect(delivered).toEqual(['T1-00001.mt940']);
+      const { rows } = await db.query<{ status: string }>(
+        `SELECT status FROM example_bank.payment WHERE payment_reference = 'TIMER-1'`,
+      );
+      expect(['PAID_OUT', 'REVERSED']).toContain(rows[0]!.status);
+    } finally {
+      await db.close();
+    }
+  });
 });
