@@ -172,7 +172,7 @@ export async function createExampleBank(options: ExampleBankOptions): Promise<Ex
     return total;
   };
 
-  const timers: NodeJS.Timeout[] = [];
+  const timers = new Map<string, NodeJS.Timeout>();
   let stopped = false;
   const every = (ms: number, name: string, job: () => Promise<unknown>) => {
     if (ms <= 0) return;
@@ -186,7 +186,7 @@ export async function createExampleBank(options: ExampleBankOptions): Promise<Ex
         if (!stopped) tick();
       }, ms);
       timer.unref();
-      timers[name === 'process' ? 0 : 1] = timer;
+      timers.set(name, timer);
     };
     tick();
   };
@@ -205,6 +205,7 @@ export async function createExampleBank(options: ExampleBankOptions): Promise<Ex
       });
     },
     start() {
+      if (timers.size > 0) return; // already running
       stopped = false;
       every(settings.processIntervalMs, 'process', () => bank.processNow());
       every(settings.statementIntervalMs, 'statements', () => bank.deliverStatementNow());
@@ -217,7 +218,8 @@ export async function createExampleBank(options: ExampleBankOptions): Promise<Ex
     listAccounts: () => listAccounts(db),
     async stop() {
       stopped = true;
-      for (const t of timers) if (t) clearTimeout(t);
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
       faults.wakeAll();
       await queue;
     },
