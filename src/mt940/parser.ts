@@ -1008,22 +1008,7 @@ export class Mt940LineReader {
 
   /** The line text[start, end) (without its line break), 1-based line number n. */
   lineAt(text: string, start: number, end: number, n: number): void {
-    const c0 = text.charCodeAt(start);
-    if (
-      this.fieldOpen &&
-      c0 !== 58 /* : */ &&
-      c0 !== 45 /* - */ &&
-      c0 !== 123 /* { */ &&
-      c0 !== 1 &&
-      this.pendingColon === 0 &&
-      text.charCodeAt(end - 1) !== 3
-    ) {
-      // the usual continuation line of an open field (an :86: narrative): straight to the field
-      const f = this.f;
-      if (f.count === 1) f.lines[0] = firstOf(f);
-      f.lines[f.count++] = text.slice(start, end);
-      return;
-    }
+    if (this.continuation(text, start, end)) return;
     // SOH / ETX framing characters some banks put around messages
     if (text.charCodeAt(start) === 1) start++;
     if (end > start && text.charCodeAt(end - 1) === 3) end--;
@@ -1044,6 +1029,29 @@ export class Mt940LineReader {
       return;
     }
     this.content(text, start, end, n, 1);
+  }
+
+  /**
+   * The usual continuation line of an open field (an :86: narrative) goes straight to the field; false for
+   * any other line (tags, statement ends, SWIFT blocks, framing characters, a pending split tag).
+   */
+  continuation(text: string, start: number, end: number): boolean {
+    const c0 = text.charCodeAt(start);
+    if (
+      this.fieldOpen &&
+      c0 !== 58 /* : */ &&
+      c0 !== 45 /* - */ &&
+      c0 !== 123 /* { */ &&
+      c0 !== 1 &&
+      this.pendingColon === 0 &&
+      text.charCodeAt(end - 1) !== 3
+    ) {
+      const f = this.f;
+      if (f.count === 1) f.lines[0] = firstOf(f);
+      f.lines[f.count++] = text.slice(start, end);
+      return true;
+    }
+    return false;
   }
 
   private content(text: string, start: number, end: number, n: number, col: number): void {
@@ -1212,7 +1220,8 @@ function readLines(text: string, reader: Mt940LineReader): number {
     if (end < 0) end = len;
     let stop = end;
     if (sep === '\n' && stop > start && text.charCodeAt(stop - 1) === 13) stop--;
-    reader.lineAt(text, start, stop, ++n);
+    ++n;
+    if (!reader.continuation(text, start, stop)) reader.lineAt(text, start, stop, n);
     start = end + 1;
   }
   return n;
