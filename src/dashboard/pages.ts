@@ -303,8 +303,8 @@ export function envelopePage(view: View, d: EnvelopeData): string {
 <div class="table-wrap"><table>
 <thead><tr><th>Step</th><th>Status</th><th class="num">Attempts</th><th>Latest error</th><th>Latest attempt</th><th>Block reference</th></tr></thead>
 <tbody>
-<tr data-step="check"><td>Check funds</td><td data-field="funds_available_with_bank">${badge(e.funds_available_with_bank)}</td><td class="num">${e.funds_available_attempts}</td><td>${e.funds_available_latest_error_code}</td><td>${view.time(e.funds_available_latest_timestamp)}</td><td></td></tr>
-<tr data-step="block"><td>Block funds</td><td data-field="funds_blocked_with_bank">${badge(e.funds_blocked_with_bank)}</td><td class="num">${e.funds_blocked_attempts}</td><td>${e.funds_blocked_latest_error_code}</td><td>${view.time(e.funds_blocked_latest_timestamp)}</td><td class="mono">${e.funds_blocked_reference_number}</td></tr>
+<tr data-step="check"><td>Check funds</td><td data-field="funds_available_with_bank">${badge(e.funds_available_with_bank)}</td><td class="num">${e.funds_available_attempts}</td><td>${e.funds_available_latest_error_code}</td><td class="nowrap">${view.time(e.funds_available_latest_timestamp)}</td><td></td></tr>
+<tr data-step="block"><td>Block funds</td><td data-field="funds_blocked_with_bank">${badge(e.funds_blocked_with_bank)}</td><td class="num">${e.funds_blocked_attempts}</td><td>${e.funds_blocked_latest_error_code}</td><td class="nowrap">${view.time(e.funds_blocked_latest_timestamp)}</td><td class="mono">${e.funds_blocked_reference_number}</td></tr>
 </tbody>
 </table></div>
 
@@ -321,7 +321,7 @@ ${
 <thead><tr><th>Batch</th><th>Status</th><th class="num">Attempts</th><th>Latest error</th><th class="num">Disbursements</th><th class="num">Resolved</th><th class="num">Unresolved</th><th>Resolved at</th><th>Next attempt</th></tr></thead>
 <tbody>${d.mapperBatches.map((b) => {
         const c = d.breakdown.byMapperBatch.get(b.batch_id);
-        return html`<tr><td class="mono">${b.batch_id}</td><td>${badge(b.status)}</td><td class="num">${b.attempts}</td><td>${b.latest_error_code}</td><td class="num">${count(c ? totalOf(c) : 0)}</td><td class="num">${count(b.resolved)}</td><td class="num">${count(b.unresolved)}</td><td>${view.time(b.time_stamp)}</td><td>${b.status === 'PENDING' ? view.time(b.next_attempt_at) : ''}</td></tr>`;
+        return html`<tr><td class="mono">${b.batch_id}</td><td>${badge(b.status)}</td><td class="num">${b.attempts}</td><td>${b.latest_error_code}</td><td class="num">${count(c ? totalOf(c) : 0)}</td><td class="num">${count(b.resolved)}</td><td class="num">${count(b.unresolved)}</td><td class="nowrap">${view.time(b.time_stamp)}</td><td class="nowrap">${b.status === 'PENDING' ? view.time(b.next_attempt_at) : ''}</td></tr>`;
       })}</tbody></table></div>`
     : html`<p class="muted">No batches yet.</p>`
 }
@@ -337,7 +337,7 @@ ${
         const batchAmount = c
           ? Object.values(c).reduce((sum, s) => (s.count ? addAmounts(sum, s.amount) : sum), '0')
           : '0';
-        return html`<tr><td class="mono">${b.batch_id}</td><td>${badge(b.status)}</td><td class="num">${b.attempts}</td><td>${b.latest_error_code}</td><td class="num">${count(total)}</td><td class="num">${amount(batchAmount, cur, false)}</td><td class="num">${count(c ? payable(c) : 0)}</td><td class="num">${count(c?.reconciled.count ?? 0)}</td><td class="num">${count(c?.reversed.count ?? 0)}</td><td>${view.time(b.time_stamp)}</td><td>${b.status === 'PENDING' ? view.time(b.next_attempt_at) : ''}</td></tr>`;
+        return html`<tr><td class="mono">${b.batch_id}</td><td>${badge(b.status)}</td><td class="num">${b.attempts}</td><td>${b.latest_error_code}</td><td class="num">${count(total)}</td><td class="num">${amount(batchAmount, cur, false)}</td><td class="num">${count(c ? payable(c) : 0)}</td><td class="num">${count(c?.reconciled.count ?? 0)}</td><td class="num">${count(c?.reversed.count ?? 0)}</td><td class="nowrap">${view.time(b.time_stamp)}</td><td class="nowrap">${b.status === 'PENDING' ? view.time(b.next_attempt_at) : ''}</td></tr>`;
       })}</tbody></table></div>`
     : html`<p class="muted">No batches yet.</p>`
 }
@@ -396,7 +396,7 @@ ${
 <thead><tr><th>Statement</th><th>Account</th><th>Program</th><th>Reference</th><th>Number / sequence</th><th>Date</th><th>Uploaded</th><th>Status</th><th class="num">Attempts</th><th>Error</th><th class="num">Error recons</th></tr></thead>
 <tbody>${statements.map(
         (s) =>
-          html`<tr data-statement="${s.statement_id}"><td>${statementLink(s.statement_id)}</td><td class="mono">${s.account_number}</td><td>${s.benefit_program_mnemonic}</td><td class="mono">${s.reference_number}</td><td>${s.statement_number ?? ''}${s.sequence_number ? `/${s.sequence_number}` : ''}</td><td>${s.statement_date}</td><td>${view.time(s.statement_upload_timestamp)}</td><td>${badge(s.statement_process_status)}${s.duplicate_of_statement_id ? html` <span class="badge warn">duplicate</span>` : ''}</td><td class="num">${s.statement_process_attempts}</td><td>${s.statement_process_error_code}</td><td class="num">${count(s.error_recons)}</td></tr>`,
+          html`<tr data-statement="${s.statement_id}"><td>${statementLink(s.statement_id)}</td><td class="mono">${s.account_number}</td><td>${s.benefit_program_mnemonic}</td><td class="mono">${s.reference_number}</td><td>${s.statement_number ?? ''}${s.sequence_number ? `/${s.sequence_number}` : ''}</td><td class="nowrap">${s.statement_date}</td><td class="nowrap">${view.time(s.statement_upload_timestamp)}</td><td>${badge(s.statement_process_status)}${s.duplicate_of_statement_id ? html` <span class="badge warn">duplicate</span>` : ''}</td><td class="num">${s.statement_process_attempts}</td><td>${s.statement_process_error_code}</td><td class="num">${count(s.error_recons)}</td></tr>`,
       )}</tbody></table></div>`
     : html`<div class="panel muted">No statements yet. Banks upload them with <code>POST /upload_mt940</code>; operators with <code>g2p-bridge statement upload FILE</code>.</div>`
 }
