@@ -1267,8 +1267,22 @@ export async function* parseMt940Stream(
       if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
       first = false;
     }
-    let text = carry === '' ? chunk : carry + chunk;
+    // the line cut by the previous chunk is joined on its own, so that every other line is read from the
+    // chunk as it came (a flat string, not a concatenation)
+    let text = chunk;
     let start = 0;
+    if (carry !== '') {
+      const nl = chunk.indexOf('\n');
+      if (nl < 0) {
+        text = carry + chunk;
+      } else {
+        const line = carry + chunk.slice(0, nl);
+        const stop = line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length;
+        reader.lineAt(line, 0, stop, ++n);
+        start = nl + 1;
+      }
+      carry = '';
+    }
     for (;;) {
       const end = text.indexOf('\n', start);
       if (end < 0) break;
