@@ -3,7 +3,9 @@
 // parsers interleaved within each round, so that a change in the load of a shared machine hits them alike;
 // each child times RUNS parses (only the parse; the result is checked after the clock stops).
 // "objects-only" is a reference, not a parser: it builds the same result objects knowing the file's layout.
-// Run with `npm run bench:mt940` (ENTRIES=100000 RUNS=5 ROUNDS=3 by default).
+// Run with `npm run bench:mt940` (ENTRIES=100000 RUNS=5 ROUNDS=3 by default). BENCH_NODE_FLAGS adds V8/Node
+// flags to every child alike (e.g. BENCH_NODE_FLAGS=--max-semi-space-size=64 to see the effect of a larger
+// young generation); the default is none beyond those below.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ const ENTRIES = Number(process.env.ENTRIES ?? 100_000);
 const RUNS = Number(process.env.RUNS ?? 5);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const PARSERS = ['ours', 'ours-stream', 'mt940js', 'objects-only'];
+const EXTRA_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
 const here = dirname(fileURLToPath(import.meta.url));
 
 interface Result {
@@ -33,6 +36,7 @@ function measure(parser: string, file: string, runs: number): Result {
   const out = execFileSync(
     process.execPath,
     [
+      ...EXTRA_FLAGS,
       '--expose-gc',
       '--max-old-space-size=8192',
       '--import',
@@ -71,6 +75,7 @@ try {
     loadavg()
       .map((l) => l.toFixed(1))
       .join(' ');
+  console.log(`child flags: ${[...EXTRA_FLAGS, '--expose-gc', '--max-old-space-size=8192'].join(' ')}`);
   console.log(`load average before: ${load()}\n`);
   const baseline = measure('baseline', file, 1);
   const all = new Map<string, Result[]>(PARSERS.map((p) => [p, []]));
