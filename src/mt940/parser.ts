@@ -812,6 +812,7 @@ class StatementBuilder {
     };
     for (const b of this.rawBalances) need(b.currency, neededDecimals(b.amount));
     if (st.entries.length > 0) need(currency, this.entryNeeded);
+    const warnedDecimals = new Set<string>();
     const exponentOf = (cur: string | undefined): number => {
       const needed = exponents.get(cur ?? '') ?? 0;
       const iso = cur === undefined ? undefined : currencyExponent(cur);
@@ -824,11 +825,15 @@ class StatementBuilder {
         return Math.min(written, 6);
       }
       if (needed > iso) {
-        this.warn(
-          `amounts in ${cur} have ${needed} decimals, more than the ${iso} of the currency`,
-          st.line,
-          1,
-        );
+        // said once per currency (this runs for the entries and for each balance)
+        if (!warnedDecimals.has(cur!)) {
+          warnedDecimals.add(cur!);
+          this.warn(
+            `amounts in ${cur} have ${needed} decimals, more than the ${iso} of the currency`,
+            st.line,
+            1,
+          );
+        }
         return needed;
       }
       return iso;

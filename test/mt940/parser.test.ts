@@ -266,6 +266,80 @@ describe('parseMt940: amounts', () => {
     expect(one(lines(...body)).balanceCheck?.ok).toBe(true);
   });
 
+  it('formats amounts while reading, and all of them again when a later one needs more decimals', () => {
+    const s = one(
+      lines(
+        ':20:A',
+        ':25:X',
+        ':60F:C240101EUR10,00',
+        ':61:240101D1,25NTRFA',
+        ':61:240101C0,125NTRFB',
+        ':62F:C240101EUR8,875',
+      ),
+    );
+    expect(s.entries.map((e) => [e.amount, e.signedAmount])).toEqual([
+      ['1.250', '-1.250'],
+      ['0.125', '0.125'],
+    ]);
+    expect(s.openingBalance?.amount).toBe('10.000');
+    expect(s.balanceCheck).toEqual({ ok: true, expectedClosing: '8.875', computedClosing: '8.875' });
+    expect(s.problems).toEqual([
+      expect.objectContaining({ severity: 'warning', message: expect.stringContaining('3 decimals') }),
+    ]);
+  });
+
+  it('reads leading zeros, a missing integer part and zero debits', () => {
+    const s = one(
+      lines(
+        ':20:A',
+        ':25:X',
+        ':60F:C240101EUR100,00',
+        ':61:240101D0001,50NTRFA',
+        ':61:240101D,50NTRFB',
+        ':61:240101D0,00NTRFC',
+        ':61:240101RC0,00NTRFD',
+        ':61:240101C12,5NTRFE',
+        ':62F:C240101EUR110,50',
+      ),
+    );
+    expect(s.entries.map((e) => [e.amount, e.signedAmount])).toEqual([
+      ['1.50', '-1.50'],
+      ['0.50', '-0.50'],
+      ['0.00', '0.00'],
+      ['0.00', '0.00'],
+      ['12.50', '12.50'],
+    ]);
+    expect(s.balanceCheck?.ok).toBe(true);
+  });
+
+  it('sums amounts exactly past 2^53 minor units', () => {
+    const body = [':20:A', ':25:X', ':60F:C240101EUR100000000000000,00', ':61:240101D99999999999999,NTRFA'];
+    for (let i = 0; i < 1000; i++) body.push(':61:240101C99999999999,99NTRFB');
+    body.push(':62F:C240101EUR99999999999991,00');
+    const s = one(lines(...body));
+    expect(s.entries[0]).toMatchObject({ amount: '99999999999999.00', signedAmount: '-99999999999999.00' });
+    expect(s.entries[1]?.amount).toBe('99999999999.99');
+    expect(s.balanceCheck).toEqual({
+      ok: true,
+      expectedClosing: '99999999999991.00',
+      computedClosing: '99999999999991.00',
+    });
+  });
+
+  it('gives the same amounts when the currency is only known from the closing balance', () => {
+    const entries = [':61:240101D1,25NTRFA', ':61:240101C0,5NTRFB', ':61:240101D7,NTRFC'];
+    const early = one(lines(':20:A', ':25:X', ':60F:C240101EUR10,', ...entries, ':62F:C240101EUR2,25'));
+    const late = one(lines(':20:A', ':25:X', ...entries, ':62F:C240101EUR2,25'));
+    const pick = (st: Mt940Statement) => st.entries.map((e) => [e.amount, e.signedAmount]);
+    expect(pick(late)).toEqual(pick(early));
+    expect(pick(early)).toEqual([
+      ['1.25', '-1.25'],
+      ['0.50', '0.50'],
+      ['7.00', '-7.00'],
+    ]);
+    expect(early.balanceCheck?.ok).toBe(true);
+  });
+
   it('reads a balance without currency with the statement currency (warning)', () => {
     const s = one(lines(':20:A', ':25:X', ':60F:C020324DEM145000,00', ':62F:C02032495000,00'));
     expect(s.closingBalance).toMatchObject({ currency: 'DEM', amount: '95000.00' });
