@@ -14,7 +14,12 @@ describe('configuration', () => {
 
   it('reports every bad value at once, by name', () => {
     try {
-      loadConfig({ PORT: 'eighty', AUTH_MODE: 'maybe', DISBURSEMENT_SLA_DAYS: '-1', TIME_ZONE: 'Mars/Olympus' });
+      loadConfig({
+        PORT: 'eighty',
+        AUTH_MODE: 'maybe',
+        DISBURSEMENT_SLA_DAYS: '-1',
+        TIME_ZONE: 'Mars/Olympus',
+      });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);

@@ -61,7 +61,9 @@ export function timeZone(doc: string, def: string): VarSpec<string> {
       try {
         return new Intl.DateTimeFormat('en-CA', { timeZone: raw }).resolvedOptions().timeZone;
       } catch {
-        throw new Error(`must be an IANA time zone such as UTC or Africa/Nairobi, got ${JSON.stringify(raw)}`);
+        throw new Error(
+          `must be an IANA time zone such as UTC or Africa/Nairobi, got ${JSON.stringify(raw)}`,
+        );
       }
     },
   };

@@ -1,5 +1,16 @@
 import { DEFAULT_FA_PATTERNS, type FaPattern, parseFaPatternsConfig } from '../mapper/fa.js';
-import { bool, int, num, oneOf, optionalStr, readEnv, str, timeZone, type Values, type VarSpec } from './env.js';
+import {
+  bool,
+  int,
+  num,
+  oneOf,
+  optionalStr,
+  readEnv,
+  str,
+  timeZone,
+  type Values,
+  type VarSpec,
+} from './env.js';
 
 export { ConfigError } from './env.js';
 
