@@ -17,7 +17,7 @@ import { benchmarkFile } from './generate.js';
 const ENTRIES = Number(process.env.ENTRIES ?? 100_000);
 const RUNS = Number(process.env.RUNS ?? 5);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const PARSERS = ['ours', 'ours-stream', 'mt940js', 'objects-only'];
+const PARSERS = ['ours', 'ours-stream', 'ours-columns', 'ours-columns-all', 'mt940js', 'objects-only'];
 const EXTRA_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -139,6 +139,17 @@ try {
         `objects-only vs mt940js (the most any parser building these objects could show): ` +
           `${(median(theirs.times) / median(floor.times)).toFixed(1)}x wall time, ` +
           `${(median(theirs.cpu) / median(floor.cpu)).toFixed(1)}x CPU time`,
+      );
+    }
+    for (const name of ['ours-columns', 'ours-columns-all']) {
+      const c = rows.find((r) => r.parser === name);
+      if (!c?.outcome || c.error) continue;
+      console.log(
+        `${name} vs mt940js: ${(median(theirs.times) / median(c.times)).toFixed(1)}x wall time, ` +
+          `${(median(theirs.cpu) / median(c.cpu)).toFixed(1)}x CPU time` +
+          (c.outcome.total === ours.outcome.total
+            ? ''
+            : ` (SUM DIFFERS from parseMt940: ${c.outcome.total})`),
       );
     }
     const exact = ours.outcome.total;

@@ -4,8 +4,8 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { decimalToMinor, formatMinorUnits } from '../../src/money/index.js';
-import type { Mt940Statement } from '../../src/mt940/index.js';
-import { parseMt940, parseMt940Stream } from '../../src/mt940/index.js';
+import type { Mt940ColumnsStatement, Mt940Statement } from '../../src/mt940/index.js';
+import { parseMt940, parseMt940Columns, parseMt940Stream } from '../../src/mt940/index.js';
 import { buildObjectsOnly } from './objects-only.js';
 
 const [parser = 'ours', file = '', runsText = '3'] = process.argv.slice(2);
@@ -24,6 +24,21 @@ function oursOutcome(statements: Mt940Statement[]): Outcome {
   for (const s of statements) {
     entries += s.entries.length;
     for (const e of s.entries) total += decimalToMinor(e.signedAmount, 2);
+  }
+  return { entries, total: formatMinorUnits(total, 2) };
+}
+
+/** The same check for the columnar result, read from its columns (exact minor units). */
+function columnsOutcome(statements: Mt940ColumnsStatement[]): Outcome {
+  let entries = 0;
+  let total = 0n;
+  for (const s of statements) {
+    const e = s.entries;
+    entries += e.count;
+    for (let i = 0; i < e.count; i++) {
+      const m = e.mark(i);
+      total += m === 'D' || m === 'RC' ? -e.amountMinor(i) : e.amountMinor(i);
+    }
   }
   return { entries, total: formatMinorUnits(total, 2) };
 }
@@ -57,6 +72,21 @@ async function timedRun(text: string): Promise<Timed & { outcome: Outcome }> {
     const r = parseMt940(text);
     const t = stop();
     return { ...t, outcome: oursOutcome(r.statements) };
+  }
+  if (parser === 'ours-columns') {
+    const stop = clock();
+    const r = parseMt940Columns(text);
+    const t = stop();
+    if (!r.columnar) throw new Error('the benchmark file was not read in columns');
+    return { ...t, outcome: columnsOutcome(r.statements) };
+  }
+  if (parser === 'ours-columns-all') {
+    // the columnar parse, then every entry materialised as parseMt940's objects (all kept until the clock stops)
+    const stop = clock();
+    const r = parseMt940Columns(text);
+    const statements = r.statements.map((s) => ({ ...s, entries: s.entries.toEntries() }));
+    const t = stop();
+    return { ...t, outcome: oursOutcome(statements) };
   }
   if (parser === 'ours-stream') {
     const stop = clock();

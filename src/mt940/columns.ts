@@ -298,26 +298,52 @@ export class Mt940EntryColumns {
     if (this.objects) return structuredClone(this.objects[this.at(i)]!);
     const c = this.columns!;
     const j = this.at(i);
-    const amount = this.amount(i);
+    const m = c.amount[j]!;
+    const amount =
+      m >= 0 ? formatMinor(m, this.exponent) : formatMinorUnits(c.bigAmounts.get(j)!, this.exponent);
     const mark = c.mark[j]!;
-    const e: Mt940Entry = {
-      valueDate: this.iso(c.valueDate[j]!),
-      mark: MARKS[mark]!,
-      amount,
-      signedAmount: (mark === MARK_D || mark === MARK_RC) && !isZeroAmount(amount) ? `-${amount}` : amount,
-      transactionType: c.types[c.type[j]!]!,
-      customerReference: this.text.slice(c.refStart[j]!, c.refEnd[j]!),
-      narratives:
-        c.narrStart[j]! < 0 ? [] : splitLines(this.text, c.narrStart[j]!, c.narrEnd[j]!, this.separator),
-      line: c.line[j]!,
-    };
+    const signedAmount =
+      (mark === MARK_D || mark === MARK_RC) && !isZeroAmount(amount) ? `-${amount}` : amount;
+    const text = this.text;
+    const narratives =
+      c.narrStart[j]! < 0 ? [] : splitLines(text, c.narrStart[j]!, c.narrEnd[j]!, this.separator);
     const entryDate = c.entryDate[j]!;
-    if (entryDate !== 0) e.entryDate = this.iso(entryDate);
-    if (c.fundsCode[j] !== 0) e.fundsCode = String.fromCharCode(c.fundsCode[j]!);
-    if (c.bankStart[j]! >= 0) e.bankReference = this.text.slice(c.bankStart[j]!, c.bankEnd[j]!);
-    if (c.suppStart[j]! >= 0) e.supplementaryDetails = this.text.slice(c.suppStart[j]!, c.suppEnd[j]!);
-    const d = c.details.get(j);
-    if (d) e.details = { ...d };
+    const bankStart = c.bankStart[j]!;
+    let e: Mt940Entry;
+    if (entryDate !== 0 && bankStart >= 0 && c.fundsCode[j] === 0) {
+      // the usual shape, built in one go (the same keys in the same order as parseMt940's)
+      e = {
+        valueDate: this.iso(c.valueDate[j]!),
+        mark: MARKS[mark]!,
+        amount,
+        signedAmount,
+        transactionType: c.types[c.type[j]!]!,
+        customerReference: text.slice(c.refStart[j]!, c.refEnd[j]!),
+        narratives,
+        line: c.line[j]!,
+        entryDate: this.iso(entryDate),
+        bankReference: text.slice(bankStart, c.bankEnd[j]!),
+      };
+    } else {
+      e = {
+        valueDate: this.iso(c.valueDate[j]!),
+        mark: MARKS[mark]!,
+        amount,
+        signedAmount,
+        transactionType: c.types[c.type[j]!]!,
+        customerReference: text.slice(c.refStart[j]!, c.refEnd[j]!),
+        narratives,
+        line: c.line[j]!,
+      };
+      if (entryDate !== 0) e.entryDate = this.iso(entryDate);
+      if (c.fundsCode[j] !== 0) e.fundsCode = String.fromCharCode(c.fundsCode[j]!);
+      if (bankStart >= 0) e.bankReference = text.slice(bankStart, c.bankEnd[j]!);
+    }
+    if (c.suppStart[j]! >= 0) e.supplementaryDetails = text.slice(c.suppStart[j]!, c.suppEnd[j]!);
+    if (c.details.size > 0) {
+      const d = c.details.get(j);
+      if (d) e.details = { ...d };
+    }
     return e;
   }
 
@@ -362,20 +388,42 @@ function isZeroAmount(a: string): boolean {
   return true;
 }
 
-/** The lines of text[start, end) split at `sep` (with CRLF, the CR before each LF dropped). */
+const scratch: string[] = [];
+
+/**
+ * The lines of text[start, end) split at `sep` (with CRLF, the CR before each LF dropped), as an array of
+ * exactly their number (no spare capacity kept, as in parseMt940's result).
+ */
 function splitLines(text: string, start: number, end: number, sep: string): string[] {
-  const out: string[] = [];
+  let n = 0;
   let a = start;
   for (;;) {
     let b = text.indexOf(sep, a);
     if (b < 0 || b >= end) {
-      out.push(text.slice(a, end));
-      return out;
+      scratch[n++] = text.slice(a, end);
+      break;
     }
     const next = b + 1;
     if (sep === '\n' && b > a && text.charCodeAt(b - 1) === 13) b--;
-    out.push(text.slice(a, b));
+    scratch[n++] = text.slice(a, b);
     a = next;
+  }
+  const s = scratch;
+  switch (n) {
+    case 1:
+      return [s[0]!];
+    case 2:
+      return [s[0]!, s[1]!];
+    case 3:
+      return [s[0]!, s[1]!, s[2]!];
+    case 4:
+      return [s[0]!, s[1]!, s[2]!, s[3]!];
+    case 5:
+      return [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!];
+    case 6:
+      return [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!];
+    default:
+      return s.slice(0, n);
   }
 }
 
