@@ -130,21 +130,48 @@ export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logg
       done(null, payload),
     );
 
-    app.post<{ Body: Body<{ transaction_id: string; resolve_request: ResolveRequestItem[] }> }>(
-      '/sync/resolve',
-      {
-        config: PUBLIC,
-        bodyLimit: BODY_LIMIT,
-        schema: {
-          tags: TAGS,
-          summary: 'G2P Connect resolve (synchronous): beneficiary ids to financial addresses',
-          body: g2pRequestSchema(itemsSchema('resolve_request', resolveItemSchema)),
+    /**
+     * POST /sync/<action>: a batch of `<action>_request` items answered with `<action>_response` items in the
+     * G2P envelope, after any armed delay or failure.
+     */
+    function syncRoute<I>(
+      action: 'resolve' | 'link' | 'unlink',
+      summary: string,
+      itemSchema: object,
+      answer: (items: I[]) => Promise<{ response: object[]; completed: number }>,
+    ) {
+      const requestKey = `${action}_request`;
+      app.post<{ Body: Body<{ transaction_id: string; [key: string]: unknown }> }>(
+        `/sync/${action}`,
+        {
+          config: PUBLIC,
+          bodyLimit: BODY_LIMIT,
+          schema: { tags: TAGS, summary, body: g2pRequestSchema(itemsSchema(requestKey, itemSchema)) },
         },
-      },
-      async (request, reply) => {
-        if (await injectFaults(reply)) return reply;
-        const { header, message } = request.body;
-        const items = message.resolve_request;
+        async (request, reply) => {
+          if (await injectFaults(reply)) return reply;
+          const { header, message } = request.body;
+          const items = message[requestKey] as I[];
+          const { response, completed } = await answer(items);
+          return successResponse(
+            header,
+            action,
+            {
+              transaction_id: message.transaction_id,
+              correlation_id: header.message_id,
+              [`${action}_response`]: response,
+            },
+            { total: items.length, completed },
+          );
+        },
+      );
+    }
+
+    syncRoute<ResolveRequestItem>(
+      'resolve',
+      'G2P Connect resolve (synchronous): beneficiary ids to financial addresses',
+      resolveItemSchema,
+      async (items) => {
         const found = await store.lookup([...new Set(items.map((i) => i.id))]);
         const now = new Date().toISOString();
         const known: object[] = [];
@@ -168,34 +195,18 @@ export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logg
           }
         }
         // Known ids first, as a lookup naturally returns them: callers must match by reference_id.
-        const resolve_response = known.concat(unknown);
-        return successResponse(
-          header,
-          'resolve',
-          { transaction_id: message.transaction_id, correlation_id: header.message_id, resolve_response },
-          { total: items.length, completed: items.length },
-        );
+        return { response: known.concat(unknown), completed: items.length };
       },
     );
 
-    app.post<{ Body: Body<{ transaction_id: string; link_request: LinkRequestItem[] }> }>(
-      '/sync/link',
-      {
-        config: PUBLIC,
-        bodyLimit: BODY_LIMIT,
-        schema: {
-          tags: TAGS,
-          summary: 'Link beneficiary ids to financial addresses (replaces an existing link)',
-          body: g2pRequestSchema(itemsSchema('link_request', linkItemSchema)),
-        },
-      },
-      async (request, reply) => {
-        if (await injectFaults(reply)) return reply;
-        const { header, message } = request.body;
-        const items = message.link_request;
+    syncRoute<LinkRequestItem>(
+      'link',
+      'Link beneficiary ids to financial addresses (replaces an existing link)',
+      linkItemSchema,
+      async (items) => {
         await store.link(items.map((i) => ({ id: i.id, fa: i.fa, name: i.name ?? null })));
         const now = new Date().toISOString();
-        const link_response = items.map((i) => ({
+        const response = items.map((i) => ({
           reference_id: i.reference_id,
           timestamp: now,
           id: i.id,
@@ -203,33 +214,18 @@ export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logg
           status: 'succ',
           status_reason_code: null,
         }));
-        return successResponse(
-          header,
-          'link',
-          { transaction_id: message.transaction_id, correlation_id: header.message_id, link_response },
-          { total: items.length, completed: items.length },
-        );
+        return { response, completed: items.length };
       },
     );
 
-    app.post<{ Body: Body<{ transaction_id: string; unlink_request: UnlinkRequestItem[] }> }>(
-      '/sync/unlink',
-      {
-        config: PUBLIC,
-        bodyLimit: BODY_LIMIT,
-        schema: {
-          tags: TAGS,
-          summary: 'Unlink beneficiary ids (optionally only from a given financial address)',
-          body: g2pRequestSchema(itemsSchema('unlink_request', unlinkItemSchema)),
-        },
-      },
-      async (request, reply) => {
-        if (await injectFaults(reply)) return reply;
-        const { header, message } = request.body;
-        const items = message.unlink_request;
+    syncRoute<UnlinkRequestItem>(
+      'unlink',
+      'Unlink beneficiary ids (optionally only from a given financial address)',
+      unlinkItemSchema,
+      async (items) => {
         const results = await store.unlink(items.map((i) => ({ id: i.id, fa: i.fa ?? null })));
         const now = new Date().toISOString();
-        const unlink_response = items.map((i, index) => {
+        const response = items.map((i, index) => {
           const result = results[index]!;
           return {
             reference_id: i.reference_id,
@@ -243,12 +239,7 @@ export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logg
                 : 'rjct.id.invalid',
           };
         });
-        return successResponse(
-          header,
-          'unlink',
-          { transaction_id: message.transaction_id, correlation_id: header.message_id, unlink_response },
-          { total: items.length, completed: results.filter((r) => r.unlinked).length },
-        );
+        return { response, completed: results.filter((r) => r.unlinked).length };
       },
     );
 
