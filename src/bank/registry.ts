@@ -77,6 +77,11 @@ export function parseBankConnectors(spec: string): ConnectorEntry[] {
   return entries;
 }
 
+/** The sponsor bank codes BANK_CONNECTORS names (without loading any module). */
+export function configuredBankCodes(spec: string): Set<string> {
+  return new Set(parseBankConnectors(spec).map((entry) => entry.bankCode));
+}
+
 export interface ConnectorRegistry {
   /** The connector for a program's sponsor_bank_code. Throws BankConnectorConfigError for an unknown code. */
   getBankConnector(sponsorBankCode: string): BankConnector;

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { AppContext } from '../api/context.js';
 import type { Feature } from '../api/server.js';
+import { configuredBankCodes } from '../bank/registry.js';
 import {
   ACCOUNT_PATTERN,
   createProgram,
@@ -11,6 +12,7 @@ import {
   ProgramErrorCode,
   type ProgramInput,
   type ProgramPatch,
+  type ProgramRules,
   updateProgram,
 } from './service.js';
 
@@ -80,6 +82,7 @@ const params = {
 
 /** Admin API: benefit program configuration under /admin/programs (role admin). */
 export const programRoutes: Feature = async (app: FastifyInstance, ctx: AppContext) => {
+  const rules: ProgramRules = { bankCodes: configuredBankCodes(ctx.config.BANK_CONNECTORS) };
   await app.register(async (admin) => {
     // Plain REST errors here ({error, message, statusCode}), not the G2P envelope of the PBMS calls.
     admin.setErrorHandler((error: FastifyError, request, reply) => {
@@ -132,7 +135,7 @@ export const programRoutes: Feature = async (app: FastifyInstance, ctx: AppConte
         },
       },
       async (request, reply) => {
-        const program = await createProgram(ctx.db, request.body as ProgramInput);
+        const program = await createProgram(ctx.db, request.body as ProgramInput, rules);
         request.log.info({ program: program.benefit_program_mnemonic }, 'benefit program created');
         return reply.code(201).send(program);
       },
@@ -152,7 +155,7 @@ export const programRoutes: Feature = async (app: FastifyInstance, ctx: AppConte
       },
       async (request) => {
         const { mnemonic } = request.params as { mnemonic: string };
-        const program = await updateProgram(ctx.db, mnemonic, request.body as ProgramPatch);
+        const program = await updateProgram(ctx.db, mnemonic, request.body as ProgramPatch, rules);
         request.log.info({ program: mnemonic }, 'benefit program updated');
         return program;
       },

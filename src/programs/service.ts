@@ -34,7 +34,24 @@ export const ProgramErrorCode = {
   DUPLICATE_FUNDING_ACCOUNT: 'DUPLICATE_FUNDING_ACCOUNT',
   PROGRAM_NOT_FOUND: 'PROGRAM_NOT_FOUND',
   PROGRAM_HAS_ENVELOPES: 'PROGRAM_HAS_ENVELOPES',
+  UNKNOWN_SPONSOR_BANK_CODE: 'UNKNOWN_SPONSOR_BANK_CODE',
 } as const;
+
+/** What a program is checked against besides its own fields. */
+export interface ProgramRules {
+  /** Sponsor bank codes that have a connector (BANK_CONNECTORS); unset: not checked. */
+  bankCodes?: ReadonlySet<string>;
+}
+
+/** A program whose bank has no connector could never be paid: refuse it when it is configured, not mid-batch. */
+function checkBankCode(code: string | undefined, rules: ProgramRules) {
+  if (code === undefined || !rules.bankCodes || rules.bankCodes.has(code)) return;
+  throw new ProgramError(
+    ProgramErrorCode.UNKNOWN_SPONSOR_BANK_CODE,
+    400,
+    `No bank connector is configured for sponsor bank code ${code} (BANK_CONNECTORS has ${[...rules.bankCodes].join(', ')})`,
+  );
+}
 
 /** A refused program change, with the HTTP status the admin API answers. */
 export class ProgramError extends Error {
@@ -129,9 +146,14 @@ function checkFormats(mnemonic: string | undefined, account: string | undefined)
   }
 }
 
-export async function createProgram(db: Queryable, input: ProgramInput): Promise<Program> {
+export async function createProgram(
+  db: Queryable,
+  input: ProgramInput,
+  rules: ProgramRules = {},
+): Promise<Program> {
   checkFormats(input.benefit_program_mnemonic, input.sponsor_bank_account_number);
   checkCurrency(input.sponsor_bank_account_currency);
+  checkBankCode(input.sponsor_bank_code, rules);
   const existing = await getProgram(db, input.benefit_program_mnemonic);
   if (existing) {
     throw new ProgramError(
@@ -180,11 +202,17 @@ const PATCHABLE = [
  * Changes the given fields. The currency of a program that already has envelopes cannot change: their
  * amounts were checked against it.
  */
-export async function updateProgram(db: Queryable, mnemonic: string, patch: ProgramPatch): Promise<Program> {
+export async function updateProgram(
+  db: Queryable,
+  mnemonic: string,
+  patch: ProgramPatch,
+  rules: ProgramRules = {},
+): Promise<Program> {
   const current = await getProgram(db, mnemonic);
   if (!current) throw notFound(mnemonic);
   checkFormats(undefined, patch.sponsor_bank_account_number);
   checkCurrency(patch.sponsor_bank_account_currency);
+  checkBankCode(patch.sponsor_bank_code, rules);
   if (patch.sponsor_bank_account_number !== undefined) {
     await checkAccountFree(db, patch.sponsor_bank_account_number, mnemonic);
   }

@@ -69,6 +69,17 @@ describe('benefit program admin API', () => {
     expect(patch.body.error).toBe('INVALID_CURRENCY_CODE');
   });
 
+  it('refuses a sponsor bank that has no connector configured', async () => {
+    const res = await expectUnchanged(t, () =>
+      c.admin('POST', '/admin/programs', program('NO-BANK', 'KE0200', { sponsor_bank_code: 'NOBANK' })),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('UNKNOWN_SPONSOR_BANK_CODE');
+    expect(res.body.message).toMatch(/BANK_CONNECTORS has EXAMPLE/);
+    const patch = await c.admin('PATCH', '/admin/programs/ELDER', { sponsor_bank_code: 'NOBANK' });
+    expect(patch.body.error).toBe('UNKNOWN_SPONSOR_BANK_CODE');
+  });
+
   it('refuses a funding account another program uses, and a duplicate mnemonic', async () => {
     const dupAccount = await expectUnchanged(t, () =>
       c.admin('POST', '/admin/programs', program('OTHER', 'KE0001')),

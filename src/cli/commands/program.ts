@@ -1,4 +1,5 @@
 import { openDatabase } from '../../app.js';
+import { configuredBankCodes } from '../../bank/registry.js';
 import { loadConfig } from '../../config/index.js';
 import type { Db } from '../../db/index.js';
 import {
@@ -8,6 +9,7 @@ import {
   ProgramError,
   type ProgramInput,
   type ProgramPatch,
+  type ProgramRules,
   updateProgram,
 } from '../../programs/service.js';
 import { parseCommandArgs } from '../args.js';
@@ -79,6 +81,10 @@ function table(programs: Program[]): string {
     .join('\n');
 }
 
+function rules(): ProgramRules {
+  return { bankCodes: configuredBankCodes(loadConfig().BANK_CONNECTORS) };
+}
+
 async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
   const db = await openDatabase(loadConfig());
   try {
@@ -119,12 +125,12 @@ export async function run(argv: string[]): Promise<number> {
         return 2;
       }
       const input = { benefit_program_mnemonic: v.mnemonic!, ...fields(v) } as ProgramInput;
-      const program = await withDb((db) => createProgram(db, input));
+      const program = await withDb((db) => createProgram(db, input, rules()));
       process.stdout.write(`${JSON.stringify(program, null, 2)}\n`);
       return 0;
     }
     if (sub === 'update' && target) {
-      const program = await withDb((db) => updateProgram(db, target, fields(v)));
+      const program = await withDb((db) => updateProgram(db, target, fields(v), rules()));
       process.stdout.write(`${JSON.stringify(program, null, 2)}\n`);
       return 0;
     }
