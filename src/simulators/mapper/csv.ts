@@ -79,20 +79,13 @@ export async function* parseCsv(source: CsvSource): AsyncGenerator<CsvRow> {
       i++;
       if (c === '\r') continue; // CRLF and LF both end a row; a CR alone is dropped
       if (state === 'closing') {
+        // A doubled quote stays inside the field; otherwise the field has ended and a separator must follow.
         if (c === '"') {
           field += '"';
           state = 'quoted';
-        } else if (c === ',') {
-          fields.push(field);
-          field = '';
-          state = 'start';
-        } else if (c === '\n') {
-          const row = endRow();
-          line++;
-          rowLine = line;
-          if (row) yield row;
-        } else throw new CsvError(line, 'unexpected character after a closing quote');
-        continue;
+          continue;
+        }
+        if (c !== ',' && c !== '\n') throw new CsvError(line, 'unexpected character after a closing quote');
       }
       if (c === ',') {
         fields.push(field);
