@@ -82,3 +82,16 @@ export async function answer<M>(
     throw error;
   }
 }
+
+/**
+ * Forgets stored answers older than `days` (0 keeps them forever). A replay after that is treated as a new
+ * request, so keep this well beyond the longest time a PBMS may retry.
+ */
+export async function purgeStoredAnswers(db: Queryable, days: number): Promise<number> {
+  if (days <= 0) return 0;
+  const { rowCount } = await db.query(
+    `DELETE FROM api_request WHERE created_at < now() - make_interval(days => $1::int)`,
+    [days],
+  );
+  return rowCount;
+}

@@ -51,6 +51,11 @@ export const CONFIG_SPEC = {
     { min: 1, max: 1000000 },
   ),
   MAX_BODY_BYTES: int('Largest JSON request body, in bytes.', 16 * 1024 * 1024, { min: 1024 }),
+  IDEMPOTENCY_RETENTION_DAYS: int(
+    'Days a successful answer is kept for replays of the same message id (0: forever). Purged hourly by the workers.',
+    90,
+    { min: 0, max: 3650 },
+  ),
   MAX_STATEMENT_BYTES: int('Largest MT940 upload, in bytes.', 64 * 1024 * 1024, { min: 1024 }),
   // Authentication
   AUTH_MODE: oneOf(

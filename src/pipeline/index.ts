@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AppContext } from '../api/context.js';
+import { purgeStoredAnswers } from '../api/idempotency.js';
 import { createConnectorRegistry } from '../bank/registry.js';
 import type { Queryable } from '../db/index.js';
 import { createMapperClientFromEnv } from '../mapper/index.js';
@@ -138,7 +139,20 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
     }
   }
 
-  const loops = deps.poll === false ? [] : runners.map((r) => loop(r));
+  // Housekeeping: stored idempotent answers past their retention are forgotten (hourly; cheap with the index).
+  async function housekeeping(): Promise<void> {
+    while (!stopping) {
+      try {
+        const purged = await purgeStoredAnswers(ctx.db, ctx.config.IDEMPOTENCY_RETENTION_DAYS);
+        if (purged > 0) log.info({ purged }, 'old idempotent answers purged');
+      } catch (err) {
+        log.error({ err }, 'purging old idempotent answers failed');
+      }
+      await sleep(3600_000);
+    }
+  }
+
+  const loops = deps.poll === false ? [] : [...runners.map((r) => loop(r)), housekeeping()];
   if (loops.length > 0) log.info({ workerId, stages: names }, 'workers started');
 
   return {
