@@ -100,6 +100,9 @@ function uploadThrough(app: FastifyInstance, token: () => Promise<string>) {
   };
 }
 
+/** How long shutdown waits for open requests before cutting their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 /** Opens the database and builds, listens and starts everything `mode` asks for. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { config, log } = options;
@@ -168,7 +171,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         stopping = true;
         await bank?.stop();
         await workers?.stop();
+        // Requests still open after a grace period (a client stuck on a slow bank) must not hold the exit.
+        const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await app.close();
+        clearTimeout(force);
         await mapper?.stop();
         await db.close();
       },
