@@ -1,11 +1,17 @@
 // `g2p-bridge mapper`: the example ID-account mapper alone, on its own port and database.
 import { createReadStream, existsSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
-import { ConfigError, loadConfig } from '../../config/index.js';
-import { type Db, openDb } from '../../db/index.js';
 import { createLogger } from '../../logger.js';
 import { CsvLoadError, createMapperSimulator } from '../../simulators/mapper/index.js';
-import { parseCommandArgs, untilSignal } from '../args.js';
+import { parseCommandArgs } from '../args.js';
+import {
+  configOrReport,
+  listenArgs,
+  listenLocally,
+  openSimulatorDb,
+  serveUntilSignal,
+  simulatorDbLabel,
+} from '../simulator.js';
 
 const HELP = `Usage: g2p-bridge mapper [serve] [--port N] [--host H] [--prefix /path] [--load file.csv]
        g2p-bridge mapper load <file.csv>
@@ -25,14 +31,6 @@ Options:
 
 Endpoints and the CSV format: docs/mapper.md.`;
 
-async function openMapperDb(config: ReturnType<typeof loadConfig>): Promise<Db> {
-  return openDb({
-    databaseUrl: config.DATABASE_URL,
-    dataDir: config.DATABASE_URL ? undefined : `${config.DATA_DIR}/mapper`,
-    poolSize: config.DATABASE_POOL_SIZE,
-  });
-}
-
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(
     argv,
@@ -51,16 +49,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${HELP}\n`);
     return 2;
   }
-  const port = parsed.values.port === undefined ? undefined : Number(parsed.values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    process.stderr.write('--port must be a whole number between 0 and 65535\n');
-    return 2;
-  }
-  const prefix = (parsed.values.prefix ?? '').replace(/\/+$/, '');
-  if (prefix && !prefix.startsWith('/')) {
-    process.stderr.write('--prefix must start with /\n');
-    return 2;
-  }
+  const listen = listenArgs(parsed.values);
+  if (!listen) return 2;
 
   const file = sub === 'load' ? rest[0] : parsed.values.load;
   if (file && !existsSync(file)) {
@@ -68,18 +58,10 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = configOrReport();
+  if (!config) return 2;
   const log = createLogger(config.LOG_LEVEL, 'mapper-simulator');
-  const db = await openMapperDb(config);
+  const db = await openSimulatorDb(config, 'mapper');
   try {
     const sim = await createMapperSimulator({ db, log, env: process.env });
     if (file) {
@@ -100,23 +82,23 @@ export async function run(argv: string[]): Promise<number> {
     if (sub === 'load') return 0;
 
     const app = Fastify({ loggerInstance: log as FastifyBaseLogger, requestIdHeader: 'x-request-id' });
-    await sim.register(app, prefix);
-    await app.listen({ port: port ?? config.MAPPER_SIMULATOR_PORT, host: parsed.values.host ?? config.HOST });
-    const address = app.server.address();
-    const actual = address && typeof address === 'object' ? address.port : port;
-    process.stdout.write(
-      [
-        '',
-        `example mapper is listening (database: ${db.kind === 'pglite' ? `embedded, ${config.DATA_DIR}/mapper` : 'PostgreSQL'})`,
-        `  for the bridge: MAPPER_URL=http://127.0.0.1:${actual}${prefix}`,
-        `  entries:        http://127.0.0.1:${actual}${prefix}/admin/entries`,
-        '',
-      ].join('\n'),
+    await sim.register(app, listen.prefix);
+    const url = await listenLocally(
+      app,
+      listen.port ?? config.MAPPER_SIMULATOR_PORT,
+      parsed.values.host ?? config.HOST,
+      listen.prefix,
     );
-    const signal = await untilSignal();
-    log.info({ signal }, 'shutting down');
-    await sim.stop();
-    await app.close();
+    await serveUntilSignal(
+      app,
+      log,
+      [
+        `example mapper is listening (database: ${simulatorDbLabel(db, config, 'mapper')})`,
+        `  for the bridge: MAPPER_URL=${url}`,
+        `  entries:        ${url}/admin/entries`,
+      ],
+      () => sim.stop(),
+    );
     return 0;
   } finally {
     await db.close();
