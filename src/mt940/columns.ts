@@ -67,6 +67,8 @@ export class Mt940ColumnStore {
   readonly details = new Map<number, Record<string, string>>();
   readonly types: string[] = [];
   private readonly typeIndex = new Map<number, number>();
+  private lastTypeKey = -1;
+  private lastType = 0;
 
   constructor(private capacity: number) {
     this.line = new Int32Array(capacity);
@@ -92,9 +94,32 @@ export class Mt940ColumnStore {
     return this.size++;
   }
 
-  /** Drops the spare capacity (the columns then hold exactly `size` entries). */
+  /**
+   * Ends the columns at `size` entries: views of the same buffers (no copy) when the spare capacity is at
+   * most as much again (56 bytes an entry; it stays allocated with them), else copies of exactly `size`.
+   */
   trim(): void {
-    if (this.size < this.capacity) this.resize(this.size);
+    const n = this.size;
+    if (this.capacity > 2 * n + 1024) {
+      this.resize(n);
+      return;
+    }
+    this.line = this.line.subarray(0, n);
+    this.valueDate = this.valueDate.subarray(0, n);
+    this.entryDate = this.entryDate.subarray(0, n);
+    this.mark = this.mark.subarray(0, n);
+    this.fundsCode = this.fundsCode.subarray(0, n);
+    this.type = this.type.subarray(0, n);
+    this.amount = this.amount.subarray(0, n);
+    this.refStart = this.refStart.subarray(0, n);
+    this.refEnd = this.refEnd.subarray(0, n);
+    this.bankStart = this.bankStart.subarray(0, n);
+    this.bankEnd = this.bankEnd.subarray(0, n);
+    this.suppStart = this.suppStart.subarray(0, n);
+    this.suppEnd = this.suppEnd.subarray(0, n);
+    this.narrStart = this.narrStart.subarray(0, n);
+    this.narrEnd = this.narrEnd.subarray(0, n);
+    this.capacity = n;
   }
 
   private resize(capacity: number): void {
@@ -133,6 +158,7 @@ export class Mt940ColumnStore {
     const c = s.charCodeAt(p + 2);
     const d = s.charCodeAt(p + 3);
     const key = a < 0x10000 && b < 128 && c < 128 && d < 128 ? ((a * 128 + b) * 128 + c) * 128 + d : -1;
+    if (key === this.lastTypeKey && key >= 0) return this.lastType; // runs of the same type are usual
     let t = key >= 0 ? this.typeIndex.get(key) : undefined;
     if (t === undefined) {
       if (this.types.length >= 0xffff) return -1;
@@ -140,6 +166,8 @@ export class Mt940ColumnStore {
       this.types.push(s.slice(p, p + 4));
       if (key >= 0) this.typeIndex.set(key, t);
     }
+    this.lastTypeKey = key;
+    this.lastType = t;
     return t;
   }
 }
@@ -827,14 +855,21 @@ class FastReader {
   }
 
   /** A valid YYMMDD at p as yyyymmdd. */
+  /** The last date read (YYMMDD as a number) and its yyyymmdd: entries come in runs of the same date. */
+  private lastYymmdd = -1;
+  private lastDate = 0;
+
   private yymmdd(p: number): number {
     const v = digitsAt(this.text, p, 6);
     if (v < 0) giveUp();
+    if (v === this.lastYymmdd) return this.lastDate;
     const year = fullYear(Math.floor(v / 10000));
     const month = Math.floor(v / 100) % 100;
     const day = v % 100;
     if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) giveUp();
-    return year * 10000 + month * 100 + day;
+    this.lastYymmdd = v;
+    this.lastDate = year * 10000 + month * 100 + day;
+    return this.lastDate;
   }
 
   /** Reads a :61: line text[o, lim) into a new entry (line n). */
@@ -912,8 +947,10 @@ class FastReader {
     if (type < 0) giveUp();
     p += 4;
     // customer reference, then // bank reference
+    // a reference of up to 16 characters: the // (if any) is within the next 18 characters
     let slashes = -1;
-    for (let i = p; i + 1 < lim; i++) {
+    const stopAt = Math.min(lim, p + 18);
+    for (let i = p; i + 1 < stopAt; i++) {
       if (s.charCodeAt(i) === 47 && s.charCodeAt(i + 1) === 47) {
         slashes = i;
         break;
