@@ -43,8 +43,10 @@ import {
 export const COOKIE = 'g2p_token';
 const PAGE_SIZE = 25;
 const ERROR_RECON_LIMIT = 500;
-const ROLES = { roles: ['admin', 'pbms'] as const };
-const PUBLIC = { roles: 'public' as const };
+// Route options: pages for signed-in operators, and the few anyone may open (login, assets). Hidden from the
+// API documentation.
+const SIGNED_IN = { config: { roles: ['admin', 'pbms'] as const }, schema: { hide: true } };
+const OPEN = { config: { roles: 'public' as const }, schema: { hide: true } };
 
 // Pages and assets are ours only: no inline script or style, no third-party origin, no framing.
 const SECURITY_HEADERS = {
@@ -94,6 +96,19 @@ function cookie(request: FastifyRequest, value: string, maxAge: number | null): 
 
 function sendHtml(reply: FastifyReply, body: string, status = 200) {
   return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+}
+
+function notFoundPage(reply: FastifyReply, what: 'envelope' | 'statement', id: string) {
+  const title = `${what[0]!.toUpperCase()}${what.slice(1)} not found`;
+  return sendHtml(reply, messagePage(title, html`No ${what} has the id <code>${id}</code>.`), 404);
+}
+
+function notFoundJson(reply: FastifyReply, message: string) {
+  return reply.code(404).send({ error: 'not_found', message, statusCode: 404 });
+}
+
+function idParam(request: FastifyRequest): string {
+  return (request.params as { id: string }).id;
 }
 
 function wantsHtml(request: FastifyRequest): boolean {
@@ -153,7 +168,7 @@ function routes(ctx: AppContext) {
       return payload;
     });
 
-    app.get('/assets/:file', { config: PUBLIC, schema: { hide: true } }, async (request, reply) => {
+    app.get('/assets/:file', OPEN, async (request, reply) => {
       const path = `/dashboard/assets/${(request.params as { file: string }).file}`;
       const asset =
         path === CSS_PATH
@@ -161,19 +176,18 @@ function routes(ctx: AppContext) {
           : path === JS_PATH
             ? { body: JS, type: 'text/javascript' }
             : null;
-      if (!asset)
-        return reply.code(404).send({ error: 'not_found', message: 'No such asset', statusCode: 404 });
+      if (!asset) return notFoundJson(reply, 'No such asset');
       return reply
         .type(`${asset.type}; charset=utf-8`)
         .header('cache-control', 'public, max-age=31536000, immutable')
         .send(asset.body);
     });
 
-    app.get('/login', { config: PUBLIC, schema: { hide: true } }, async (request, reply) =>
+    app.get('/login', OPEN, async (request, reply) =>
       sendHtml(reply, loginPage({ next: safeNext(stringParam(request, 'next')) })),
     );
 
-    app.post('/login', { config: PUBLIC, schema: { hide: true } }, async (request, reply) => {
+    app.post('/login', OPEN, async (request, reply) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       const next = safeNext(body.next);
       const token = typeof body.token === 'string' ? body.token.trim().replace(/^Bearer\s+/i, '') : '';
@@ -204,7 +218,7 @@ function routes(ctx: AppContext) {
         .send();
     });
 
-    app.post('/logout', { config: PUBLIC, schema: { hide: true } }, async (request, reply) =>
+    app.post('/logout', OPEN, async (request, reply) =>
       reply
         .code(303)
         .header('set-cookie', cookie(request, '', 0))
@@ -212,7 +226,7 @@ function routes(ctx: AppContext) {
         .send(),
     );
 
-    app.get('/', { config: ROLES, schema: { hide: true } }, async (request, reply) => {
+    app.get('/', SIGNED_IN, async (request, reply) => {
       const started = Date.now();
       const offset = offsetOf(request);
       const program = stringParam(request, 'program') || undefined;
@@ -238,16 +252,11 @@ function routes(ctx: AppContext) {
       );
     });
 
-    app.get('/envelopes/:id', { config: ROLES, schema: { hide: true } }, async (request, reply) => {
+    app.get('/envelopes/:id', SIGNED_IN, async (request, reply) => {
       const started = Date.now();
-      const { id } = request.params as { id: string };
+      const id = idParam(request);
       const envelope = await getEnvelope(ctx.db, id);
-      if (!envelope)
-        return sendHtml(
-          reply,
-          messagePage('Envelope not found', html`No envelope has the id <code>${id}</code>.`),
-          404,
-        );
+      if (!envelope) return notFoundPage(reply, 'envelope', id);
       const breakdown = await envelopeBreakdown(ctx.db, id);
       const counts = stateTotals(breakdown);
       const data = {
@@ -265,92 +274,63 @@ function routes(ctx: AppContext) {
 
     // Machine-readable figures for scripts and `g2p-bridge demo`: the cheap progress counters, and the full
     // per-state, per-reason breakdown (one pass over the envelope's disbursements).
-    app.get(
-      '/envelopes/:id/progress.json',
-      { config: ROLES, schema: { hide: true } },
-      async (request, reply) => {
-        const { id } = request.params as { id: string };
-        const envelope = await getEnvelope(ctx.db, id);
-        if (!envelope)
-          return reply.code(404).send({ error: 'not_found', message: `No envelope ${id}`, statusCode: 404 });
-        return {
-          envelope,
-          batches: (await batchProgress(ctx.db, [id])).get(id)!,
-          statements: await statementBacklog(ctx.db),
-        };
-      },
-    );
+    app.get('/envelopes/:id/progress.json', SIGNED_IN, async (request, reply) => {
+      const id = idParam(request);
+      const envelope = await getEnvelope(ctx.db, id);
+      if (!envelope) return notFoundJson(reply, `No envelope ${id}`);
+      return {
+        envelope,
+        batches: (await batchProgress(ctx.db, [id])).get(id)!,
+        statements: await statementBacklog(ctx.db),
+      };
+    });
 
-    app.get(
-      '/envelopes/:id/summary.json',
-      { config: ROLES, schema: { hide: true } },
-      async (request, reply) => {
-        const { id } = request.params as { id: string };
-        const envelope = await getEnvelope(ctx.db, id);
-        if (!envelope)
-          return reply.code(404).send({ error: 'not_found', message: `No envelope ${id}`, statusCode: 404 });
-        const breakdown = await envelopeBreakdown(ctx.db, id);
-        return {
-          envelope,
-          states: stateTotals(breakdown),
-          reasons: breakdown.byStateReason,
-          statements: await accountStatements(ctx.db, envelope.sponsor_bank_account_number),
-        };
-      },
-    );
+    app.get('/envelopes/:id/summary.json', SIGNED_IN, async (request, reply) => {
+      const id = idParam(request);
+      const envelope = await getEnvelope(ctx.db, id);
+      if (!envelope) return notFoundJson(reply, `No envelope ${id}`);
+      const breakdown = await envelopeBreakdown(ctx.db, id);
+      return {
+        envelope,
+        states: stateTotals(breakdown),
+        reasons: breakdown.byStateReason,
+        statements: await accountStatements(ctx.db, envelope.sponsor_bank_account_number),
+      };
+    });
 
-    app.get(
-      '/envelopes/:id/disbursements.csv',
-      { config: ROLES, schema: { hide: true } },
-      async (request, reply) => {
-        const { id } = request.params as { id: string };
-        const envelope = await getEnvelope(ctx.db, id);
-        if (!envelope)
-          return sendHtml(
-            reply,
-            messagePage('Envelope not found', html`No envelope has the id <code>${id}</code>.`),
-            404,
-          );
-        const filename = `${id.replace(/[^A-Za-z0-9._-]/g, '_')}-disbursements.csv`;
-        return reply
-          .type('text/csv; charset=utf-8')
-          .header('content-disposition', `attachment; filename="${filename}"`)
-          .header('cache-control', 'no-store')
-          .send(Readable.from(envelopeCsv(ctx.db, id)));
-      },
-    );
+    app.get('/envelopes/:id/disbursements.csv', SIGNED_IN, async (request, reply) => {
+      const id = idParam(request);
+      const envelope = await getEnvelope(ctx.db, id);
+      if (!envelope) return notFoundPage(reply, 'envelope', id);
+      const filename = `${id.replace(/[^A-Za-z0-9._-]/g, '_')}-disbursements.csv`;
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${filename}"`)
+        .header('cache-control', 'no-store')
+        .send(Readable.from(envelopeCsv(ctx.db, id)));
+    });
 
-    app.get('/statements', { config: ROLES, schema: { hide: true } }, async (request, reply) => {
+    app.get('/statements', SIGNED_IN, async (request, reply) => {
       const offset = offsetOf(request);
       const { statements, more } = await listStatements(ctx.db, PAGE_SIZE, offset);
       return sendHtml(reply, statementsPage(view(), statements, offset, PAGE_SIZE, more));
     });
 
-    app.get('/statements/:id', { config: ROLES, schema: { hide: true } }, async (request, reply) => {
-      const { id } = request.params as { id: string };
+    app.get('/statements/:id', SIGNED_IN, async (request, reply) => {
+      const id = idParam(request);
       const data = await getStatement(ctx.db, id);
-      if (!data)
-        return sendHtml(
-          reply,
-          messagePage('Statement not found', html`No statement has the id <code>${id}</code>.`),
-          404,
-        );
+      if (!data) return notFoundPage(reply, 'statement', id);
       return sendHtml(reply, statementPage(view(), data));
     });
 
-    app.get('/statements/:id/raw', { config: ROLES, schema: { hide: true } }, async (request, reply) => {
-      const { id } = request.params as { id: string };
+    app.get('/statements/:id/raw', SIGNED_IN, async (request, reply) => {
+      const id = idParam(request);
       const text = await statementText(ctx.db, id);
-      if (text === null)
-        return sendHtml(
-          reply,
-          messagePage('Statement not found', html`No statement has the id <code>${id}</code>.`),
-          404,
-        );
+      if (text === null) return notFoundPage(reply, 'statement', id);
       return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(text);
     });
 
-    app.get('/disbursements', { config: ROLES, schema: { hide: true } }, async (request, reply) => {
+    app.get('/disbursements', SIGNED_IN, async (request, reply) => {
       const id = stringParam(request, 'id');
       const detail = id ? await getDisbursement(ctx.db, id) : null;
       return sendHtml(reply, disbursementPage(view(), id, detail), id && !detail ? 404 : 200);
