@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../api/context.js';
 import { Rejection } from '../api/g2p.js';
 import type { Queryable } from '../db/index.js';
+import { type LifecycleState, lifecycleCounts } from '../disbursements/lifecycle.js';
 import { currencyExponent, decimalToMinor, formatMinorUnits, toMinorUnits } from '../money/index.js';
 import { amountOut } from './amounts.js';
 import { ErrorCode, FREQUENCIES, ID_PATTERN } from './codes.js';
@@ -267,6 +268,7 @@ export async function cancelEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload
   return envelopePayload((await findEnvelope(tx, id))!);
 }
 
+/** The order of `lifecycle_summary`'s keys in the status answer. */
 export const LIFECYCLE_STATUSES = [
   'received',
   'unresolved',
@@ -274,7 +276,7 @@ export const LIFECYCLE_STATUSES = [
   'reconciled',
   'reversed',
   'cancelled',
-] as const;
+] as const satisfies readonly LifecycleState[];
 
 interface StatusRow {
   disbursement_envelope_id: string;
@@ -318,20 +320,14 @@ export async function envelopeStatus(db: Queryable, id: string) {
   );
   const s = rows[0];
   if (!s) throw reject(ErrorCode.DISBURSEMENT_ENVELOPE_NOT_FOUND, `No disbursement envelope ${id}`);
-  const { rows: groups } = await db.query<{ lifecycle_status: string; n: number; amount: string }>(
-    `SELECT l.lifecycle_status, count(*) AS n, sum(d.disbursement_amount)::text AS amount
-     FROM disbursement_lifecycle l JOIN disbursement d ON d.disbursement_id = l.disbursement_id
-     WHERE l.disbursement_envelope_id = $1 GROUP BY l.lifecycle_status`,
-    [id],
-  );
+  const counts = (await lifecycleCounts(db, [id])).get(id)!;
   const exponent = currencyExponent(s.currency) ?? 0;
-  const zero = formatMinorUnits(0n, exponent);
   const summary: Record<string, { count: number; amount: number | string }> = {};
-  for (const status of LIFECYCLE_STATUSES) summary[status] = { count: 0, amount: amountOut(zero) };
-  for (const g of groups) {
-    summary[g.lifecycle_status] = {
-      count: Number(g.n),
-      amount: amountOut(formatMinorUnits(decimalToMinor(g.amount, exponent), exponent)),
+  for (const status of LIFECYCLE_STATUSES) {
+    const { count, amount } = counts[status];
+    summary[status] = {
+      count,
+      amount: amountOut(formatMinorUnits(decimalToMinor(amount, exponent), exponent)),
     };
   }
   return {
