@@ -3,6 +3,7 @@
 // batches; cancel a few and pull the schedule date to today; then follow every stage to the end and print
 // the reconciliation summary.
 import { randomBytes } from 'node:crypto';
+import type { BatchProgress, EnvelopeRow } from '../dashboard/queries.js';
 import { decimalToMinor, formatMinorUnits } from '../money/index.js';
 import { BridgeClient, DemoError } from './client.js';
 import {
@@ -42,30 +43,21 @@ export interface DemoResult {
   summary: string;
 }
 
+/** What /dashboard/envelopes/:id/progress.json answers (the fields read here). */
 interface Progress {
-  envelope: {
-    funds_available_with_bank: string;
-    funds_available_latest_error_code: string | null;
-    funds_blocked_with_bank: string;
-    funds_blocked_latest_error_code: string | null;
-    funds_blocked_reference_number: string | null;
-    number_of_disbursements_shipped: number;
-    number_of_disbursements_reconciled: number;
-    number_of_disbursements_reversed: number;
-    disbursement_schedule_date: string;
-  };
-  batches: {
-    mapperTotal: number;
-    mapperProcessed: number;
-    mapperError: number;
-    mapperRetrying: number;
-    mapperRetryCode: string | null;
-    bankTotal: number;
-    bankProcessed: number;
-    bankError: number;
-    bankRetrying: number;
-    bankRetryCode: string | null;
-  };
+  envelope: Pick<
+    EnvelopeRow,
+    | 'funds_available_with_bank'
+    | 'funds_available_latest_error_code'
+    | 'funds_blocked_with_bank'
+    | 'funds_blocked_latest_error_code'
+    | 'funds_blocked_reference_number'
+    | 'number_of_disbursements_shipped'
+    | 'number_of_disbursements_reconciled'
+    | 'number_of_disbursements_reversed'
+    | 'disbursement_schedule_date'
+  >;
+  batches: BatchProgress;
   statements: { pending: number; error: number };
 }
 
