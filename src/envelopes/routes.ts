@@ -1,6 +1,5 @@
 import type { AppContext } from '../api/context.js';
-import { type G2pRequest, g2pRequestSchema, successResponse } from '../api/g2p.js';
-import { answer, idempotent } from '../api/idempotency.js';
+import { pbmsChange, pbmsRead } from '../api/pbms-route.js';
 import type { Feature } from '../api/server.js';
 import {
   envelopeOutSchema,
@@ -23,44 +22,30 @@ type EnvelopeChange = typeof createEnvelope;
 
 /** create / amend / cancel envelope and envelope status: the PBMS calls (role pbms). */
 export const envelopeRoutes: Feature = (app, ctx: AppContext) => {
-  const change = (path: string, summary: string, description: string, apply: EnvelopeChange) => {
-    const action = path.slice(1);
-    app.post(
-      path,
+  const change = (action: string, summary: string, description: string, apply: EnvelopeChange) =>
+    pbmsChange<EnvelopePayload, unknown>(
+      app,
+      ctx.db,
       {
-        config: { roles: ['pbms'] },
-        schema: {
-          tags: [TAG],
-          summary,
-          description,
-          body: g2pRequestSchema(envelopePayloadSchema),
-          response: { 200: g2pResponseSchema(envelopeOutSchema) },
-        },
+        action,
+        tag: TAG,
+        summary,
+        description,
+        message: envelopePayloadSchema,
+        response: g2pResponseSchema(envelopeOutSchema),
       },
-      async (request) => {
-        const { header, message } = request.body as G2pRequest<EnvelopePayload>;
-        const response = await answer(header, action, () =>
-          idempotent(ctx.db, header, action, message, async (tx) =>
-            successResponse(header, action, await apply(tx, ctx, message)),
-          ),
-        );
-        request.log.info(
-          {
-            action,
-            status: response.header.status,
-            code: response.header.status_reason_code,
-            envelope: (response.message as { disbursement_envelope_id?: string } | null)
-              ?.disbursement_envelope_id,
-          },
-          'envelope call',
-        );
-        return response;
+      async (tx, message) => ({ message: await apply(tx, ctx, message) }),
+      {
+        message: 'envelope call',
+        fields: (_message, response) => ({
+          envelope: (response.message as { disbursement_envelope_id?: string } | null)
+            ?.disbursement_envelope_id,
+        }),
       },
     );
-  };
 
   change(
-    '/create_disbursement_envelope',
+    'create_disbursement_envelope',
     'Create a disbursement envelope',
     'Declares one cycle of one program: its control figures (count and total), currency and schedule date. ' +
       'Business errors: rjct with INVALID_PROGRAM_MNEMONIC, INVALID_DISBURSEMENT_FREQUENCY, INVALID_CYCLE_CODE_MNEMONIC, ' +
@@ -69,7 +54,7 @@ export const envelopeRoutes: Feature = (app, ctx: AppContext) => {
     createEnvelope,
   );
   change(
-    '/amend_disbursement_envelope',
+    'amend_disbursement_envelope',
     'Amend a disbursement envelope',
     'Changes frequency, cycle, control figures or schedule date before the schedule date; fields left out keep their value. ' +
       'Business errors: DISBURSEMENT_ENVELOPE_NOT_FOUND, DISBURSEMENT_ENVELOPE_ALREADY_CANCELED, ' +
@@ -78,37 +63,25 @@ export const envelopeRoutes: Feature = (app, ctx: AppContext) => {
     amendEnvelope,
   );
   change(
-    '/cancel_disbursement_envelope',
+    'cancel_disbursement_envelope',
     'Cancel a disbursement envelope',
     'Cancels the envelope and its disbursements before the schedule date; cannot be undone. Business errors: ' +
       'DISBURSEMENT_ENVELOPE_NOT_FOUND, DISBURSEMENT_ENVELOPE_ALREADY_CANCELED, DISBURSEMENT_ENVELOPE_SCHEDULE_DATE_REACHED.',
     cancelEnvelope,
   );
 
-  app.post(
-    '/get_disbursement_envelope_status',
+  pbmsRead<string, unknown>(
+    app,
     {
-      config: { roles: ['pbms'] },
-      schema: {
-        tags: [STATUS_TAG],
-        summary: 'Status of a disbursement envelope',
-        description:
-          'The message is the envelope id. Answers the envelope batch status (1.0.2 shape) plus lifecycle_summary. ' +
-          'Business error: DISBURSEMENT_ENVELOPE_NOT_FOUND.',
-        body: g2pRequestSchema({
-          type: 'string',
-          maxLength: 200,
-          description: 'The disbursement envelope id.',
-        }),
-        response: { 200: g2pResponseSchema(envelopeStatusOutSchema) },
-      },
+      action: 'get_disbursement_envelope_status',
+      tag: STATUS_TAG,
+      summary: 'Status of a disbursement envelope',
+      description:
+        'The message is the envelope id. Answers the envelope batch status (1.0.2 shape) plus lifecycle_summary. ' +
+        'Business error: DISBURSEMENT_ENVELOPE_NOT_FOUND.',
+      message: { type: 'string', maxLength: 200, description: 'The disbursement envelope id.' },
+      response: g2pResponseSchema(envelopeStatusOutSchema),
     },
-    async (request) => {
-      const { header, message } = request.body as G2pRequest<string>;
-      const action = 'get_disbursement_envelope_status';
-      return answer(header, action, async () =>
-        successResponse(header, action, await envelopeStatus(ctx.db, message)),
-      );
-    },
+    async (id) => ({ message: await envelopeStatus(ctx.db, id) }),
   );
 };

@@ -1,0 +1,88 @@
+// The shape every PBMS call shares: POST /<action> with a G2P request (role pbms), answered with a G2P
+// response, a business Rejection becoming the rjct answer. Calls that change data run once per message id.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Db, Queryable } from '../db/index.js';
+import { type G2pRequest, type G2pResponse, g2pRequestSchema, successResponse } from './g2p.js';
+import { answer, idempotent } from './idempotency.js';
+
+export interface PbmsCall {
+  action: string;
+  tag: string;
+  summary: string;
+  description: string;
+  /** JSON schema of the request's message. */
+  message: object;
+  /** JSON schema of the whole answer. */
+  response: object;
+}
+
+export interface PbmsAnswer<R> {
+  message: R;
+  counts?: { total?: number; completed?: number };
+}
+
+function register<M>(
+  app: FastifyInstance,
+  call: PbmsCall,
+  handle: (body: G2pRequest<M>, request: FastifyRequest) => Promise<G2pResponse<unknown>>,
+) {
+  app.post(
+    `/${call.action}`,
+    {
+      config: { roles: ['pbms'] },
+      schema: {
+        tags: [call.tag],
+        summary: call.summary,
+        description: call.description,
+        body: g2pRequestSchema(call.message),
+        response: { 200: call.response },
+      },
+    },
+    async (request) => handle(request.body as G2pRequest<M>, request),
+  );
+}
+
+/** A call that only reads: answered from `read`, nothing stored. */
+export function pbmsRead<M, R>(
+  app: FastifyInstance,
+  call: PbmsCall,
+  read: (message: M) => Promise<PbmsAnswer<R>>,
+) {
+  register<M>(app, call, ({ header, message }) =>
+    answer(header, call.action, async () => {
+      const out = await read(message);
+      return successResponse(header, call.action, out.message, out.counts);
+    }),
+  );
+}
+
+/**
+ * A call that changes data: `apply` runs in one transaction, once per (sender, message id); a replay gets the
+ * stored answer. Each call is logged with its outcome and the fields `logged` picks (no beneficiary data).
+ */
+export function pbmsChange<M, R>(
+  app: FastifyInstance,
+  db: Db,
+  call: PbmsCall,
+  apply: (tx: Queryable, message: M) => Promise<PbmsAnswer<R>>,
+  log: { message: string; fields: (message: M, response: G2pResponse<unknown>) => Record<string, unknown> },
+) {
+  register<M>(app, call, async ({ header, message }, request) => {
+    const response = await answer(header, call.action, () =>
+      idempotent(db, header, call.action, message, async (tx) => {
+        const out = await apply(tx, message);
+        return successResponse(header, call.action, out.message, out.counts);
+      }),
+    );
+    request.log.info(
+      {
+        action: call.action,
+        status: response.header.status,
+        code: response.header.status_reason_code,
+        ...log.fields(message, response),
+      },
+      log.message,
+    );
+    return response;
+  });
+}
