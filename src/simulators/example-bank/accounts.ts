@@ -19,18 +19,8 @@ export interface AccountView {
   last_statement_number: number;
 }
 
-interface AccountRow {
-  account_number: string;
-  currency: string;
-  holder_name: string;
-  kind: 'CUSTOMER' | 'SETTLEMENT';
-  status: AccountStatus;
-  book_balance: string;
-  available_balance: string;
-  blocked_amount: string;
-  statements_enabled: boolean;
-  last_statement_number: number;
-}
+/** A row as read: the same fields, the amounts still in the database's own numeric text. */
+type AccountRow = AccountView;
 
 const COLUMNS = `account_number, currency, holder_name, kind, status, book_balance::text, available_balance::text,
   blocked_amount::text, statements_enabled, last_statement_number`;
