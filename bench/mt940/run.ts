@@ -1,4 +1,5 @@
-// MT940 parser benchmark: our parser (whole text and streaming) vs mt940js on the same generated file, each in
+// MT940 parser benchmark: our parsers (parseMt940 on the whole text, parseMt940Stream, parseMt940Columns alone
+// and with every entry materialised) vs mt940js on the same generated file, each in
 // its own child process (same Node flags) for a clean peak RSS. The children run in ROUNDS rounds, the
 // parsers interleaved within each round, so that a change in the load of a shared machine hits them alike;
 // each child times RUNS parses (only the parse; the result is checked after the clock stops).
@@ -18,6 +19,15 @@ const ENTRIES = Number(process.env.ENTRIES ?? 100_000);
 const RUNS = Number(process.env.RUNS ?? 5);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const PARSERS = ['ours', 'ours-stream', 'ours-columns', 'ours-columns-all', 'mt940js', 'objects-only'];
+/** Row names printed in the table. */
+const LABELS: Record<string, string> = {
+  ours: 'ours, parseMt940 (objects)',
+  'ours-stream': 'ours, parseMt940Stream (64 KiB chunks)',
+  'ours-columns': 'ours, columnar parse',
+  'ours-columns-all': 'ours, columnar parse + materialise all entries',
+  mt940js: 'mt940js',
+  'objects-only': 'objects-only (yardstick)',
+};
 const EXTRA_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -108,10 +118,11 @@ try {
     'sum of signed amounts',
   ];
   const table = rows.map((r) => {
-    if (r.error || !r.outcome) return [r.parser, `failed: ${r.error}`];
+    const label = LABELS[r.parser] ?? r.parser;
+    if (r.error || !r.outcome) return [label, `failed: ${r.error}`];
     const ms = median(r.times);
     return [
-      r.parser,
+      label,
       ms.toFixed(0),
       Math.min(...r.times).toFixed(0),
       (mb / (ms / 1000)).toFixed(1),
@@ -145,7 +156,7 @@ try {
       const c = rows.find((r) => r.parser === name);
       if (!c?.outcome || c.error) continue;
       console.log(
-        `${name} vs mt940js: ${(median(theirs.times) / median(c.times)).toFixed(1)}x wall time, ` +
+        `${LABELS[name]} vs mt940js: ${(median(theirs.times) / median(c.times)).toFixed(1)}x wall time, ` +
           `${(median(theirs.cpu) / median(c.cpu)).toFixed(1)}x CPU time` +
           (c.outcome.total === ours.outcome.total
             ? ''
