@@ -14,7 +14,7 @@ import {
 } from './accounts.js';
 import type { Refusal } from './common.js';
 import { Faults } from './faults.js';
-import { type ProcessRound, processRound } from './processor.js';
+import { emptyRound, type ProcessRound, processRound } from './processor.js';
 import { registerRoutes } from './routes.js';
 import { type ExampleBankSettings, exampleBankSettings } from './settings.js';
 import {
@@ -116,16 +116,7 @@ export async function createExampleBank(options: ExampleBankOptions): Promise<Ex
   };
 
   const processAll = async (): Promise<ProcessResult> => {
-    const total: ProcessResult = {
-      processed: 0,
-      credited: 0,
-      paidOut: 0,
-      reversed: 0,
-      fundingAccounts: [],
-      batchesCompleted: 0,
-      rounds: 0,
-      statements: null,
-    };
+    const total: ProcessResult = { ...emptyRound(), rounds: 0, statements: null };
     const accounts = new Set<string>();
     for (;;) {
       const round = await processRound(db, {

@@ -25,6 +25,11 @@ export interface ProcessRound {
   batchesCompleted: number;
 }
 
+/** A round that found nothing to do; also the start of a running total of rounds. */
+export function emptyRound(): ProcessRound {
+  return { processed: 0, credited: 0, paidOut: 0, reversed: 0, fundingAccounts: [], batchesCompleted: 0 };
+}
+
 interface Candidate {
   payment_id: number;
   payment_reference: string;
@@ -84,15 +89,7 @@ export async function processRound(db: Db, options: ProcessOptions): Promise<Pro
        FOR UPDATE OF p SKIP LOCKED`,
       [options.bankCode, options.batchSize],
     );
-    const empty: ProcessRound = {
-      processed: 0,
-      credited: 0,
-      paidOut: 0,
-      reversed: 0,
-      fundingAccounts: [],
-      batchesCompleted: 0,
-    };
-    if (rows.length === 0) return empty;
+    if (rows.length === 0) return emptyRound();
 
     const ids: number[] = [];
     const statuses: string[] = [];
