@@ -1,6 +1,6 @@
 // The demo talks to the bridge the way a PBMS, an operator and a bank administrator would: over HTTP, with
 // bearer tokens, through the public routes only.
-import { randomUUID } from 'node:crypto';
+import { g2pRequest } from '../api/g2p-request.js';
 
 export class DemoError extends Error {
   constructor(message: string) {
@@ -83,20 +83,7 @@ export class BridgeClient {
 
   /** A PBMS call in the G2P Connect envelope; answers the whole response (rjct included). */
   async g2p<M>(action: string, message: unknown, totalCount = 1): Promise<G2pAnswer<M>> {
-    const body = {
-      signature: null,
-      header: {
-        version: '1.0.0',
-        message_id: randomUUID(),
-        message_ts: new Date().toISOString(),
-        action,
-        sender_id: 'g2p-bridge-demo',
-        receiver_id: 'g2p-bridge',
-        total_count: totalCount,
-        is_msg_encrypted: false,
-      },
-      message,
-    };
+    const body = g2pRequest(action, message, 'g2p-bridge-demo', { total_count: totalCount });
     const r = await this.request('POST', `/${action}`, body);
     const answer = r.json as G2pAnswer<M> | null;
     if (!answer?.header) throw new DemoError(`${action}: HTTP ${r.status} ${r.text.slice(0, 300)}`);

@@ -1,6 +1,7 @@
 // Helpers for API tests, written as a PBMS would call the bridge.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
+import { g2pRequest } from '../../src/api/g2p-request.js';
 import type { TestApp } from '../support/app.js';
 
 export const TODAY = '2030-03-10';
@@ -9,22 +10,7 @@ export const NOW = `${TODAY}T12:00:00Z`;
 export const SCHEDULE = '2030-03-20';
 
 export function g2p(action: string, message: unknown, header: Record<string, unknown> = {}) {
-  return {
-    signature: null,
-    header: {
-      version: '1.0.0',
-      message_id: randomUUID(),
-      message_ts: new Date().toISOString(),
-      action,
-      sender_id: 'test-pbms',
-      receiver_id: 'g2p-bridge',
-      total_count: Array.isArray(message) ? message.length : 1,
-      is_msg_encrypted: false,
-      meta: null,
-      ...header,
-    },
-    message,
-  };
+  return g2pRequest(action, message, 'test-pbms', { meta: null, ...header });
 }
 
 /** A bridge API client for one test app: `call('create_disbursements', [...])` with a pbms token. */

@@ -1,9 +1,9 @@
 // The embedded stack for end-to-end tests: the bridge API, the example bank and the example mapper on one
 // ephemeral port, talking real HTTP to each other, with the workers driven by runOnce().
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/api/context.js';
+import { g2pRequest } from '../../src/api/g2p-request.js';
 import { createApp, createContext } from '../../src/app.js';
 import { localSecret, mintToken, type Role } from '../../src/auth/index.js';
 import { loadConfig } from '../../src/config/index.js';
@@ -139,21 +139,7 @@ export async function startStack(
     },
     token,
     call: (action, message) =>
-      send(`/${action}`, 'POST', 'pbms', {
-        signature: null,
-        header: {
-          version: '1.0.0',
-          message_id: randomUUID(),
-          message_ts: new Date().toISOString(),
-          action,
-          sender_id: 'e2e-pbms',
-          receiver_id: 'g2p-bridge',
-          total_count: Array.isArray(message) ? message.length : 1,
-          is_msg_encrypted: false,
-          meta: null,
-        },
-        message,
-      }),
+      send(`/${action}`, 'POST', 'pbms', g2pRequest(action, message, 'e2e-pbms', { meta: null })),
     admin: (method, path, body) => send(path, method, 'admin', body),
     async close() {
       await workers.stop();
