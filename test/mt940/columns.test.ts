@@ -103,6 +103,92 @@ describe('parseMt940Columns', () => {
     expect(r.statements[0]!.problems).toHaveLength(1);
   });
 
+  it('agrees with parseMt940 on hand-made variants of the regular layout', () => {
+    const base = writeMt940([statement([payout, { ...payout, mark: 'C', amount: '0.00' }])], {
+      lineEnding: '\n',
+    });
+    const variants: Array<[string, (t: string) => string]> = [
+      ['BOM', (t) => `\uFEFF${t}`],
+      [
+        'trailing blanks after references',
+        (t) => t.replace('DISB-0000000001//BNK-77\n', 'DISB-00001   //BNK-77  \n'),
+      ],
+      ['tab after the reference', (t) => t.replace('DISB-0000000001//', 'DISB-1\t//')],
+      ['no bank reference', (t) => t.replace('DISB-0000000001//BNK-77', 'NONREF')],
+      ['17-character reference', (t) => t.replace('DISB-0000000001//', 'DISB-000000000001//')],
+      [
+        '17-character reference, no //',
+        (t) => t.replace('DISB-0000000001//BNK-77', 'DISB-000000000001 ACME'),
+      ],
+      ['blank entry date', (t) => t.replace(':61:2402010201D', ':61:240201    D')],
+      ['entry date across the year end', (t) => t.replace(':61:2402010201D', ':61:2312310101D')],
+      ['impossible day', (t) => t.replace(':61:2402010201D', ':61:2402300230D')],
+      ['funds code', (t) => t.replace('D250,50NTRF', 'DR250,50NTRF')],
+      ['amount without decimals written', (t) => t.replace('D250,50NTRF', 'D250,NTRF')],
+      ['one decimal', (t) => t.replace('D250,50NTRF', 'D250,5NTRF')],
+      ['extra zero decimals', (t) => t.replace('D250,50NTRF', 'D250,500NTRF')],
+      ['three decimals', (t) => t.replace('D250,50NTRF', 'D250,505NTRF')],
+      ['leading zeros', (t) => t.replace('D250,50NTRF', 'D000250,50NTRF')],
+      ['no comma', (t) => t.replace('D250,50NTRF', 'D25050NTRF')],
+      ['short type', (t) => t.replace('D250,50NTRFDISB-0000000001//BNK-77', 'D250,50NTR')],
+      ['supplementary details', (t) => t.replace('//BNK-77\n', '//BNK-77\nORDER 7   \n')],
+      ['supplementary details and a blank line', (t) => t.replace('//BNK-77\n', '//BNK-77\nORDER 7\n   \n')],
+      ['blank line, then supplementary details', (t) => t.replace('//BNK-77\n', '//BNK-77\n\nORDER 7\n')],
+      ['35-character supplementary details', (t) => t.replace('//BNK-77\n', `//BNK-77\n${'X'.repeat(35)}\n`)],
+      ['blank lines after the narrative', (t) => t.replace('Amina Diallo\n', 'Amina Diallo\n  \n\u00a0\n')],
+      ['seven narrative lines', (t) => t.replace('Amina Diallo\n', 'Amina Diallo\nsix\nseven\n')],
+      ['66-character narrative line', (t) => t.replace('PROG-CG\n', `${'P'.repeat(66)}\n`)],
+      [
+        '66 blanks as the last narrative line',
+        (t) => t.replace('Amina Diallo\n', `Amina Diallo\n${' '.repeat(66)}\n`),
+      ],
+      ['a second :86: (one per line)', (t) => t.replace('Amina Diallo\n', 'Amina Diallo\n:86:more\n')],
+      ['statement :86: at the end', (t) => t.replace('\n-', '\n:86:statement info\nline 2\n\n-')],
+      ['statement :86: before the entries', (t) => t.replace(':61:', ':86:before\n:61:')],
+      [':NS: field', (t) => t.replace(':60F:', ':NS:22foo\n33bar\n:60F:')],
+      [':21:, :25P:, :28:', (t) => t.replace(':25:', ':21:REL-1\n:25P:').replace(':28C:12/1', ':28:12')],
+      ['intermediate balances', (t) => t.replace(':60F:', ':60M:').replace(':62F:', ':62M:')],
+      [':64: and :65:', (t) => t.replace('\n-', '\n:64:C240201EUR5,\n:65:D240202USD1,5\n-')],
+      ['balance without currency', (t) => t.replace(':62F:C240201EUR', ':62F:C240201')],
+      ['closing balance in another currency', (t) => t.replace(':62F:C240201EUR', ':62F:C240201USD')],
+      ['currency outside ISO 4217', (t) => t.replaceAll('EUR', 'DEM')],
+      ['statement without -', (t) => t.replace(/\n-\n?$/, '\n')],
+      ['two statements without -', (t) => t.replace(/\n-\n?$/, '\n') + t],
+      ['two statements', (t) => t + t],
+      ['- with blanks', (t) => t.replace('\n-', '\n-  ')],
+      ['-}', (t) => t.replace('\n-', '\n-}')],
+      ['SWIFT blocks', (t) => `{1:F01X}{2:O940X}{4:\n${t}`],
+      ['text between statements', (t) => `${t}junk\n${t}`],
+      ['blank lines between statements', (t) => `${t}\n  \n\t\n${t}`],
+      ['unknown tag', (t) => t.replace(':60F:', ':99:x\n:60F:')],
+      ['tag split after its colon', (t) => t.replace(':86:Child', ':\n86:Child')],
+      ['line starting with : in a narrative', (t) => t.replace('PROG-CG', ':PROG-CG')],
+      ['repeated :25:', (t) => t.replace(':28C:', ':25:OTHER\n:28C:')],
+      ['second opening balance', (t) => t.replace(':62F:', ':60F:C240131EUR1000,00\n:62F:')],
+      ['no :20:', (t) => t.replace(':20:STMT-1\n', '')],
+      ['no :25:', (t) => t.replace(/:25:.*\n/, '')],
+      ['entries before the opening balance', (t) => t.replace(/(:60F:.*\n)([\s\S]*)(:62F:)/, '$2$1$3')],
+      ['ETX at a line end', (t) => t.replace('PROG-CG', 'PROG-CG\u0003')],
+      ['CR line ends', (t) => t.replace(/\n/g, '\r')],
+      ['GVC narrative', (t) => t.replace('Child grant February', '166?00GUTSCHRIFT?20EREF+X1?21SVWZ+Grant')],
+      ['slash narrative', (t) => t.replace('Child grant February', '/TRTP/SEPA/NAME/A. Diallo/REMI/grant')],
+      ['digits but not a layout', (t) => t.replace('Child grant February', '123 Main Street')],
+      ['huge amount', (t) => t.replace('D250,50NTRF', 'D99999999999999,NTRF')],
+      ['16-character amount', (t) => t.replace('D250,50NTRF', 'D9999999999999,99NTRF')],
+    ];
+    let columnar = 0;
+    for (const [name, change] of variants) {
+      const text = change(base);
+      expect(text, name).not.toBe(base);
+      try {
+        if (same(text)) columnar++;
+      } catch (e) {
+        throw new Error(`${name}: ${(e as Error).message}`);
+      }
+    }
+    expect(columnar).toBeGreaterThan(10);
+  });
+
   it('leaves irregular input to parseMt940 and serves its entries through the same accessors', () => {
     const text = writeMt940([statement([payout])])
       .replace('D250,50NTRF', 'D250,5NTRF')
