@@ -184,7 +184,7 @@ export class Mt940EntryColumns {
   private readonly isoCache: Map<number, string>;
 
   constructor(
-    /** The parsed input: every offset in the columns points into it. */
+    /** The parsed input: every offset in the columns points into it ('' when not `columnar`). */
     readonly text: string,
     private readonly columns: Mt940ColumnStore | null,
     /** Index of this statement's first entry in the shared columns. */
@@ -1179,10 +1179,21 @@ export function parseMt940Columns(text: string): Mt940ColumnsResult {
   const r = parseMt940(text);
   const isoCache = new Map<number, string>();
   return {
-    statements: r.statements.map((s) => ({
-      ...s,
-      entries: new Mt940EntryColumns(text, null, 0, s.entries.length, 0, '\n', s.entries, isoCache),
-    })),
+    statements: r.statements.map((s) => {
+      // the decimals the statement's amounts were formatted with (the same for all its entries)
+      const first = s.entries[0]?.amount;
+      const dot = first?.indexOf('.') ?? -1;
+      const exponent =
+        first === undefined
+          ? ((s.currency === undefined ? undefined : currencyExponent(s.currency)) ?? 0)
+          : dot < 0
+            ? 0
+            : first.length - dot - 1;
+      return {
+        ...s,
+        entries: new Mt940EntryColumns('', null, 0, s.entries.length, exponent, '\n', s.entries, isoCache),
+      };
+    }),
     problems: r.problems,
     columnar: false,
   };

@@ -197,6 +197,8 @@ describe('parseMt940Columns', () => {
     expect(r.columnar).toBe(false);
     expect(r.problems.length).toBeGreaterThan(0);
     expect(r.statements[0]!.entries.amount(0)).toBe('250.50');
+    expect(r.statements[0]!.entries.amountMinor(0)).toBe(25050n);
+    expect(r.statements[0]!.entries.exponent).toBe(2);
     expect(r.statements[0]!.entries.narratives(0)).toEqual(payout.narratives);
     same(text);
     expect(same('not a statement')).toBe(false);
