@@ -14,7 +14,7 @@
 import { currencyExponent, formatMinorUnits } from '../money/index.js';
 import { daysInMonth, fullYear, isoDate } from './dates.js';
 import { parseDetails } from './details.js';
-import { parseMt940 } from './parser.js';
+import { KNOWN_TAGS, parseMt940 } from './parser.js';
 import type {
   Mt940Balance,
   Mt940Entry,
@@ -512,28 +512,6 @@ function giveUp(): never {
   throw GIVE_UP;
 }
 
-const KNOWN_TAGS = new Set([
-  '20',
-  '21',
-  '25',
-  '25P',
-  '28',
-  '28C',
-  '60F',
-  '60M',
-  '61',
-  '62F',
-  '62M',
-  '64',
-  '65',
-  '86',
-  'NS',
-  '13',
-  '13D',
-  '34F',
-  '90D',
-  '90C',
-]);
 const TAGS = new Map<string, string>();
 for (const t of KNOWN_TAGS) TAGS.set(t, t);
 

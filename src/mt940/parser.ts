@@ -15,7 +15,7 @@ import type {
 } from './types.js';
 
 /** Tags the parser understands. Other `:NN:` lines inside free text (:86:, :61:) are text. */
-const KNOWN_TAGS = new Set([
+export const KNOWN_TAGS: ReadonlySet<string> = new Set([
   '20',
   '21',
   '25',
