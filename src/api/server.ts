@@ -52,6 +52,22 @@ export async function buildServer(ctx: AppContext, features: Feature[]): Promise
 
   registerAuth(app, ctx);
 
+  // PostgreSQL text cannot hold U+0000: refuse it up front as a request error instead of failing in SQL.
+  app.addHook('preValidation', async (request) => {
+    for (const [part, value] of [
+      ['body', request.body],
+      ['params', request.params],
+      ['querystring', request.query],
+    ] as const) {
+      if (containsNul(value)) {
+        throw Object.assign(new Error(`${part} must not contain NUL (U+0000) characters`), {
+          statusCode: 400,
+          code: 'INVALID_REQUEST',
+        });
+      }
+    }
+  });
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 500) {
@@ -79,6 +95,26 @@ export async function buildServer(ctx: AppContext, features: Feature[]): Promise
 
   for (const feature of features) await feature(app, ctx);
   return app;
+}
+
+/** Whether a parsed JSON value (or params/query object) holds a string or key with U+0000. */
+export function containsNul(value: unknown): boolean {
+  // Iterative: a deeply nested body must not overflow the stack.
+  const pending: unknown[] = [value];
+  while (pending.length) {
+    const item = pending.pop();
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) return true;
+    } else if (Array.isArray(item)) {
+      pending.push(...item);
+    } else if (item !== null && typeof item === 'object') {
+      for (const [key, inner] of Object.entries(item)) {
+        if (key.includes('\u0000')) return true;
+        pending.push(inner);
+      }
+    }
+  }
+  return false;
 }
 
 function errorBody(

@@ -92,6 +92,29 @@ describe('PBMS protocol', () => {
     expect(field.status).toBe(400);
   });
 
+  it('answers NUL characters (which PostgreSQL text cannot hold) with HTTP 400, not 500', async () => {
+    const envelope = await addEnvelope(c, program);
+    for (const [action, message, header] of [
+      [
+        'create_disbursement_envelope',
+        envelopeMessage(program, { cycle_code_mnemonic: 'MAR\u00002030' }),
+        {},
+      ],
+      ['create_disbursements', [disbursement(envelope, { beneficiary_name: 'Ana\u0000' })], {}],
+      ['cancel_disbursements', [{ disbursement_id: 'B\u0000' }], {}],
+      ['get_disbursement_envelope_status', `${envelope}\u0000`, {}],
+      ['get_disbursement_status', ['B\u0000'], {}],
+      ['create_disbursement_envelope', envelopeMessage(program), { message_id: 'nul\u0000id' }],
+    ] as const) {
+      const res = await expectUnchanged(t, () => c.call(action, message, header));
+      expect(res.status, action).toBe(400);
+      expect(res.body.header).toMatchObject({ status: 'rjct', status_reason_code: 'INVALID_REQUEST' });
+    }
+    const admin = await c.admin('PATCH', '/admin/programs/P%00', { benefit_program_name: 'x' });
+    expect(admin.status).toBe(400);
+    expect(admin.body.error).toBe('INVALID_REQUEST');
+  });
+
   it('answers a body over MAX_BODY_BYTES with HTTP 413 and stores nothing', async () => {
     const envelope = await addEnvelope(c, program, {
       number_of_disbursements: 5000,
