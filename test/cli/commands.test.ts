@@ -150,3 +150,11 @@ describe('start as a process', () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe('start and BANK_CONNECTORS', () => {
+  it('stops at start, naming the entry, when a connector module cannot be loaded', async () => {
+    await expect(testStack({ BANK_CONNECTORS: 'EXAMPLE=./no-such-connector.js' })).rejects.toThrow(
+      /BANK_CONNECTORS: EXAMPLE=\.\/no-such-connector\.js: cannot load the module/,
+    );
+  });
+});

@@ -8,6 +8,11 @@ import type { Logger } from 'pino';
 import type { AppContext } from '../../api/context.js';
 import { createApp, createContext, openDatabase } from '../../app.js';
 import { localSecret, mintToken } from '../../auth/index.js';
+import {
+  BankConnectorConfigError,
+  type ConnectorRegistry,
+  createConnectorRegistry,
+} from '../../bank/index.js';
 import { type Config, ConfigError, loadConfig } from '../../config/index.js';
 import type { Db } from '../../db/index.js';
 import { createLogger } from '../../logger.js';
@@ -143,6 +148,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const url = loopbackUrl(app.server.address());
 
     let workers: Workers | undefined;
+    let connectors: ConnectorRegistry | undefined;
     if (options.mode === 'all') {
       // The connectors and the mapper client reach the simulators on this very port unless told otherwise.
       const workerEnv = {
@@ -150,7 +156,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         MAPPER_URL: env.MAPPER_URL || `${url}/mapper`,
         EXAMPLE_BANK_URL: env.EXAMPLE_BANK_URL || `${url}/example-bank`,
       };
-      workers = startWorkers(ctx, { env: workerEnv, poll: options.poll });
+      // Built here, not lazily by the workers: a bad BANK_CONNECTORS entry stops start, as it stops worker.
+      const registry = await createConnectorRegistry({
+        env: workerEnv,
+        log: log.child({ component: 'pipeline' }),
+      });
+      connectors = registry;
+      cleanup.unshift(() => registry.close());
+      workers = startWorkers(ctx, { env: workerEnv, poll: options.poll, connectors });
       app.readinessChecks.set('workers', () =>
         stopping
           ? { ok: false, detail: 'stopping' }
@@ -171,6 +184,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         stopping = true;
         await bank?.stop();
         await workers?.stop();
+        await connectors?.close();
         // Requests still open after a grace period (a client stuck on a slow bank) must not hold the exit.
         const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await app.close();
@@ -233,7 +247,16 @@ export async function runUntilSignal(argv: string[], mode: 'all' | 'api', help: 
   const config = configOrReport(env);
   if (!config) return 2;
   const log = createLogger(config.LOG_LEVEL);
-  const stack = await startStack({ config, env, log, mode });
+  let stack: Stack;
+  try {
+    stack = await startStack({ config, env, log, mode });
+  } catch (error) {
+    if (error instanceof BankConnectorConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
   process.stdout.write(banner(stack, config, mode));
   const signal = await untilSignal();
   log.info({ signal }, 'shutting down');
