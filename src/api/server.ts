@@ -106,7 +106,8 @@ export function containsNul(value: unknown): boolean {
     if (typeof item === 'string') {
       if (item.includes('\u0000')) return true;
     } else if (Array.isArray(item)) {
-      pending.push(...item);
+      // No spread: a list of a few hundred thousand items would exceed the argument limit.
+      for (const inner of item) pending.push(inner);
     } else if (item !== null && typeof item === 'object') {
       for (const [key, inner] of Object.entries(item)) {
         if (key.includes('\u0000')) return true;

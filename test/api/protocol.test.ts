@@ -1,5 +1,6 @@
 // The G2P envelope as a PBMS meets it: authentication, malformed requests, idempotent replays.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containsNul } from '../../src/api/server.js';
 import { type TestApp, testApp } from '../support/app.js';
 import {
   addEnvelope,
@@ -113,6 +114,13 @@ describe('PBMS protocol', () => {
     const admin = await c.admin('PATCH', '/admin/programs/P%00', { benefit_program_name: 'x' });
     expect(admin.status).toBe(400);
     expect(admin.body.error).toBe('INVALID_REQUEST');
+  });
+
+  it('looks for NUL characters in very long lists and deep nesting without overflowing the stack', () => {
+    expect(containsNul({ message: new Array(2_000_000).fill(0) })).toBe(false);
+    let deep: unknown = 'x\u0000';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(containsNul(deep)).toBe(true);
   });
 
   it('answers a body over MAX_BODY_BYTES with HTTP 413 and stores nothing', async () => {
