@@ -100,8 +100,15 @@ export const programRoutes: Feature = async (app: FastifyInstance, ctx: AppConte
           statusCode: 500,
         });
       }
+      // Fastify's own codes (FST_ERR_CTP_INVALID_JSON_BODY ...) are not part of the documented API.
+      const code =
+        error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? 'REQUEST_TOO_LARGE'
+          : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? 'UNSUPPORTED_MEDIA_TYPE'
+            : 'INVALID_REQUEST';
       return reply.code(status).send({
-        error: error.validation ? 'INVALID_REQUEST' : (error.code ?? 'INVALID_REQUEST'),
+        error: code,
         message: error.message,
         statusCode: status,
         details: error.validation,

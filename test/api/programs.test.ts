@@ -109,6 +109,17 @@ describe('benefit program admin API', () => {
     expect(patch.body.error).toBe('PROGRAM_NOT_FOUND');
   });
 
+  it('answers malformed JSON with the documented INVALID_REQUEST, not a Fastify code', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/admin/programs',
+      headers: { authorization: `Bearer ${await c.tokenFor('admin')}`, 'content-type': 'application/json' },
+      payload: '{"benefit_program_mnemonic":',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'INVALID_REQUEST', statusCode: 400 });
+  });
+
   it('keeps the currency of a program that has envelopes', async () => {
     await c.admin(
       'POST',
