@@ -126,12 +126,24 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
         );
       }
       let bytes: Buffer | null = null;
-      for await (const part of request.parts()) {
-        if (part.type === 'file' && part.fieldname === STATEMENT_FIELD && bytes === null) {
-          bytes = await part.toBuffer();
-        } else if (part.type === 'file') {
-          await part.toBuffer(); // drain other files so the request completes
+      try {
+        for await (const part of request.parts()) {
+          if (part.type === 'file' && part.fieldname === STATEMENT_FIELD && bytes === null) {
+            bytes = await part.toBuffer();
+          } else if (part.type === 'file') {
+            await part.toBuffer(); // drain other files so the request completes
+          }
         }
+      } catch (error) {
+        // More files or fields than the multipart limits allow: a malformed upload, not an oversized one.
+        const code = (error as { code?: string }).code;
+        if (code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
+          return statementResponse('rjct', {
+            code: ErrorCode.STATEMENT_UPLOAD_ERROR,
+            message: `Send one file, in multipart field ${STATEMENT_FIELD}`,
+          });
+        }
+        throw error;
       }
       if (bytes === null) {
         return statementResponse('rjct', {

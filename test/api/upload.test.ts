@@ -107,4 +107,24 @@ describe('upload_mt940', () => {
     });
     expect(notMultipart.statusCode).toBe(415);
   });
+
+  it('refuses two files in one upload with STATEMENT_UPLOAD_ERROR, not a 413', async () => {
+    const one = multipart(Buffer.from(STATEMENT));
+    const boundary = one.contentType.split('boundary=')[1]!;
+    const part = one.payload.subarray(0, one.payload.length - `--${boundary}--\r\n`.length);
+    const res = await expectUnchanged(t, () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/upload_mt940',
+        payload: Buffer.concat([part, one.payload]),
+        headers: { authorization: `Bearer ${bank}`, 'content-type': one.contentType },
+      }),
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      header: { status: 'rjct', status_reason_code: 'STATEMENT_UPLOAD_ERROR' },
+      response_error_code: 'STATEMENT_UPLOAD_ERROR',
+      statement_id: null,
+    });
+  });
 });
