@@ -1,4 +1,5 @@
 export type { Db, Queryable, QueryResult } from './db.js';
+export { DataDirInUseError, lockDataDir } from './lock.js';
 export { migrate, migrationsDir } from './migrate.js';
 export { type DbSettings, openDb } from './open.js';
 export { openPglite } from './pglite.js';

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { Db } from './db.js';
+import { lockDataDir } from './lock.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 
@@ -13,6 +14,23 @@ export interface DbSettings {
 /** PostgreSQL when a URL is given, else the embedded PGlite in `dataDir` (memory when that is unset too). */
 export async function openDb(settings: DbSettings): Promise<Db> {
   if (settings.databaseUrl) return openPostgres(settings.databaseUrl, { poolSize: settings.poolSize });
-  if (settings.dataDir) await mkdir(settings.dataDir, { recursive: true });
-  return openPglite({ dataDir: settings.dataDir });
+  if (!settings.dataDir) return openPglite({});
+  await mkdir(settings.dataDir, { recursive: true });
+  const unlock = await lockDataDir(settings.dataDir);
+  try {
+    const db = await openPglite({ dataDir: settings.dataDir });
+    return {
+      ...db,
+      close: async () => {
+        try {
+          await db.close();
+        } finally {
+          await unlock();
+        }
+      },
+    };
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
 }
