@@ -108,7 +108,8 @@ export function containsNul(value: unknown): boolean {
     } else if (Array.isArray(item)) {
       // No spread: a list of a few hundred thousand items would exceed the argument limit.
       for (const inner of item) pending.push(inner);
-    } else if (item !== null && typeof item === 'object') {
+    } else if (isPlainObject(item)) {
+      // Only parsed JSON: a route's raw body (a Buffer, a stream with its circular socket) is not walked.
       for (const [key, inner] of Object.entries(item)) {
         if (key.includes('\u0000')) return true;
         pending.push(inner);
@@ -116,6 +117,13 @@ export function containsNul(value: unknown): boolean {
     }
   }
   return false;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  // null-prototype dictionaries too, including find-my-way's params (a class whose prototype has none)
+  return proto === Object.prototype || proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 function errorBody(

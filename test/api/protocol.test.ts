@@ -116,6 +116,15 @@ describe('PBMS protocol', () => {
     expect(admin.body.error).toBe('INVALID_REQUEST');
   });
 
+  it('looks for NUL characters only in parsed JSON, never inside a raw body such as a stream', () => {
+    class Raw {
+      text = 'a\u0000';
+      self: unknown = this; // a stream reaches itself through its socket
+    }
+    expect(containsNul({ body: new Raw() })).toBe(false);
+    expect(containsNul(Object.assign(Object.create(null), { q: 'a\u0000' }))).toBe(true);
+  });
+
   it('looks for NUL characters in very long lists and deep nesting without overflowing the stack', () => {
     expect(containsNul({ message: new Array(2_000_000).fill(0) })).toBe(false);
     let deep: unknown = 'x\u0000';
