@@ -47,6 +47,13 @@ export class BridgeClient {
       throw new DemoError(`${method} ${path}: the bridge did not answer (${(error as Error).message})`);
     }
     const text = await response.text();
+    if (response.status === 401) {
+      // The usual cause: a token minted from another secret (DATA_DIR or JWT_SECRET differ from the bridge's).
+      throw new DemoError(
+        `${method} ${path}: HTTP 401, the bridge refused the token. Pass --token (or G2P_TOKEN) with the roles ` +
+          "admin and pbms, e.g. from 'g2p-bridge token admin,pbms' run with the bridge's DATA_DIR or JWT_SECRET",
+      );
+    }
     let json: unknown = null;
     try {
       json = text ? JSON.parse(text) : null;

@@ -127,3 +127,24 @@ describe('demo progress output', () => {
     expect(Math.max(...rows.map((r) => r.length))).toBeLessThanOrEqual(80);
   });
 });
+
+describe('demo client', () => {
+  it('explains a refused token (HTTP 401) instead of echoing the body', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end('{"error":"unauthorized"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      const { BridgeClient } = await import('../../src/demo/client.js');
+      const client = new BridgeClient(`http://127.0.0.1:${port}`, 'minted-from-another-secret');
+      await expect(client.call('POST', '/admin/programs', {})).rejects.toThrow(
+        /--token .*DATA_DIR or JWT_SECRET/,
+      );
+    } finally {
+      server.close();
+    }
+  });
+});
