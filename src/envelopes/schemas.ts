@@ -29,6 +29,15 @@ export const envelopePayloadSchema = {
       format: 'date',
       description: 'YYYY-MM-DD; on or after today (TIME_ZONE) plus DISBURSEMENT_SLA_DAYS.',
     },
+    // Fields of the bridge's own answer: a client that sends an answer back (as with disbursements) is not
+    // refused for them; the bridge sets them itself.
+    receipt_time_stamp: { type: ['string', 'null'], description: 'Ignored on input.' },
+    cancellation_status: {
+      type: ['string', 'null'],
+      enum: [...CANCELLATION_STATUSES, null],
+      description: 'Ignored on input.',
+    },
+    cancellation_time_stamp: { type: ['string', 'null'], description: 'Ignored on input.' },
   },
 } as const;
 

@@ -219,6 +219,17 @@ describe('disbursement envelopes', () => {
     expect(await rejected('amend_disbursement_envelope', { disbursement_envelope_id: 'nope' })).toBe(
       'DISBURSEMENT_ENVELOPE_NOT_FOUND',
     );
+    // A client may send the bridge's own answer back with a change: the answer-only fields are ignored.
+    expect(res.body.message.receipt_time_stamp).toBeTruthy();
+    const echoed = await c.call('amend_disbursement_envelope', {
+      ...res.body.message,
+      cycle_code_mnemonic: 'MAR-2030-B',
+    });
+    expect(echoed.body.header.status).toBe('succ');
+    expect(echoed.body.message).toMatchObject({
+      cycle_code_mnemonic: 'MAR-2030-B',
+      cancellation_status: 'Not_Cancelled',
+    });
   });
 
   it('refuses to amend on the schedule date', async () => {
