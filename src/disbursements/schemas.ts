@@ -1,5 +1,5 @@
 import { amountOutSchema, amountSchema } from '../envelopes/amounts.js';
-import { CANCELLATION_STATUSES } from '../envelopes/codes.js';
+import { answerOnlyFields } from '../envelopes/schemas.js';
 
 const nullableString = (maxLength = 1000, description?: string) =>
   ({ type: ['string', 'null'], maxLength, ...(description ? { description } : {}) }) as const;
@@ -21,13 +21,7 @@ export const disbursementPayloadSchema = {
     beneficiary_name: nullableString(),
     disbursement_amount: amountSchema,
     narrative: nullableString(),
-    receipt_time_stamp: { type: ['string', 'null'], description: 'Ignored on input.' },
-    cancellation_status: {
-      type: ['string', 'null'],
-      enum: [...CANCELLATION_STATUSES, null],
-      description: 'Ignored on input.',
-    },
-    cancellation_time_stamp: { type: ['string', 'null'], description: 'Ignored on input.' },
+    ...answerOnlyFields,
     response_error_codes: {
       type: ['array', 'null'],
       items: { type: 'string' },

@@ -8,6 +8,20 @@ const nullableString = (maxLength = 1000, description?: string) =>
   ({ type: ['string', 'null'], maxLength, ...(description ? { description } : {}) }) as const;
 const nullableInteger = (description: string) => ({ type: ['integer', 'null'], description }) as const;
 
+/**
+ * Fields of the bridge's own answers (envelopes and disbursements): a client that sends an answer back is not
+ * refused for them; the bridge sets them itself.
+ */
+export const answerOnlyFields = {
+  receipt_time_stamp: { type: ['string', 'null'], description: 'Ignored on input.' },
+  cancellation_status: {
+    type: ['string', 'null'],
+    enum: [...CANCELLATION_STATUSES, null],
+    description: 'Ignored on input.',
+  },
+  cancellation_time_stamp: { type: ['string', 'null'], description: 'Ignored on input.' },
+} as const;
+
 export const envelopePayloadSchema = {
   type: 'object',
   additionalProperties: false,
@@ -29,15 +43,7 @@ export const envelopePayloadSchema = {
       format: 'date',
       description: 'YYYY-MM-DD; on or after today (TIME_ZONE) plus DISBURSEMENT_SLA_DAYS.',
     },
-    // Fields of the bridge's own answer: a client that sends an answer back (as with disbursements) is not
-    // refused for them; the bridge sets them itself.
-    receipt_time_stamp: { type: ['string', 'null'], description: 'Ignored on input.' },
-    cancellation_status: {
-      type: ['string', 'null'],
-      enum: [...CANCELLATION_STATUSES, null],
-      description: 'Ignored on input.',
-    },
-    cancellation_time_stamp: { type: ['string', 'null'], description: 'Ignored on input.' },
+    ...answerOnlyFields,
   },
 } as const;
 
