@@ -94,8 +94,9 @@ describe('pipeline stages with fakes', () => {
     });
     expect(bank.blocks.get('E1')!.amount).toBe('86.25'); // 4 × 12.50 + 5 × 7.25 (a5 cancelled)
 
-    // The bank reports every debit; two come back reversed.
-    const entries: EntrySeed[] = payments.map((p) => ({
+    // The bank reports every debit (in id order: the two batches may ship in either order); two come back reversed.
+    const byId = [...payments].sort((x, y) => x.disbursementId.localeCompare(y.disbursementId));
+    const entries: EntrySeed[] = byId.map((p) => ({
       mark: 'D',
       id: p.disbursementId,
       amount: p.paymentAmount,
