@@ -14,7 +14,7 @@
 import { currencyExponent, formatMinorUnits } from '../money/index.js';
 import { daysInMonth, fullYear, isoDate } from './dates.js';
 import { parseDetails } from './details.js';
-import { KNOWN_TAGS, parseMt940 } from './parser.js';
+import { exactCopy, KNOWN_TAGS, parseMt940 } from './parser.js';
 import type {
   Mt940Balance,
   Mt940Entry,
@@ -436,23 +436,7 @@ function splitLines(text: string, start: number, end: number, sep: string): stri
     scratch[n++] = text.slice(a, b);
     a = next;
   }
-  const s = scratch;
-  switch (n) {
-    case 1:
-      return [s[0]!];
-    case 2:
-      return [s[0]!, s[1]!];
-    case 3:
-      return [s[0]!, s[1]!, s[2]!];
-    case 4:
-      return [s[0]!, s[1]!, s[2]!, s[3]!];
-    case 5:
-      return [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!];
-    case 6:
-      return [s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!];
-    default:
-      return s.slice(0, n);
-  }
+  return exactCopy(scratch, n);
 }
 
 /** What String.prototype.trim removes. */

@@ -947,7 +947,7 @@ function isBlankString(s: string): boolean {
  * The first n items of a as a new array of exactly n elements. Array literals for the usual sizes (an :86:
  * has at most six lines): no growth, no spare capacity kept for the life of the result.
  */
-function exactCopy(a: string[], n: number): string[] {
+export function exactCopy(a: string[], n: number): string[] {
   switch (n) {
     case 0:
       return [];
