@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { type Config, ConfigError, loadConfig } from '../config/index.js';
 
 /** node's parseArgs plus a uniform --help: prints `help` and returns null. */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
@@ -31,4 +32,17 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);
   });
+}
+
+/** Settings from the environment, or a message on stderr and null. */
+export function configOrReport(env: Record<string, string | undefined> = process.env): Config | null {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return null;
+    }
+    throw error;
+  }
 }

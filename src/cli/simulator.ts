@@ -2,7 +2,7 @@
 // database.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { type Config, ConfigError, loadConfig } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import { type Db, openDb } from '../db/index.js';
 import { untilSignal } from './args.js';
 
@@ -22,19 +22,6 @@ export function listenArgs(values: {
     return null;
   }
   return { port, prefix };
-}
-
-/** The configuration; null after writing a configuration error to stderr. */
-export function configOrReport(): Config | null {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return null;
-    }
-    throw error;
-  }
 }
 
 /** The simulator's database: DATABASE_URL (its tables sit in their own schema) or the embedded one in DATA_DIR/<dir>. */

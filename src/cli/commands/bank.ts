@@ -2,9 +2,8 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { createLogger } from '../../logger.js';
 import { createExampleBank } from '../../simulators/example-bank/index.js';
-import { parseCommandArgs } from '../args.js';
+import { configOrReport, parseCommandArgs } from '../args.js';
 import {
-  configOrReport,
   listenArgs,
   listenLocally,
   openSimulatorDb,

@@ -9,8 +9,8 @@ import { localSecret, mintToken } from '../../auth/index.js';
 import type { Db } from '../../db/index.js';
 import { DemoError } from '../../demo/client.js';
 import { runDemo, validateSize } from '../../demo/run.js';
-import { parseCommandArgs, untilSignal } from '../args.js';
-import { configOrReport, type Stack, startStack } from './start.js';
+import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
+import { type Stack, startStack } from './start.js';
 
 const HELP = `Usage: g2p-bridge demo [--size N] [--url URL [--token TOKEN]] [options]
 

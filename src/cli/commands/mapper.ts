@@ -3,9 +3,8 @@ import { createReadStream, existsSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { createLogger } from '../../logger.js';
 import { CsvLoadError, createMapperSimulator } from '../../simulators/mapper/index.js';
-import { parseCommandArgs } from '../args.js';
+import { configOrReport, parseCommandArgs } from '../args.js';
 import {
-  configOrReport,
   listenArgs,
   listenLocally,
   openSimulatorDb,

@@ -13,13 +13,13 @@ import {
   type ConnectorRegistry,
   createConnectorRegistry,
 } from '../../bank/index.js';
-import { type Config, ConfigError, loadConfig } from '../../config/index.js';
+import type { Config } from '../../config/index.js';
 import type { Db } from '../../db/index.js';
 import { createLogger } from '../../logger.js';
 import { startWorkers, type Workers } from '../../pipeline/index.js';
 import { createExampleBank, type ExampleBank } from '../../simulators/example-bank/index.js';
 import { createMapperSimulator, type MapperSimulator } from '../../simulators/mapper/index.js';
-import { parseCommandArgs, untilSignal } from '../args.js';
+import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
 
 const HELP = `Usage: g2p-bridge start [--port N]
 
@@ -196,19 +196,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return stack;
   } catch (error) {
     for (const fn of cleanup) await fn().catch(() => {});
-    throw error;
-  }
-}
-
-/** Settings from the environment, or a message on stderr and null. */
-export function configOrReport(env: Record<string, string | undefined> = process.env): Config | null {
-  try {
-    return loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return null;
-    }
     throw error;
   }
 }

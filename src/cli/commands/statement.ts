@@ -5,8 +5,7 @@ import { basename } from 'node:path';
 import { openDatabase } from '../../app.js';
 import { localSecret, mintToken } from '../../auth/index.js';
 import type { Db } from '../../db/index.js';
-import { parseCommandArgs } from '../args.js';
-import { configOrReport } from './start.js';
+import { configOrReport, parseCommandArgs } from '../args.js';
 
 const HELP = `Usage: g2p-bridge statement upload FILE [--url URL] [--token TOKEN]
 

@@ -3,11 +3,11 @@
 import type { AppContext } from '../../api/context.js';
 import { openDatabase } from '../../app.js';
 import { BankConnectorConfigError, createConnectorRegistry } from '../../bank/index.js';
-import { type Config, ConfigError, loadConfig } from '../../config/index.js';
+import { ConfigError } from '../../config/index.js';
 import { createLogger } from '../../logger.js';
 import { createMapperClientFromEnv } from '../../mapper/index.js';
 import { STAGE_NAMES, type StageName, startWorkers } from '../../pipeline/index.js';
-import { parseCommandArgs, untilSignal } from '../args.js';
+import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
 
 const HELP = `Usage: g2p-bridge worker [--once] [--stages LIST]
 
@@ -40,14 +40,8 @@ export async function run(argv: string[]): Promise<number> {
     stages = list as StageName[];
   }
   const env = process.env;
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return 2;
-  }
+  const config = configOrReport(env);
+  if (!config) return 2;
   const log = createLogger(config.LOG_LEVEL, 'g2p-bridge-worker');
   // Configuration problems stop the worker here, not in the middle of a batch.
   let connectors: Awaited<ReturnType<typeof createConnectorRegistry>>;
