@@ -70,5 +70,3 @@ export function fromMinor(value: bigint, currency: string): string {
 export function businessDay(now: Date): string {
   return now.toISOString().slice(0, 10);
 }
-
-export const settlementAccount = (currency: string) => `SETTLEMENT-${currency}`;
