@@ -1,5 +1,5 @@
 // The G2P Connect envelope shared by every PBMS call: `{signature, header, message}` in and out.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 
 export type G2pStatus = 'rcvd' | 'pdng' | 'succ' | 'rjct';
 
@@ -162,8 +162,4 @@ export function headerOf(request: FastifyRequest): Partial<RequestHeader> | unde
     receiver_id: pick('receiver_id'),
     total_count: typeof h.total_count === 'number' ? h.total_count : undefined,
   };
-}
-
-export function sendG2p(reply: FastifyReply, body: G2pResponse<unknown>, httpStatus = 200) {
-  return reply.code(httpStatus).send(body);
 }
