@@ -367,8 +367,11 @@ export async function disbursementStatus(db: Queryable, ctx: Ctx, ids: string[])
   ]);
   const reconById = new Map(recons.rows.map((r) => [r.disbursement_id, r]));
   const errorsById = new Map<string, ErrorReconRow[]>();
-  for (const r of errors.rows)
-    errorsById.set(r.disbursement_id, [...(errorsById.get(r.disbursement_id) ?? []), r]);
+  for (const r of errors.rows) {
+    const list = errorsById.get(r.disbursement_id);
+    if (list) list.push(r);
+    else errorsById.set(r.disbursement_id, [r]);
+  }
   const lifeById = new Map(lifecycle.rows.map((r) => [r.disbursement_id, r]));
 
   return ids.map((id) => {
