@@ -6,7 +6,7 @@ import { buildServer, type Feature } from './api/server.js';
 import { createVerifier } from './auth/index.js';
 import type { Config } from './config/index.js';
 import { dashboardRoutes } from './dashboard/index.js';
-import { type Db, migrate, openDb } from './db/index.js';
+import { type Db, dbSettings, migrate, openDb } from './db/index.js';
 import { disbursementRoutes } from './disbursements/routes.js';
 import { envelopeRoutes } from './envelopes/routes.js';
 import { metricsRoutes } from './metrics/index.js';
@@ -24,12 +24,9 @@ export const FEATURES: Feature[] = [
   dashboardRoutes,
 ];
 
+/** The bridge's database, migrated. */
 export async function openDatabase(config: Config): Promise<Db> {
-  const db = await openDb({
-    databaseUrl: config.DATABASE_URL,
-    dataDir: config.DATABASE_URL ? undefined : `${config.DATA_DIR}/db`,
-    poolSize: config.DATABASE_POOL_SIZE,
-  });
+  const db = await openDb(dbSettings(config));
   await migrate(db, 'bridge');
   return db;
 }

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import { type Db, openDb } from '../db/index.js';
+import { type Db, dbSettings, openDb } from '../db/index.js';
 import { untilSignal } from './args.js';
 
 /** --port and --prefix checked; null after writing the problem to stderr. */
@@ -26,11 +26,7 @@ export function listenArgs(values: {
 
 /** The simulator's database: DATABASE_URL (its tables sit in their own schema) or the embedded one in DATA_DIR/<dir>. */
 export function openSimulatorDb(config: Config, dir: string): Promise<Db> {
-  return openDb({
-    databaseUrl: config.DATABASE_URL,
-    dataDir: config.DATABASE_URL ? undefined : `${config.DATA_DIR}/${dir}`,
-    poolSize: config.DATABASE_POOL_SIZE,
-  });
+  return openDb(dbSettings(config, dir));
 }
 
 /** How the banner names the database opened by openSimulatorDb. */

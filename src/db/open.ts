@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import type { Config } from '../config/index.js';
 import type { Db } from './db.js';
 import { lockDataDir } from './lock.js';
 import { openPglite } from './pglite.js';
@@ -9,6 +10,15 @@ export interface DbSettings {
   /** Embedded database directory; ignored when databaseUrl is set. */
   dataDir?: string;
   poolSize?: number;
+}
+
+/** DATABASE_URL, else the embedded database in DATA_DIR/<dir> (the bridge's is `db`, each simulator has its own). */
+export function dbSettings(config: Config, dir = 'db'): DbSettings {
+  return {
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATABASE_URL ? undefined : `${config.DATA_DIR}/${dir}`,
+    poolSize: config.DATABASE_POOL_SIZE,
+  };
 }
 
 /** PostgreSQL when a URL is given, else the embedded PGlite in `dataDir` (memory when that is unset too). */

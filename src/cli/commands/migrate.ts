@@ -1,6 +1,5 @@
-import { openDatabase } from '../../app.js';
 import { loadConfig } from '../../config/index.js';
-import { migrate } from '../../db/index.js';
+import { dbSettings, migrate, openDb } from '../../db/index.js';
 import { parseCommandArgs } from '../args.js';
 
 const HELP = `Usage: g2p-bridge migrate
@@ -11,8 +10,9 @@ and exits. The bridge also migrates at start; this command is for deployments th
 export async function run(argv: string[]): Promise<number> {
   if (!parseCommandArgs(argv, {}, HELP)) return 0;
   const config = loadConfig();
-  const db = await openDatabase(config);
-  const applied = await migrate(db, 'bridge'); // openDatabase applied them already; this reports "up to date"
+  // Opened unmigrated (not with openDatabase) so that the one migrate call reports what it applied.
+  const db = await openDb(dbSettings(config));
+  const applied = await migrate(db, 'bridge');
   process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database is up to date\n');
   await db.close();
   return 0;
