@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../api/context.js';
 import type { Feature } from '../api/server.js';
+import { listPrograms } from '../programs/service.js';
 import { CSS, CSS_PATH, JS, JS_PATH } from './assets.js';
 import { envelopeCsv } from './csv.js';
 import { html, localDay, timeFormatter } from './html.js';
@@ -34,7 +35,6 @@ import {
   listEnvelopes,
   listStatements,
   mapperBatches,
-  programs,
   type StateCounts,
   statementBacklog,
   statementText,
@@ -235,7 +235,7 @@ function routes(ctx: AppContext) {
       const [counts, batches, programList] = [
         await lifecycleCounts(ctx.db, ids),
         await batchProgress(ctx.db, ids),
-        await programs(ctx.db),
+        await listPrograms(ctx.db),
       ];
       return sendHtml(
         reply,

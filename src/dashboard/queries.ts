@@ -529,13 +529,6 @@ export async function csvRowsOfBatch(db: Queryable, bankBatchId: string): Promis
   return rows;
 }
 
-export async function programs(db: Queryable) {
-  const { rows } = await db.query<{ benefit_program_mnemonic: string; benefit_program_name: string }>(
-    'SELECT benefit_program_mnemonic, benefit_program_name FROM benefit_program ORDER BY benefit_program_mnemonic',
-  );
-  return rows;
-}
-
 /** Statements waiting for the statement stage, and those it gave up on (all accounts). */
 export async function statementBacklog(db: Queryable): Promise<{ pending: number; error: number }> {
   const { rows } = await db.query<{ pending: number; error: number }>(
