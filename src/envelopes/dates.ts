@@ -1,13 +1,21 @@
 // "Today" is judged in the deployment's time zone (a country's), not the server's or UTC.
 
+// Building an Intl.DateTimeFormat is costly and the zone is one per deployment: build it once per zone.
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** The calendar date of `now` in `timeZone`, as 'YYYY-MM-DD'. */
 export function localDate(now: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(now);
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    dayFormats.set(timeZone, format);
+  }
+  const parts = format.formatToParts(now);
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return `${part('year')}-${part('month')}-${part('day')}`;
 }
