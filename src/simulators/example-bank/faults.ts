@@ -1,5 +1,6 @@
 // Failure controls: make the next N calls of an operation fail in a chosen way, or slow every answer down,
 // so retry and crash tests can drive the bridge through the bank's bad days.
+import { Sleepers } from '../sleepers.js';
 
 export const FAULT_OPERATIONS = [
   'check_funds',
@@ -37,7 +38,7 @@ const DEFAULT_HOLD_MS = 60_000;
 export class Faults {
   private readonly pending = new Map<FaultOperation, Pending[]>();
   private readonly latency = new Map<FaultOperation, number>();
-  private readonly sleepers = new Set<() => void>();
+  private readonly sleepers = new Sleepers();
 
   /** The next `count` calls of `operation` fail with `mode` (queued after faults already set). */
   failNext(
@@ -99,19 +100,10 @@ export class Faults {
 
   /** Sleeps `ms`, or less if the bank stops or the faults are cleared. */
   sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.sleepers.add(done);
-    });
+    return this.sleepers.sleep(ms);
   }
 
   wakeAll() {
-    for (const wake of [...this.sleepers]) wake();
+    this.sleepers.wakeAll();
   }
 }

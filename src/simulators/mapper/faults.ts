@@ -1,5 +1,6 @@
 // Failure controls for retry and crash tests: fail the next N calls (HTTP 500, a hang, or a malformed answer)
 // and delay every answer. Driven from code (`sim.faults`) or over HTTP (POST .../admin/faults).
+import { Sleepers } from '../sleepers.js';
 
 export type FailMode = 'error' | 'hang' | 'malformed';
 export const FAIL_MODES: readonly FailMode[] = ['error', 'hang', 'malformed'];
@@ -19,7 +20,7 @@ export class MapperFaults {
   private mode: FailMode = 'error';
   private delayMs = 0;
   private hangMs = 120_000;
-  private readonly waiters = new Set<() => void>();
+  private readonly sleepers = new Sleepers();
 
   /**
    * The next `n` calls fail in the given way (0 cancels): `error` answers HTTP 500, `hang` holds the call
@@ -73,26 +74,16 @@ export class MapperFaults {
 
   /** Calls being delayed or held right now. */
   get waiting(): number {
-    return this.waiters.size;
+    return this.sleepers.size;
   }
 
   /** Waits `ms`, or less when `abandoned` fires or the simulator stops. */
   wait(ms: number, abandoned?: (release: () => void) => void): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const release = () => {
-        clearTimeout(timer);
-        this.waiters.delete(release);
-        resolve();
-      };
-      const timer = setTimeout(release, ms);
-      this.waiters.add(release);
-      abandoned?.(release);
-    });
+    return this.sleepers.sleep(ms, abandoned);
   }
 
   /** Ends every pending delay and hang (on stop, so the server can close). */
   releaseAll(): void {
-    for (const release of [...this.waiters]) release();
+    this.sleepers.wakeAll();
   }
 }
