@@ -98,17 +98,3 @@ export function timeFormatter(timeZone: string) {
     return Number.isNaN(date.getTime()) ? String(value) : format.format(date);
   };
 }
-
-/** The calendar date of `now` in `timeZone`, 'YYYY-MM-DD'. */
-export function localDay(now: Date, timeZone: string): string {
-  try {
-    return new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    }).format(now);
-  } catch {
-    return now.toISOString().slice(0, 10);
-  }
-}

@@ -5,10 +5,11 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../api/context.js';
 import type { Feature } from '../api/server.js';
+import { localDate } from '../envelopes/dates.js';
 import { listPrograms } from '../programs/service.js';
 import { CSS, CSS_PATH, JS, JS_PATH } from './assets.js';
 import { envelopeCsv } from './csv.js';
-import { html, localDay, timeFormatter } from './html.js';
+import { html, timeFormatter } from './html.js';
 import {
   disbursementPage,
   envelopePage,
@@ -135,7 +136,7 @@ function routes(ctx: AppContext) {
     return {
       time,
       refreshSeconds: configured > 0 ? Math.max(configured, Math.ceil(spent * 10)) : 0,
-      today: localDay(ctx.now(), ctx.config.TIME_ZONE),
+      today: localDate(ctx.now(), ctx.config.TIME_ZONE),
     };
   };
 
