@@ -2,10 +2,8 @@
 // would. For operators re-sending a statement the bank delivered some other way.
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { openDatabase } from '../../app.js';
-import { localSecret, mintToken } from '../../auth/index.js';
-import type { Db } from '../../db/index.js';
 import { configOrReport, parseCommandArgs } from '../args.js';
+import { mintLocalToken } from '../local-token.js';
 
 const HELP = `Usage: g2p-bridge statement upload FILE [--url URL] [--token TOKEN]
 
@@ -19,25 +17,6 @@ dashboard (/dashboard/statements).
   --timeout S     seconds to wait for the answer, default 120
 
 Exit status: 0 stored, 1 refused by the bridge or not reachable, 2 bad arguments.`;
-
-async function bankToken(env: Record<string, string | undefined>): Promise<string | null> {
-  if (env.G2P_TOKEN) return env.G2P_TOKEN;
-  const config = configOrReport(env);
-  if (!config) return null;
-  const db: Db | undefined =
-    config.DATABASE_URL && !config.JWT_SECRET ? await openDatabase(config) : undefined;
-  try {
-    return await mintToken(await localSecret(config, db), {
-      roles: ['bank'],
-      subject: 'statement-cli',
-      ttlSeconds: 600,
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-    });
-  } finally {
-    await db?.close();
-  }
-}
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(
@@ -69,8 +48,12 @@ export async function run(argv: string[]): Promise<number> {
     /\/+$/,
     '',
   );
-  const token = parsed.values.token ?? (config.AUTH_MODE === 'none' ? '' : await bankToken(process.env));
-  if (token === null) return 2;
+  const token =
+    parsed.values.token ??
+    (config.AUTH_MODE === 'none'
+      ? ''
+      : process.env.G2P_TOKEN ||
+        (await mintLocalToken(config, { roles: ['bank'], subject: 'statement-cli', ttlSeconds: 600 })));
 
   const form = new FormData();
   form.append('statement_file', new Blob([await readFile(file)], { type: 'text/plain' }), basename(file));

@@ -1,8 +1,7 @@
-import { openDatabase } from '../../app.js';
-import { isRole, localSecret, mintToken, ROLES } from '../../auth/index.js';
+import { isRole, ROLES } from '../../auth/index.js';
 import { loadConfig } from '../../config/index.js';
-import type { Db } from '../../db/index.js';
 import { parseCommandArgs } from '../args.js';
+import { mintLocalToken } from '../local-token.js';
 
 const HELP = `Usage: g2p-bridge token <role> [--subject NAME] [--ttl SECONDS]
 
@@ -26,20 +25,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('--ttl must be a positive whole number of seconds\n');
     return 2;
   }
-  // The embedded database stays closed: the bridge may be running on it.
-  const db: Db | undefined =
-    config.DATABASE_URL && !config.JWT_SECRET ? await openDatabase(config) : undefined;
-  try {
-    const token = await mintToken(await localSecret(config, db), {
-      roles: roles.filter(isRole),
-      subject: parsed.values.subject,
-      ttlSeconds: ttl,
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-    });
-    process.stdout.write(`${token}\n`);
-  } finally {
-    await db?.close();
-  }
+  const token = await mintLocalToken(config, {
+    roles: roles.filter(isRole),
+    subject: parsed.values.subject,
+    ttlSeconds: ttl,
+  });
+  process.stdout.write(`${token}\n`);
   return 0;
 }

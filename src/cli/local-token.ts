@@ -1,0 +1,26 @@
+// Tokens the CLI mints for itself or prints for an operator, signed with the bridge's local secret.
+import { openDatabase } from '../app.js';
+import { localSecret, mintToken, type Role } from '../auth/index.js';
+import type { Config } from '../config/index.js';
+import type { Db } from '../db/index.js';
+
+/**
+ * A token carrying the configured issuer and audience. The secret is JWT_SECRET, DATA_DIR/jwt-secret for the
+ * embedded database (left closed: the bridge may be running on it), or the PostgreSQL database.
+ */
+export async function mintLocalToken(
+  config: Config,
+  options: { roles: Role[]; subject?: string; ttlSeconds?: number },
+): Promise<string> {
+  const db: Db | undefined =
+    config.DATABASE_URL && !config.JWT_SECRET ? await openDatabase(config) : undefined;
+  try {
+    return await mintToken(await localSecret(config, db), {
+      ...options,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+    });
+  } finally {
+    await db?.close();
+  }
+}
