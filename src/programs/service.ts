@@ -129,15 +129,19 @@ function uniqueViolation(error: unknown): never {
   throw error;
 }
 
+// The patterns are strings for the routes' JSON schemas; compiled once here for the service's own checks.
+const MNEMONIC = new RegExp(MNEMONIC_PATTERN);
+const ACCOUNT = new RegExp(ACCOUNT_PATTERN);
+
 function checkFormats(mnemonic: string | undefined, account: string | undefined) {
-  if (mnemonic !== undefined && !new RegExp(MNEMONIC_PATTERN).test(mnemonic)) {
+  if (mnemonic !== undefined && !MNEMONIC.test(mnemonic)) {
     throw new ProgramError(
       ProgramErrorCode.INVALID_REQUEST,
       400,
       'benefit_program_mnemonic must be 1-64 letters, digits or _ . - starting with a letter or digit',
     );
   }
-  if (account !== undefined && !new RegExp(ACCOUNT_PATTERN).test(account)) {
+  if (account !== undefined && !ACCOUNT.test(account)) {
     throw new ProgramError(
       ProgramErrorCode.INVALID_REQUEST,
       400,
