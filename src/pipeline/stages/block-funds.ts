@@ -1,8 +1,8 @@
 // Stage 3: block the envelope total on the funding account; every payment of the envelope draws on it.
-import { callBank, connectorFor, isFailure, type StageDeps } from '../deps.js';
+import { callBank, isFailure, type StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
-import { ENVELOPE_READY, loadEnvelopeFunding } from './envelope.js';
+import { ENVELOPE_READY, fundingWithConnector } from './envelope.js';
 
 export const blockFundsQueue: QueueSpec = {
   stage: 'block_funds',
@@ -19,10 +19,9 @@ export const blockFundsQueue: QueueSpec = {
 export function blockFundsStage(deps: StageDeps): Stage {
   const q = blockFundsQueue;
   async function run(job: Job): Promise<Outcome> {
-    const env = await loadEnvelopeFunding(deps.db, job.key);
-    if (!env) return failure('ENVELOPE_NOT_FOUND', { permanent: true });
-    const connector = await connectorFor(deps, env.bankCode);
-    if (isFailure(connector)) return connector;
+    const funding = await fundingWithConnector(deps, job.key);
+    if (isFailure(funding)) return funding;
+    const { env, connector } = funding;
     // The envelope id is the idempotency key: a retry after a crash gets the block already placed.
     const result = await callBank(() =>
       connector.blockFunds(env.account, env.currency, env.amount, env.envelopeId),

@@ -1,9 +1,9 @@
 // Stage 2: once an envelope is complete and its schedule date has come, ask the bank whether the funding
 // account holds the envelope total.
-import { callBank, connectorFor, isFailure, type StageDeps } from '../deps.js';
+import { callBank, isFailure, type StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
-import { ENVELOPE_READY, loadEnvelopeFunding } from './envelope.js';
+import { ENVELOPE_READY, fundingWithConnector } from './envelope.js';
 
 export const checkFundsQueue: QueueSpec = {
   stage: 'check_funds',
@@ -24,10 +24,9 @@ export const checkFundsQueue: QueueSpec = {
 export function checkFundsStage(deps: StageDeps): Stage {
   const q = checkFundsQueue;
   async function run(job: Job): Promise<Outcome> {
-    const env = await loadEnvelopeFunding(deps.db, job.key);
-    if (!env) return failure('ENVELOPE_NOT_FOUND', { permanent: true });
-    const connector = await connectorFor(deps, env.bankCode);
-    if (isFailure(connector)) return connector;
+    const funding = await fundingWithConnector(deps, job.key);
+    if (isFailure(funding)) return funding;
+    const { env, connector } = funding;
     const result = await callBank(() => connector.checkFunds(env.account, env.currency, env.amount));
     if (isFailure(result)) return result;
     if (result.status === 'FAILURE') return failure(result.errorCode, { message: result.message });

@@ -1,7 +1,10 @@
 // What the funds stages need to know about an envelope: its total in the currency's minor units and the
 // program's funding account.
+import type { BankConnector } from '../../bank/connector.js';
 import type { Queryable } from '../../db/index.js';
 import { currencyExponent } from '../../money/index.js';
+import { connectorFor, isFailure, type StageDeps } from '../deps.js';
+import { failure, type StageFailure } from '../runner.js';
 
 export interface EnvelopeFunding {
   envelopeId: string;
@@ -36,6 +39,17 @@ export async function loadEnvelopeFunding(
     [envelopeId, exponent],
   );
   return found[0] ?? null;
+}
+
+/** What both funds stages start from: the envelope's funding and its sponsor bank's connector. */
+export async function fundingWithConnector(
+  deps: StageDeps,
+  envelopeId: string,
+): Promise<{ env: EnvelopeFunding; connector: BankConnector } | StageFailure> {
+  const env = await loadEnvelopeFunding(deps.db, envelopeId);
+  if (!env) return failure('ENVELOPE_NOT_FOUND', { permanent: true });
+  const connector = await connectorFor(deps, env.bankCode);
+  return isFailure(connector) ? connector : { env, connector };
 }
 
 /**
