@@ -48,13 +48,17 @@ const itemsSchema = (key: string, item: object) => ({
   },
 });
 
+/** What every sync item carries; each action adds its own fields. */
+const itemProperties = {
+  reference_id: { type: 'string', minLength: 1 },
+  timestamp: { type: 'string' },
+  id: { type: 'string', minLength: 1 },
+};
 const resolveItemSchema = {
   type: 'object',
   required: ['reference_id', 'id'],
   properties: {
-    reference_id: { type: 'string', minLength: 1 },
-    timestamp: { type: 'string' },
-    id: { type: 'string', minLength: 1 },
+    ...itemProperties,
     fa: { type: ['string', 'null'] },
     name: { type: ['string', 'null'] },
     scope: { type: 'string', enum: ['details', 'yes_no'] },
@@ -64,9 +68,7 @@ const linkItemSchema = {
   type: 'object',
   required: ['reference_id', 'id', 'fa'],
   properties: {
-    reference_id: { type: 'string', minLength: 1 },
-    timestamp: { type: 'string' },
-    id: { type: 'string', minLength: 1 },
+    ...itemProperties,
     fa: { type: 'string', minLength: 1 },
     name: { type: ['string', 'null'] },
   },
@@ -74,12 +76,7 @@ const linkItemSchema = {
 const unlinkItemSchema = {
   type: 'object',
   required: ['reference_id', 'id'],
-  properties: {
-    reference_id: { type: 'string', minLength: 1 },
-    timestamp: { type: 'string' },
-    id: { type: 'string', minLength: 1 },
-    fa: { type: ['string', 'null'] },
-  },
+  properties: { ...itemProperties, fa: { type: ['string', 'null'] } },
 };
 
 export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logger) {
