@@ -16,26 +16,25 @@ export interface StoredStatement {
   size_bytes: number;
 }
 
-/** Why bytes are not a statement we can keep as text, or null when they are. */
-export function notTextReason(bytes: Uint8Array): string | null {
-  if (bytes.length === 0) return 'the file is empty';
-  if (bytes.includes(0)) return 'the file contains NUL bytes (binary, not an MT940 text)';
+/** The upload as text (decoded once, here), or why it is not a statement we can keep as text. */
+export function decodeStatement(bytes: Uint8Array): { text: string } | { reason: string } {
+  if (bytes.length === 0) return { reason: 'the file is empty' };
+  if (bytes.includes(0)) return { reason: 'the file contains NUL bytes (binary, not an MT940 text)' };
   try {
-    new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    // ignoreBOM keeps a byte-order mark in the text: the stored text is the upload, unchanged.
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes) };
   } catch {
-    return 'the file is not valid UTF-8 text';
+    return { reason: 'the file is not valid UTF-8 text' };
   }
-  return null;
 }
 
 /** Stores the statement (header row and raw text) in one transaction; it starts PENDING. */
 export async function storeStatement(
   db: Db,
   bytes: Uint8Array,
+  text: string,
   uploadedBy: string | null,
 ): Promise<StoredStatement> {
-  // ignoreBOM keeps a byte-order mark in the text: the stored text is the upload, unchanged.
-  const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   const stored = {
     statement_id: randomUUID(),
     content_sha256: createHash('sha256').update(bytes).digest('hex'),
@@ -151,15 +150,16 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
           message: `No file in multipart field ${STATEMENT_FIELD}`,
         });
       }
-      const reason = notTextReason(bytes);
-      if (reason) {
+      const decoded = decodeStatement(bytes);
+      if ('reason' in decoded) {
+        const { reason } = decoded;
         request.log.info({ size: bytes.length, reason }, 'statement upload rejected');
         return statementResponse('rjct', {
           code: ErrorCode.STATEMENT_UPLOAD_ERROR,
           message: `Statement rejected: ${reason}`,
         });
       }
-      const stored = await storeStatement(ctx.db, bytes, request.principal?.subject ?? null);
+      const stored = await storeStatement(ctx.db, bytes, decoded.text, request.principal?.subject ?? null);
       request.log.info({ statement: stored.statement_id, size: stored.size_bytes }, 'statement stored');
       return statementResponse('succ', {
         statement_id: stored.statement_id,
