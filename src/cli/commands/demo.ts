@@ -9,6 +9,7 @@ import { localSecret, mintToken } from '../../auth/index.js';
 import type { Db } from '../../db/index.js';
 import { DemoError } from '../../demo/client.js';
 import { runDemo, validateSize } from '../../demo/run.js';
+import { createLogger } from '../../logger.js';
 import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
 import { type Stack, startStack } from './start.js';
 
@@ -118,14 +119,7 @@ export async function run(argv: string[]): Promise<number> {
       const config = configOrReport(env);
       if (!config) return 2;
       // Logs go to stderr so that the progress bars and the summary own stdout.
-      const log = pino(
-        {
-          name: 'g2p-bridge',
-          level: config.LOG_LEVEL,
-          redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
-        },
-        pino.destination(2),
-      );
+      const log = createLogger(config.LOG_LEVEL, 'g2p-bridge', pino.destination(2));
       process.stdout.write(
         `Starting the all-in-one bridge on a temporary embedded database (${dataDir}) ...\n`,
       );
