@@ -121,6 +121,7 @@ async function generateOne(
       `SELECT nextval(pg_get_serial_sequence('example_bank.statement', 'statement_id')) AS id`,
     );
     const statementId = ids[0]!.id;
+    const reference = `EXB${String(statementId).padStart(10, '0')}`;
     const today = businessDay(now);
     const firstDate = [today, ...entries.map((e) => e.value_date)].sort()[0]!;
     const balance = (value: bigint, date: string) => ({
@@ -131,7 +132,7 @@ async function generateOne(
     });
     const text = writeMt940(
       {
-        transactionReference: `EXB${String(statementId).padStart(10, '0')}`,
+        transactionReference: reference,
         accountIdentification: accountNumber,
         statementNumber: String(number % 100000),
         sequenceNumber: '1',
@@ -152,7 +153,7 @@ async function generateOne(
         statementId,
         accountNumber,
         number,
-        `EXB${String(statementId).padStart(10, '0')}`,
+        reference,
         today,
         currency,
         fromMinor(openingMinor, currency),
