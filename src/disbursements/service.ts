@@ -9,7 +9,7 @@ import { amountOut, positiveMinor } from '../envelopes/amounts.js';
 import { ErrorCode, ID_PATTERN } from '../envelopes/codes.js';
 import { dateAsDateTime, isoOrNull, localDate } from '../envelopes/dates.js';
 import { type EnvelopeRow, lockEnvelope, lockEnvelopes } from '../envelopes/store.js';
-import { currencyExponent, decimalToMinor, formatMinorUnits } from '../money/index.js';
+import { currencyExponent, decimalToMinor, formatMinorUnits, normaliseDecimal } from '../money/index.js';
 import { assignDisbursementIds } from './ids.js';
 
 export interface DisbursementPayload {
@@ -298,9 +298,7 @@ function disbursementPayload(d: DisbursementRow, currency: string) {
     disbursement_envelope_id: d.disbursement_envelope_id,
     beneficiary_id: d.beneficiary_id,
     beneficiary_name: d.beneficiary_name,
-    disbursement_amount: amountOut(
-      formatMinorUnits(decimalToMinor(d.disbursement_amount, exponent), exponent),
-    ),
+    disbursement_amount: amountOut(normaliseDecimal(d.disbursement_amount, exponent)),
     narrative: d.narrative,
     receipt_time_stamp: isoOrNull(d.receipt_time_stamp),
     cancellation_status: d.cancellation_status,

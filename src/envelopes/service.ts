@@ -5,7 +5,13 @@ import type { AppContext } from '../api/context.js';
 import { Rejection } from '../api/g2p.js';
 import type { Queryable } from '../db/index.js';
 import { type LifecycleState, lifecycleCounts } from '../disbursements/lifecycle.js';
-import { currencyExponent, decimalToMinor, formatMinorUnits, toMinorUnits } from '../money/index.js';
+import {
+  currencyExponent,
+  decimalToMinor,
+  formatMinorUnits,
+  normaliseDecimal,
+  toMinorUnits,
+} from '../money/index.js';
 import { amountOut } from './amounts.js';
 import { ErrorCode, FREQUENCIES, ID_PATTERN } from './codes.js';
 import { addDays, isoOrNull, localDate } from './dates.js';
@@ -327,14 +333,14 @@ export async function envelopeStatus(db: Queryable, id: string) {
     const { count, amount } = counts[status];
     summary[status] = {
       count,
-      amount: amountOut(formatMinorUnits(decimalToMinor(amount, exponent), exponent)),
+      amount: amountOut(normaliseDecimal(amount, exponent)),
     };
   }
   return {
     disbursement_envelope_id: s.disbursement_envelope_id,
     number_of_disbursements_received: s.number_of_disbursements_received,
     total_disbursement_amount_received: amountOut(
-      formatMinorUnits(decimalToMinor(s.total_disbursement_amount_received, exponent), exponent),
+      normaliseDecimal(s.total_disbursement_amount_received, exponent),
     ),
     funds_available_with_bank: s.funds_available_with_bank,
     funds_available_latest_timestamp: isoOrNull(s.funds_available_latest_timestamp),
