@@ -1,6 +1,6 @@
 import { openDatabase } from '../../app.js';
 import { configuredBankCodes } from '../../bank/registry.js';
-import { loadConfig } from '../../config/index.js';
+import { type Config, loadConfig } from '../../config/index.js';
 import type { Db } from '../../db/index.js';
 import {
   createProgram,
@@ -81,12 +81,12 @@ function table(programs: Program[]): string {
     .join('\n');
 }
 
-function rules(): ProgramRules {
-  return { bankCodes: configuredBankCodes(loadConfig().BANK_CONNECTORS) };
+function rules(config: Config): ProgramRules {
+  return { bankCodes: configuredBankCodes(config.BANK_CONNECTORS) };
 }
 
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDatabase(loadConfig());
+async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openDatabase(config);
   try {
     return await fn(db);
   } finally {
@@ -101,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
   const v = parsed.values as Values;
   try {
     if (sub === 'list') {
-      const programs = await withDb(listPrograms);
+      const programs = await withDb(loadConfig(), listPrograms);
       process.stdout.write(
         v.json
           ? `${JSON.stringify(programs, null, 2)}\n`
@@ -125,12 +125,14 @@ export async function run(argv: string[]): Promise<number> {
         return 2;
       }
       const input = { benefit_program_mnemonic: v.mnemonic!, ...fields(v) } as ProgramInput;
-      const program = await withDb((db) => createProgram(db, input, rules()));
+      const config = loadConfig();
+      const program = await withDb(config, (db) => createProgram(db, input, rules(config)));
       process.stdout.write(`${JSON.stringify(program, null, 2)}\n`);
       return 0;
     }
     if (sub === 'update' && target) {
-      const program = await withDb((db) => updateProgram(db, target, fields(v), rules()));
+      const config = loadConfig();
+      const program = await withDb(config, (db) => updateProgram(db, target, fields(v), rules(config)));
       process.stdout.write(`${JSON.stringify(program, null, 2)}\n`);
       return 0;
     }
