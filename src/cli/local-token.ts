@@ -11,9 +11,11 @@ import type { Db } from '../db/index.js';
 export async function mintLocalToken(
   config: Config,
   options: { roles: Role[]; subject?: string; ttlSeconds?: number },
+  /** A database this process already has open (it is left open). */
+  openDb?: Db,
 ): Promise<string> {
   const db: Db | undefined =
-    config.DATABASE_URL && !config.JWT_SECRET ? await openDatabase(config) : undefined;
+    openDb ?? (config.DATABASE_URL && !config.JWT_SECRET ? await openDatabase(config) : undefined);
   try {
     return await mintToken(await localSecret(config, db), {
       ...options,
@@ -21,6 +23,6 @@ export async function mintLocalToken(
       audience: config.JWT_AUDIENCE,
     });
   } finally {
-    await db?.close();
+    if (!openDb) await db?.close();
   }
 }

@@ -4,13 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { openDatabase } from '../../app.js';
-import { localSecret, mintToken } from '../../auth/index.js';
-import type { Db } from '../../db/index.js';
 import { DemoError } from '../../demo/client.js';
 import { runDemo, validateSize } from '../../demo/run.js';
 import { createLogger } from '../../logger.js';
 import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
+import { mintLocalToken } from '../local-token.js';
 import { type Stack, startStack } from './start.js';
 
 const HELP = `Usage: g2p-bridge demo [--size N] [--url URL [--token TOKEN]] [options]
@@ -125,24 +123,12 @@ export async function run(argv: string[]): Promise<number> {
       );
       stack = await startStack({ config, env, log, mode: 'all' });
       url = stack.url;
-      token = await mintToken(await localSecret(config, stack.db), {
-        roles: ['admin', 'pbms'],
-        subject: 'demo',
-      });
+      token = await mintLocalToken(config, { roles: ['admin', 'pbms'], subject: 'demo' }, stack.db);
     } else if (!token) {
       const config = configOrReport();
       if (!config) return 2;
       if (config.AUTH_MODE !== 'none') {
-        const db: Db | undefined =
-          config.DATABASE_URL && !config.JWT_SECRET ? await openDatabase(config) : undefined;
-        try {
-          token = await mintToken(await localSecret(config, db), {
-            roles: ['admin', 'pbms'],
-            subject: 'demo',
-          });
-        } finally {
-          await db?.close();
-        }
+        token = await mintLocalToken(config, { roles: ['admin', 'pbms'], subject: 'demo' });
       }
     }
 

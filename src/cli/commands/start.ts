@@ -129,7 +129,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await mapper.register(app, '/mapper');
       const secret = await localSecret(config, db);
       const bankToken = () =>
-        mintToken(secret, { roles: ['bank'], subject: 'example-bank', ttlSeconds: 300 });
+        mintToken(secret, {
+          roles: ['bank'],
+          subject: 'example-bank',
+          ttlSeconds: 300,
+          issuer: config.JWT_ISSUER,
+          audience: config.JWT_AUDIENCE,
+        });
       bank = await createExampleBank({
         db,
         log,
