@@ -19,10 +19,11 @@ import { checkFundsQueue, checkFundsStage } from './stages/check-funds.js';
 import { disburseQueue, disburseStage } from './stages/disburse.js';
 import { mapperResolutionQueue, mapperResolutionStage } from './stages/mapper-resolution.js';
 
+export { localDate } from '../envelopes/dates.js';
 export type { ConnectorSource, StageDeps } from './deps.js';
 export type { QueueSpec } from './queue.js';
 export { LeaseLostError, type Outcome, type Stage } from './runner.js';
-export { localDate, type PipelineSettings, pipelineSettings } from './settings.js';
+export { type PipelineSettings, pipelineSettings } from './settings.js';
 export { buildPayments } from './stages/disburse.js';
 
 export const STAGE_NAMES = [

@@ -3,8 +3,9 @@
 // a row becomes ERROR with its last error code.
 import type { Logger } from 'pino';
 import type { Db, QueryResult } from '../db/index.js';
+import { localDate } from '../envelopes/dates.js';
 import type { QueueSpec } from './queue.js';
-import { localDate, type PipelineSettings } from './settings.js';
+import type { PipelineSettings } from './settings.js';
 import { type ClaimedRow, claimRows } from './sql/claim.js';
 import { expireAbandoned } from './sql/expire.js';
 import { releaseFailure } from './sql/release.js';

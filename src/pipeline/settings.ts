@@ -38,15 +38,3 @@ export function pipelineSettings(config: PipelineConfig): PipelineSettings {
     timeZone: config.TIME_ZONE,
   };
 }
-
-/** The calendar date (YYYY-MM-DD) of `now` in the deployment's time zone: "schedule date reached" uses it. */
-export function localDate(now: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(now);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')}`;
-}
