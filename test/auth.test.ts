@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthRoutes } from '../src/api/health.js';
 import type { Feature } from '../src/api/server.js';
 import { mintToken, rolesOf } from '../src/auth/index.js';
+import { parseCallerScopes } from '../src/auth/scopes.js';
+import { localTokenTtl } from '../src/cli/local-token.js';
+import { loadConfig } from '../src/config/index.js';
 import { type TestApp, testApp } from './support/app.js';
 
 const probe: Feature = (app) => {
@@ -138,5 +141,97 @@ describe('tokens from an identity provider', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('token lifetime and caller scopes', () => {
+  const secret = new TextEncoder().encode('test-secret-0123456789abcdef');
+  const now = () => Math.floor(Date.now() / 1000);
+  const sign = (claims: Record<string, unknown>, times: { iat?: number; exp?: number }) => {
+    let jwt = new SignJWT({ roles: ['pbms'], ...claims })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('mis-1');
+    if (times.iat !== undefined) jwt = jwt.setIssuedAt(times.iat);
+    if (times.exp !== undefined) jwt = jwt.setExpirationTime(times.exp);
+    return jwt.sign(secret);
+  };
+  const who = (t: TestApp, token: string) =>
+    t.app.inject({ method: 'GET', url: '/probe/pbms', headers: { authorization: `Bearer ${token}` } });
+
+  it('refuses a token without exp, and one that lives longer than JWT_MAX_LIFETIME_SECONDS', async () => {
+    const t = await testApp({ JWT_MAX_LIFETIME_SECONDS: '3600' }, [probe]);
+    try {
+      expect((await who(t, await sign({}, { iat: now() }))).statusCode).toBe(401);
+      expect((await who(t, await sign({}, { iat: now(), exp: now() + 3601 }))).statusCode).toBe(401);
+      // No iat: judged by the time left.
+      expect((await who(t, await sign({}, { exp: now() + 7200 }))).statusCode).toBe(401);
+      // Issued long ago with a long life, even if little is left: still too long-lived.
+      expect((await who(t, await sign({}, { iat: now() - 7000, exp: now() + 300 }))).statusCode).toBe(401);
+      expect((await who(t, await sign({}, { iat: now(), exp: now() + 3600 }))).statusCode).toBe(200);
+      expect((await who(t, await sign({}, { exp: now() + 600 }))).statusCode).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('accepts the tokens the bridge mints itself under the default maximum', async () => {
+    const t = await testApp({}, [probe]);
+    try {
+      expect((await who(t, await t.token('pbms'))).statusCode).toBe(200);
+      expect((await who(t, await sign({}, { iat: now(), exp: now() + 86400 }))).statusCode).toBe(200);
+      expect((await who(t, await sign({}, { iat: now(), exp: now() + 86401 }))).statusCode).toBe(401);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('reads programs and bank_codes claims, narrowed by CALLER_SCOPES', async () => {
+    const scopes = JSON.stringify({
+      'mis-1': { programs: ['A', 'B'] },
+      '*': { programs: [], bank_codes: ['EXAMPLE'] },
+    });
+    const t = await testApp({ CALLER_SCOPES: scopes }, [probe]);
+    try {
+      const verify = t.ctx.verifier!;
+      const exp = now() + 600;
+      expect(await verify(await sign({}, { exp }))).toMatchObject({ subject: 'mis-1', programs: ['A', 'B'] });
+      expect(await verify(await sign({ programs: ['B', 'C'] }, { exp }))).toMatchObject({ programs: ['B'] });
+      const other = await new SignJWT({ roles: ['bank'], bank_codes: 'EXAMPLE OTHER' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('bank-9')
+        .setExpirationTime(exp)
+        .sign(secret);
+      expect(await verify(other)).toMatchObject({ subject: 'bank-9', programs: [], bankCodes: ['EXAMPLE'] });
+    } finally {
+      await t.close();
+    }
+    // Without configuration a token is unscoped unless its claims say otherwise.
+    const plain = await testApp({}, [probe]);
+    try {
+      const p = await plain.ctx.verifier!(await sign({}, { exp: now() + 600 }));
+      expect(p.programs).toBeUndefined();
+      expect(p.bankCodes).toBeUndefined();
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('refuses a CALLER_SCOPES that is not a map of programs / bank_codes lists', () => {
+    expect(() => parseCallerScopes('[]')).toThrow();
+    expect(() => parseCallerScopes('{"mis": {"program": ["A"]}}')).toThrow(/unknown key/);
+    expect(() => parseCallerScopes('{"mis": {"programs": "A"}}')).toThrow(/array/);
+    expect(() => loadConfig({ CALLER_SCOPES: '/nonexistent/scopes.json' })).toThrow(/cannot read/);
+    expect(parseCallerScopes('{"mis": {"programs": ["A"], "bank_codes": []}}').get('mis')).toEqual({
+      programs: ['A'],
+      bankCodes: [],
+    });
+  });
+
+  it('mints local tokens within JWT_MAX_LIFETIME_SECONDS', () => {
+    const config = loadConfig({ TOKEN_TTL_SECONDS: '86400', JWT_MAX_LIFETIME_SECONDS: '3600' });
+    expect(localTokenTtl(config)).toBe(3600);
+    expect(localTokenTtl(config, 600)).toBe(600);
+    expect(() => localTokenTtl(config, 7200)).toThrow(/JWT_MAX_LIFETIME_SECONDS/);
+    expect(localTokenTtl(loadConfig({ JWT_MAX_LIFETIME_SECONDS: '0' }), 10 ** 7)).toBe(10 ** 7);
   });
 });

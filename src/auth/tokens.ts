@@ -12,6 +12,7 @@ import {
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import { isRole, type Role } from './roles.js';
+import { effectiveScope, type Scope, scopeOfClaims } from './scopes.js';
 
 const SECRET_SETTING = 'jwt_hs256_secret';
 
@@ -47,7 +48,8 @@ export async function localSecret(
   return new TextEncoder().encode(rows[0]!.value);
 }
 
-export interface Principal {
+/** A verified caller: who, with which roles, and (when scoped) which programs or bank codes it may reach. */
+export interface Principal extends Scope {
   subject: string;
   roles: Role[];
 }
@@ -82,18 +84,36 @@ export async function createVerifier(db: Db, config: Config): Promise<TokenVerif
   return async (token) => {
     let lastError: unknown;
     for (const key of keys) {
+      let payload: JWTPayload;
       try {
-        const { payload } =
+        ({ payload } =
           typeof key === 'function'
-            ? await jwtVerify(token, key, options)
-            : await jwtVerify(token, key, options);
-        return { subject: String(payload.sub ?? 'unknown'), roles: rolesOf(payload) };
+            ? await jwtVerify(token, key, { ...options, requiredClaims: ['exp'] })
+            : await jwtVerify(token, key, { ...options, requiredClaims: ['exp'] }));
       } catch (error) {
         lastError = error;
+        continue;
       }
+      checkLifetime(payload, config.JWT_MAX_LIFETIME_SECONDS);
+      const subject = String(payload.sub ?? 'unknown');
+      const scope = effectiveScope(subject, scopeOfClaims(payload), config.CALLER_SCOPES);
+      return { subject, roles: rolesOf(payload), ...scope };
     }
     throw lastError ?? new Error('no verification key');
   };
+}
+
+/**
+ * A token must expire, and within `maxSeconds` of being issued (of now, when it says nothing of its issue):
+ * a leaked long-lived token is the one a rotation cannot reach. 0 leaves the lifetime unlimited.
+ */
+export function checkLifetime(payload: JWTPayload, maxSeconds: number, nowSeconds = Date.now() / 1000) {
+  if (typeof payload.exp !== 'number') throw new Error('the token has no exp claim');
+  if (maxSeconds <= 0) return;
+  const from = typeof payload.iat === 'number' ? payload.iat : nowSeconds;
+  if (payload.exp - from > maxSeconds) {
+    throw new Error(`the token lives longer than JWT_MAX_LIFETIME_SECONDS (${maxSeconds} s)`);
+  }
 }
 
 async function guessAlg(pem: string): Promise<string> {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { type CallerScopes, parseCallerScopes } from '../auth/scopes.js';
 import { DEFAULT_FA_PATTERNS, type FaPattern, parseFaPatternsConfig } from '../mapper/fa.js';
 import {
   bool,
@@ -57,6 +59,11 @@ export const CONFIG_SPEC = {
     { min: 0, max: 3650 },
   ),
   MAX_STATEMENT_BYTES: int('Largest MT940 upload, in bytes.', 64 * 1024 * 1024, { min: 1024 }),
+  AUDIT_RETENTION_DAYS: int(
+    'Days audit_event rows are kept (0: forever). Purged hourly by the workers, with the stored answers.',
+    0,
+    { min: 0, max: 36500 },
+  ),
   // Authentication
   AUTH_MODE: oneOf(
     '`jwt` (bearer tokens required) or `none` (no authentication, for trying things out; logs a warning).',
@@ -71,6 +78,15 @@ export const CONFIG_SPEC = {
   JWT_ISSUER: optionalStr('Required `iss` claim, when set.'),
   JWT_AUDIENCE: optionalStr('Required `aud` claim, when set.'),
   TOKEN_TTL_SECONDS: int('Lifetime of tokens minted by the `token` command.', 24 * 3600, { min: 60 }),
+  JWT_MAX_LIFETIME_SECONDS: int(
+    'Longest lifetime a token may have (`exp` − `iat`, or `exp` − now without `iat`); longer ones are refused, as are tokens without `exp`. 0: no limit.',
+    24 * 3600,
+    { min: 0 },
+  ),
+  CALLER_SCOPES: {
+    doc: 'Scopes by token subject: JSON `{"<subject>": {"programs": [...], "bank_codes": [...]}, "*": {...}}`, or the path of a file holding it. Narrows what the token\'s own `programs` / `bank_codes` claims allow. Unset: no scoping (docs/api.md).',
+    parse: parseCallerScopesSetting,
+  } as VarSpec<CallerScopes | undefined>,
   DOCS_ENABLED: bool('Serve the OpenAPI documentation at /docs.', true),
   // ID-account mapper (src/mapper) and its simulator (src/simulators/mapper); see docs/mapper.md
   MAPPER_URL: {
@@ -223,4 +239,18 @@ export type Config = Values<typeof CONFIG_SPEC>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   return readEnv(CONFIG_SPEC, env);
+}
+
+/** CALLER_SCOPES: inline JSON, or a file path (read once, here at start). */
+function parseCallerScopesSetting(raw: string): CallerScopes | undefined {
+  const value = raw.trim();
+  if (!value) return undefined;
+  if (value.startsWith('{')) return parseCallerScopes(value);
+  let text: string;
+  try {
+    text = readFileSync(value, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the file ${JSON.stringify(value)}: ${(error as Error).message}`);
+  }
+  return parseCallerScopes(text);
 }

@@ -1,7 +1,7 @@
 import { isRole, ROLES } from '../../auth/index.js';
 import { loadConfig } from '../../config/index.js';
 import { parseCommandArgs } from '../args.js';
-import { mintLocalToken } from '../local-token.js';
+import { localTokenTtl, mintLocalToken } from '../local-token.js';
 
 const HELP = `Usage: g2p-bridge token <role> [--subject NAME] [--ttl SECONDS]
 
@@ -9,7 +9,7 @@ Mints a bearer token signed with the bridge's local secret (JWT_SECRET, or the o
 start and kept in the database). Roles: ${ROLES.join(', ')}; several may be joined with commas.
 
   --subject NAME   the token's subject (who is calling), default the role
-  --ttl SECONDS    lifetime, default TOKEN_TTL_SECONDS`;
+  --ttl SECONDS    lifetime, default TOKEN_TTL_SECONDS (at most JWT_MAX_LIFETIME_SECONDS)`;
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(argv, { subject: { type: 'string' }, ttl: { type: 'string' } }, HELP, true);
@@ -20,9 +20,15 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const ttl = parsed.values.ttl ? Number(parsed.values.ttl) : config.TOKEN_TTL_SECONDS;
-  if (!Number.isInteger(ttl) || ttl <= 0) {
+  const ttl = parsed.values.ttl ? Number(parsed.values.ttl) : undefined;
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl <= 0)) {
     process.stderr.write('--ttl must be a positive whole number of seconds\n');
+    return 2;
+  }
+  try {
+    localTokenTtl(config, ttl);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }
   const token = await mintLocalToken(config, {
