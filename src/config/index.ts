@@ -161,6 +161,11 @@ export const CONFIG_SPEC = {
     min: 1,
     max: 100,
   }),
+  STATEMENT_CHUNK_ENTRIES: int(
+    'Statement entries reconciled per transaction: a large statement is applied in chunks of this many, resuming where it stopped after a crash.',
+    5000,
+    { min: 1, max: 1000000 },
+  ),
   // Bank connectors (src/bank) and the example bank simulator (src/simulators/example-bank); see docs/bank-connectors.md
   BANK_CONNECTORS: str(
     'Connector per sponsor bank code: `CODE=builtin:example`, `CODE=./path/to/module.js` or `CODE=package-name`, comma separated.',

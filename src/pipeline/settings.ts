@@ -11,6 +11,8 @@ export interface PipelineSettings {
   batchSize: number;
   /** Statements claimed per poll (each is reconciled on its own, one after the other). */
   statementBatchSize: number;
+  /** Statement entries reconciled per transaction (a large statement is applied in chunks of this many). */
+  statementChunkEntries: number;
   timeZone: string;
 }
 
@@ -23,6 +25,7 @@ type PipelineConfig = Pick<
   | 'RETRY_BACKOFF_MAX_SECONDS'
   | 'WORKER_BATCH_SIZE'
   | 'STATEMENT_BATCH_SIZE'
+  | 'STATEMENT_CHUNK_ENTRIES'
   | 'TIME_ZONE'
 >;
 
@@ -35,6 +38,7 @@ export function pipelineSettings(config: PipelineConfig): PipelineSettings {
     backoffMaxSeconds: config.RETRY_BACKOFF_MAX_SECONDS,
     batchSize: config.WORKER_BATCH_SIZE,
     statementBatchSize: config.STATEMENT_BATCH_SIZE,
+    statementChunkEntries: config.STATEMENT_CHUNK_ENTRIES,
     timeZone: config.TIME_ZONE,
   };
 }

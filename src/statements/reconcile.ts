@@ -1,7 +1,14 @@
-// Set-based reconciliation of one uploaded statement file. The connector has already read every entry in
-// memory (disbursement id, beneficiary name, reversal reason); here the entries go into a temporary table in
-// one INSERT ... unnest, and a handful of statements classify them and write recons, reversals, error recons
-// and envelope counters. The number of statements does not depend on the number of entries.
+// Set-based reconciliation of a run of entries of one uploaded statement file (the whole file, or one chunk
+// of a large one: see ./process.ts). The connector has already read the entries (disbursement id, beneficiary
+// name, reversal reason); here they go into a temporary table in one INSERT ... unnest, and a fixed number of
+// statements classify them and write recons, reversals, error recons and envelope counters. The number of
+// statements does not depend on the number of entries.
+//
+// An entry is believed only when it matches what we shipped: the statement's account is the funding account
+// of the disbursement's program, the statement's currency is the disbursement's, the amount is the
+// disbursement's to the last minor unit, and the disbursement went out in a batch the bank acknowledged and is
+// not cancelled. Anything else is an error recon with its own reason, and an error recon never takes the
+// place of a true entry arriving later (only reconciled debits count as "seen before").
 import type { Queryable } from '../db/index.js';
 
 export type EntryMark = 'D' | 'RD';
@@ -21,42 +28,58 @@ export interface ReconEntry {
   reversalReason: string | null;
   entryDate: string | null;
   valueDate: string | null;
+  /** Exact decimal as the bank wrote it ("1000.00"), never a float. */
+  amount: string;
+  /** The statement's currency (its :60F:/:62F: balances); null when it has none, or two different ones. */
+  currency: string | null;
 }
 
-export type ReconOutcome =
-  | 'RECONCILED'
-  | 'REVERSED'
-  | 'INVALID_DISBURSEMENT_ID'
-  | 'DUPLICATE_DISBURSEMENT'
-  | 'INVALID_REVERSAL';
+export const RECON_ERRORS = [
+  'INVALID_DISBURSEMENT_ID',
+  'STATEMENT_ACCOUNT_MISMATCH',
+  'CURRENCY_MISMATCH',
+  'CANCELLED_DISBURSEMENT',
+  'NOT_SHIPPED',
+  'AMOUNT_MISMATCH',
+  'DUPLICATE_DISBURSEMENT',
+  'INVALID_REVERSAL',
+  'REVERSAL_AMOUNT_MISMATCH',
+] as const;
 
+export type ReconError = (typeof RECON_ERRORS)[number];
+export type ReconOutcome = 'RECONCILED' | 'REVERSED' | ReconError;
 export type ReconSummary = Record<ReconOutcome, number>;
 
-const ERROR_OUTCOMES = ['INVALID_DISBURSEMENT_ID', 'DUPLICATE_DISBURSEMENT', 'INVALID_REVERSAL'];
+export function emptySummary(): ReconSummary {
+  const s = { RECONCILED: 0, REVERSED: 0 } as ReconSummary;
+  for (const e of RECON_ERRORS) s[e] = 0;
+  return s;
+}
 
 /**
- * Applies the entries of statement `statementId`. Must run inside a transaction (the temporary table lives
+ * Applies `entries` of statement `statementId`. Must run inside a transaction (the temporary table lives
  * until commit) that holds the reconciliation lock, so two statements never classify against each other's
- * half-written rows.
+ * half-written rows. Entries of one file may be applied in several calls (chunks) when every debit comes
+ * before every reversal across the calls: the outcome is then the same as in one call.
  *
- * Rules: a D for an id of the statement's program becomes the disbursement's recon, unless the disbursement
- * is already reconciled, an earlier D of this file reconciled it, or its bank reference was already used
- * (DUPLICATE_DISBURSEMENT). An RD marks the recon reversed with the bank's reason when there is a debit not
- * yet reversed (after this file's debits), else INVALID_REVERSAL. An id the program does not know is
- * INVALID_DISBURSEMENT_ID.
+ * Rules, in this order (the first that applies is the outcome):
+ * - the id is no disbursement at all: INVALID_DISBURSEMENT_ID; a disbursement of another program than the
+ *   one whose account the statement is for: STATEMENT_ACCOUNT_MISMATCH; the statement's currency is not the
+ *   disbursement's: CURRENCY_MISMATCH;
+ * - a D for a cancelled disbursement: CANCELLED_DISBURSEMENT; for one not shipped in a batch the bank
+ *   acknowledged (or left out of it, unresolved): NOT_SHIPPED; another amount: AMOUNT_MISMATCH;
+ * - a D that passes those becomes the disbursement's recon unless it is already reconciled, an earlier
+ *   passing D of this file reconciled it, or its bank reference was already used: DUPLICATE_DISBURSEMENT;
+ * - an RD without a reconciled debit (after this file's debits): INVALID_REVERSAL; of another amount than the
+ *   debit: REVERSAL_AMOUNT_MISMATCH; the first RD of the right amount reverses the debit if not yet
+ *   reversed (REVERSED), any further one is INVALID_REVERSAL.
  */
 export async function reconcileEntries(
   tx: Queryable,
   statementId: string,
   entries: readonly ReconEntry[],
 ): Promise<ReconSummary> {
-  const summary: ReconSummary = {
-    RECONCILED: 0,
-    REVERSED: 0,
-    INVALID_DISBURSEMENT_ID: 0,
-    DUPLICATE_DISBURSEMENT: 0,
-    INVALID_REVERSAL: 0,
-  };
+  const summary = emptySummary();
   if (entries.length === 0) return summary;
   await tx.query(`CREATE TEMP TABLE recon_entry (
       seq integer PRIMARY KEY,
@@ -71,22 +94,31 @@ export async function reconcileEntries(
       reversal_reason text,
       entry_date date,
       value_date date,
+      amount numeric NOT NULL,
+      currency text,
       envelope_id text,
       bank_batch_id text,
+      due_program text,
+      due_amount numeric,
+      due_currency text,
+      cancelled boolean,
+      shipped boolean,
       outcome text
     ) ON COMMIT DROP`);
   const col = <K extends keyof ReconEntry>(k: K) => entries.map((e) => e[k]);
-  // Without a bank reference the debit is still unique by its place in this statement.
+  // Without a bank reference the debit is still unique by its place in this statement. The amount goes in
+  // as text and is cast to numeric by the database: exact, whatever the driver.
   await tx.query(
     `INSERT INTO recon_entry (seq, mark, program, statement_number, statement_sequence, disbursement_id,
                               bank_reference, remittance_reference, beneficiary_name, reversal_reason,
-                              entry_date, value_date)
+                              entry_date, value_date, amount, currency)
      SELECT u.seq, u.mark, u.program, u.stmt_number, u.stmt_sequence, u.disbursement_id, u.bank_reference,
-            coalesce(u.bank_reference, $1 || '/' || u.seq), u.name, u.reason, u.entry_date, u.value_date
+            coalesce(u.bank_reference, $1 || '/' || u.seq), u.name, u.reason, u.entry_date, u.value_date,
+            u.amount::numeric, u.currency
        FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                   $10::text[], $11::date[], $12::date[])
+                   $10::text[], $11::date[], $12::date[], $13::text[], $14::text[])
             AS u(seq, mark, program, stmt_number, stmt_sequence, disbursement_id, bank_reference, name, reason,
-                 entry_date, value_date)`,
+                 entry_date, value_date, amount, currency)`,
     [
       statementId,
       col('seq'),
@@ -100,20 +132,41 @@ export async function reconcileEntries(
       col('reversalReason'),
       col('entryDate'),
       col('valueDate'),
+      col('amount'),
+      col('currency'),
     ],
   );
   // Temporary tables get no statistics by themselves; the joins below need them at 100,000 entries.
   await tx.query('ANALYZE recon_entry');
-  // Which disbursement (of the statement's own program) each entry is about.
+  // What we know of the disbursement each entry names: its program, amount, currency, and whether it went
+  // out (acknowledged batch, resolved, not cancelled).
   await tx.query(
     `UPDATE recon_entry t
-        SET envelope_id = d.disbursement_envelope_id, bank_batch_id = d.bank_disbursement_batch_id
+        SET envelope_id = d.disbursement_envelope_id, bank_batch_id = d.bank_disbursement_batch_id,
+            due_program = e.benefit_program_mnemonic, due_amount = d.disbursement_amount,
+            due_currency = trim(e.disbursement_currency_code),
+            cancelled = d.cancellation_status = 'Cancelled' OR e.cancellation_status = 'Cancelled',
+            shipped = b.disbursement_status = 'PROCESSED' AND coalesce(m.resolved, false)
        FROM disbursement d
        JOIN disbursement_envelope e ON e.disbursement_envelope_id = d.disbursement_envelope_id
-      WHERE d.disbursement_id = t.disbursement_id AND e.benefit_program_mnemonic = t.program`,
+       JOIN bank_disbursement_batch_status b ON b.bank_disbursement_batch_id = d.bank_disbursement_batch_id
+       LEFT JOIN mapper_resolution_details m ON m.disbursement_id = d.disbursement_id
+      WHERE d.disbursement_id = t.disbursement_id`,
   );
-  await tx.query(`UPDATE recon_entry SET outcome = 'INVALID_DISBURSEMENT_ID' WHERE envelope_id IS NULL`);
-  // Debits: the first one per disbursement and per bank reference wins, if nothing reconciled it before.
+  await tx.query(
+    `UPDATE recon_entry
+        SET outcome = CASE
+              WHEN envelope_id IS NULL THEN 'INVALID_DISBURSEMENT_ID'
+              WHEN due_program <> program THEN 'STATEMENT_ACCOUNT_MISMATCH'
+              WHEN currency IS DISTINCT FROM due_currency THEN 'CURRENCY_MISMATCH'
+              WHEN mark = 'D' AND cancelled THEN 'CANCELLED_DISBURSEMENT'
+              WHEN mark = 'D' AND NOT shipped THEN 'NOT_SHIPPED'
+              WHEN mark = 'D' AND amount <> due_amount THEN 'AMOUNT_MISMATCH'
+            END`,
+  );
+  // Debits that match: the first one per disbursement and per bank reference wins, if nothing reconciled it
+  // before. Entries already refused above take no part, so a fake never blocks the real debit. "First" counts
+  // this file's earlier chunks too: their matching debits are recons, or DUPLICATE error recons of this file.
   await tx.query(
     `UPDATE recon_entry t
         SET outcome = CASE
@@ -123,6 +176,15 @@ export async function reconcileEntries(
               WHEN EXISTS (SELECT 1 FROM disbursement_recon r
                             WHERE r.remittance_reference_number = t.remittance_reference)
                 THEN 'DUPLICATE_DISBURSEMENT'
+              WHEN EXISTS (SELECT 1 FROM disbursement_error_recon x
+                            WHERE x.statement_id = $1 AND x.error_reason = 'DUPLICATE_DISBURSEMENT'
+                              AND x.disbursement_id = t.disbursement_id)
+                THEN 'DUPLICATE_DISBURSEMENT'
+              WHEN t.bank_reference IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM disbursement_error_recon x
+                                WHERE x.statement_id = $1 AND x.error_reason = 'DUPLICATE_DISBURSEMENT'
+                                  AND x.bank_reference_number = t.bank_reference)
+                THEN 'DUPLICATE_DISBURSEMENT'
               ELSE 'RECONCILED' END
        FROM (SELECT seq,
                     row_number() OVER (PARTITION BY disbursement_id ORDER BY seq) AS nth_id,
@@ -130,6 +192,7 @@ export async function reconcileEntries(
                FROM recon_entry
               WHERE mark = 'D' AND outcome IS NULL) w
       WHERE t.seq = w.seq`,
+    [statementId],
   );
   await tx.query(
     `INSERT INTO disbursement_recon
@@ -142,15 +205,21 @@ export async function reconcileEntries(
       WHERE outcome = 'RECONCILED'`,
     [statementId],
   );
-  // Reversals: the first one per disbursement reverses a debit not yet reversed (this file's debits included).
+  // Reversals: they need a reconciled debit (this file's included) of the same amount; the first such one per
+  // disbursement reverses it if it is not reversed yet. A debit only reconciles at the disbursement's amount,
+  // so that is the amount compared.
   await tx.query(
     `UPDATE recon_entry t
         SET outcome = CASE
+              WHEN NOT EXISTS (SELECT 1 FROM disbursement_recon r WHERE r.disbursement_id = t.disbursement_id)
+                THEN 'INVALID_REVERSAL'
+              WHEN t.amount <> t.due_amount THEN 'REVERSAL_AMOUNT_MISMATCH'
               WHEN w.nth = 1 AND EXISTS (SELECT 1 FROM disbursement_recon r
                                           WHERE r.disbursement_id = t.disbursement_id AND NOT r.reversal_found)
                 THEN 'REVERSED'
               ELSE 'INVALID_REVERSAL' END
-       FROM (SELECT seq, row_number() OVER (PARTITION BY disbursement_id ORDER BY seq) AS nth
+       FROM (SELECT seq,
+                    row_number() OVER (PARTITION BY disbursement_id, amount = due_amount ORDER BY seq) AS nth
                FROM recon_entry
               WHERE mark = 'RD' AND outcome IS NULL) w
       WHERE t.seq = w.seq`,
@@ -168,13 +237,13 @@ export async function reconcileEntries(
   await tx.query(
     `INSERT INTO disbursement_error_recon
        (statement_id, statement_number, statement_sequence, entry_sequence, entry_date, value_date, error_reason,
-        disbursement_id, bank_reference_number)
+        disbursement_id, bank_reference_number, entry_amount, entry_currency)
      SELECT $1, statement_number, statement_sequence, seq, entry_date, value_date, outcome, disbursement_id,
-            bank_reference
+            bank_reference, amount, currency
        FROM recon_entry
-      WHERE outcome = ANY($2::text[])
+      WHERE outcome NOT IN ('RECONCILED', 'REVERSED')
      ON CONFLICT (statement_id, entry_sequence) DO NOTHING`,
-    [statementId, ERROR_OUTCOMES],
+    [statementId],
   );
   await tx.query(
     `UPDATE disbursement_envelope_batch_status s

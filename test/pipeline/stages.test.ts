@@ -103,8 +103,8 @@ describe('pipeline stages with fakes', () => {
     }));
     entries.push({ mark: 'C', id: 'TOPUP', amount: '100.00' });
     entries.push(
-      { mark: 'RD', id: 'a2', reason: 'ACCOUNT_CLOSED' },
-      { mark: 'RD', id: 'b3', reason: 'ACCOUNT_DORMANT' },
+      { mark: 'RD', id: 'a2', amount: '12.50', reason: 'ACCOUNT_CLOSED' },
+      { mark: 'RD', id: 'b3', amount: '7.25', reason: 'ACCOUNT_DORMANT' },
     );
     const text = statementText(entries);
     const st = await uploadStatement(db, text);
