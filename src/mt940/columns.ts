@@ -14,6 +14,7 @@
 import { currencyExponent, formatMinorUnits } from '../money/index.js';
 import { daysInMonth, fullYear, isoDate } from './dates.js';
 import { parseDetails } from './details.js';
+import { TextLines } from './lines.js';
 import { exactCopy, KNOWN_TAGS, parseMt940 } from './parser.js';
 import type {
   Mt940Balance,
@@ -192,8 +193,6 @@ export class Mt940EntryColumns {
     count: number,
     /** Decimals of the statement currency (amounts in the columns are minor units of it). */
     readonly exponent: number,
-    /** Line separator of the input ('\n', CRLF included, or '\r'). */
-    private readonly separator: string,
     private readonly objects: Mt940Entry[] | null,
     isoCache: Map<number, string>,
   ) {
@@ -303,7 +302,7 @@ export class Mt940EntryColumns {
     const j = this.at(i);
     const start = this.columns!.narrStart[j]!;
     if (start < 0) return [];
-    return splitLines(this.text, start, this.columns!.narrEnd[j]!, this.separator);
+    return splitLines(this.text, start, this.columns!.narrEnd[j]!);
   }
 
   details(i: number): Record<string, string> | undefined {
@@ -333,8 +332,7 @@ export class Mt940EntryColumns {
     const signedAmount =
       (mark === MARK_D || mark === MARK_RC) && !isZeroAmount(amount) ? `-${amount}` : amount;
     const text = this.text;
-    const narratives =
-      c.narrStart[j]! < 0 ? [] : splitLines(text, c.narrStart[j]!, c.narrEnd[j]!, this.separator);
+    const narratives = c.narrStart[j]! < 0 ? [] : splitLines(text, c.narrStart[j]!, c.narrEnd[j]!);
     const entryDate = c.entryDate[j]!;
     const bankStart = c.bankStart[j]!;
     let e: Mt940Entry;
@@ -419,23 +417,20 @@ function isZeroAmount(a: string): boolean {
 const scratch: string[] = [];
 
 /**
- * The lines of text[start, end) split at `sep` (with CRLF, the CR before each LF dropped), as an array of
- * exactly their number (no spare capacity kept, as in parseMt940's result).
+ * The lines of text[start, end) (line ends CRLF, LF or a lone CR, as everywhere: see lines.ts), as an array
+ * of exactly their number (no spare capacity kept, as in parseMt940's result). Scans only the range.
  */
-function splitLines(text: string, start: number, end: number, sep: string): string[] {
+function splitLines(text: string, start: number, end: number): string[] {
   let n = 0;
   let a = start;
-  for (;;) {
-    let b = text.indexOf(sep, a);
-    if (b < 0 || b >= end) {
-      scratch[n++] = text.slice(a, end);
-      break;
-    }
-    const next = b + 1;
-    if (sep === '\n' && b > a && text.charCodeAt(b - 1) === 13) b--;
-    scratch[n++] = text.slice(a, b);
-    a = next;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 10 && c !== 13) continue;
+    scratch[n++] = text.slice(a, i);
+    if (c === 13 && i + 1 < end && text.charCodeAt(i + 1) === 10) i++;
+    a = i + 1;
   }
+  scratch[n++] = text.slice(a, end);
   return exactCopy(scratch, n);
 }
 
@@ -537,7 +532,6 @@ class FastReader {
   cols: Mt940ColumnStore = new Mt940ColumnStore(0);
   isoCache = new Map<number, string>();
   private text = '';
-  private sep = '\n';
 
   // the statement being read
   private open = false;
@@ -574,9 +568,8 @@ class FastReader {
   private fLines: string[] = [];
 
   /** Starts reading a new input (one reader serves every parse: see READER). */
-  reset(text: string, sep: string): void {
+  reset(text: string): void {
     this.text = text;
-    this.sep = sep;
     this.statements = [];
     this.cols = new Mt940ColumnStore(Math.max(64, Math.floor(text.length / 160)));
     this.isoCache = new Map();
@@ -589,7 +582,7 @@ class FastReader {
 
   /** Lets go of the input and the result. */
   release(): void {
-    this.reset('', '\n');
+    this.reset('');
     this.cols = EMPTY_STORE;
   }
 
@@ -916,7 +909,8 @@ class FastReader {
       if (scaled > Number.MAX_SAFE_INTEGER) big = BigInt(v) * 10n ** BigInt(exp - decimals);
       else v = scaled;
     }
-    // transaction type
+    // transaction type, after the blank German banks write there (`C50,00 NTRF...`)
+    while (s.charCodeAt(p) === 32 && p < lim) p++;
     if (p + 4 > lim || !isUpper(s.charCodeAt(p))) giveUp();
     const type = this.cols.typeAt(s, p);
     if (type < 0) giveUp();
@@ -999,7 +993,7 @@ class FastReader {
     while (text.charCodeAt(q) === 32) q++;
     const c0 = text.charCodeAt(q);
     if (c0 === 47 || (isDigit(c0) && isDigit(text.charCodeAt(q + 1)) && isDigit(text.charCodeAt(q + 2)))) {
-      const d = parseDetails(splitLines(text, this.fStart, this.fKeepEnd, this.sep));
+      const d = parseDetails(splitLines(text, this.fStart, this.fKeepEnd));
       if (d) c.details.set(j, d);
     }
   }
@@ -1014,6 +1008,7 @@ class FastReader {
     this.open = false;
     this.st = null;
     if (!this.has20 || !this.hasAccount) giveUp();
+    if (!this.opening || !this.closing) giveUp(); // a statement cut short: parseMt940 reports the error
     const currency = this.opening?.currency || this.closing?.currency || this.available?.currency;
     if (currency === undefined) giveUp();
     const exp = currencyExponent(currency);
@@ -1069,16 +1064,7 @@ class FastReader {
         });
       }
     }
-    st.entries = new Mt940EntryColumns(
-      this.text,
-      this.cols,
-      this.first,
-      count,
-      exp,
-      this.sep,
-      null,
-      this.isoCache,
-    );
+    st.entries = new Mt940EntryColumns(this.text, this.cols, this.first, count, exp, null, this.isoCache);
     this.statements.push(st);
   }
 }
@@ -1102,21 +1088,12 @@ const EMPTY_STORE = new Mt940ColumnStore(0);
 const READER = new FastReader();
 
 function readColumns(text: string): Mt940ColumnsResult | null {
-  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const len = text.length;
-  const sep = text.indexOf('\n') >= 0 || text.indexOf('\r') < 0 ? '\n' : '\r';
+  const lines = new TextLines(text, text.charCodeAt(0) === 0xfeff ? 1 : 0);
   const reader = READER;
-  reader.reset(text, sep);
+  reader.reset(text);
   let n = 0;
   try {
-    while (start < len) {
-      let end = text.indexOf(sep, start);
-      if (end < 0) end = len;
-      let stop = end;
-      if (sep === '\n' && stop > start && text.charCodeAt(stop - 1) === 13) stop--;
-      reader.line(start, stop, ++n);
-      start = end + 1;
-    }
+    while (lines.next()) reader.line(lines.start, lines.stop, ++n);
     reader.endStatement();
   } catch (e) {
     reader.release();
@@ -1153,7 +1130,7 @@ export function parseMt940Columns(text: string): Mt940ColumnsResult {
             : first.length - dot - 1;
       return {
         ...s,
-        entries: new Mt940EntryColumns('', null, 0, s.entries.length, exponent, '\n', s.entries, isoCache),
+        entries: new Mt940EntryColumns('', null, 0, s.entries.length, exponent, s.entries, isoCache),
       };
     }),
     problems: r.problems,

@@ -1,7 +1,8 @@
 // Structured :86: subfields. Two layouts are recognised:
 //  - German "GVC" layout (Sparkassen, Volksbanken, Deutsche Bank, ...): `166?00GUTSCHRIFT?10...?20EREF+...`
-//    a 3-digit business transaction code followed by ?NN subfields; SEPA keywords (EREF+, SVWZ+, ...)
-//    inside the purpose subfields ?20..?29.
+//    a 3-digit business transaction code followed by ?NN subfields (the code may stand alone on the first
+//    line, each subfield on a line of its own); SEPA keywords (EREF+, SVWZ+, ...) inside the purpose
+//    subfields ?20..?29.
 //  - SWIFT slash layout (ING, ABN AMRO, Rabobank, ...): `/TRTP/SEPA OVERBOEKING/IBAN/NL..../NAME/.../REMI/...`
 // Anything else yields no details. Lines are joined without a separator first, since banks wrap mid-word.
 
@@ -70,17 +71,29 @@ export function parseDetails(input: readonly string[]): Record<string, string> |
     lines = [first, ...lines.slice(1)];
   }
   if (
-    first.length >= 4 &&
+    first.length >= 3 &&
     isDigit(first.charCodeAt(0)) &&
     isDigit(first.charCodeAt(1)) &&
     isDigit(first.charCodeAt(2))
   ) {
-    const sep = first.charCodeAt(3);
-    if (sep === 63 /* ? */) return parseGvc(lines.join(''));
+    if (first.charCodeAt(3) === 63 /* ? */) return parseGvc(lines.join(''));
+    // the code alone on the first line, then one ?NN subfield per line (`109` / `?00SEPA...` / `?20...`)
+    if (first.trimEnd().length === 3 && startsSubfield(lines[1]))
+      return parseGvc(first.slice(0, 3) + lines.slice(1).join(''));
   } else if (first.charCodeAt(0) === 47 /* / */) {
     return parseSlash(lines.join(''));
   }
   return undefined;
+}
+
+/** Whether a line starts with a ?NN subfield. */
+function startsSubfield(line: string | undefined): boolean {
+  return (
+    line !== undefined &&
+    line.charCodeAt(0) === 63 &&
+    isDigit(line.charCodeAt(1)) &&
+    isDigit(line.charCodeAt(2))
+  );
 }
 
 function parseGvc(text: string): Record<string, string> | undefined {

@@ -5,6 +5,7 @@
 import { currencyExponent, formatMinorUnits } from '../money/index.js';
 import { readEntryDate, readYYMMDD } from './dates.js';
 import { parseDetails } from './details.js';
+import { Mt940LineSplitter, TextLines } from './lines.js';
 import type {
   Mt940Balance,
   Mt940Entry,
@@ -260,6 +261,11 @@ class StatementBuilder {
   private closingAvailable?: RawBalance;
   private readonly forward: RawBalance[] = [];
   private closingLine = 0;
+  /** A :60: / :62: tag was seen (read or not): an unreadable balance is reported as such, not as missing. */
+  private sawOpening = false;
+  private sawClosing = false;
+  /** :61: lines that could not be read (each an error): the balance check cannot pass without them. */
+  private unreadEntries = 0;
   hasFields = false;
   has20 = false;
   hasAccount = false;
@@ -325,6 +331,7 @@ class StatementBuilder {
       }
       case '60F':
       case '60M':
+        this.sawOpening = true;
         this.opening = this.balance(f);
         if (this.opening?.currency && this.stmt.entries.length === 0) {
           this.eagerCurrency = this.opening.currency;
@@ -333,6 +340,7 @@ class StatementBuilder {
         break;
       case '62F':
       case '62M':
+        this.sawClosing = true;
         this.closing = this.balance(f);
         this.closingLine = f.line;
         break;
@@ -485,7 +493,9 @@ class StatementBuilder {
     }
     let used = 1; // lines read into the statement line (more than one when it is wrapped)
     for (;;) {
-      const r = this.readEntryLine(s, o, lim, f, used < moreCount);
+      // lines are joined only while the line is shorter than the longest mandatory part (32 characters)
+      // could be: a hostile :61: over thousands of one-character lines is not re-read once per line
+      const r = this.readEntryLine(s, o, lim, f, used < moreCount && lim - o < 40);
       if (r === 1) {
         // the statement line was wrapped: join the next line and read again
         s = s.slice(o, lim) + more[used++];
@@ -493,7 +503,10 @@ class StatementBuilder {
         lim = s.length;
         continue;
       }
-      if (r === 2) return;
+      if (r === 2) {
+        this.unreadEntries++;
+        return;
+      }
       break;
     }
     if (used > 1)
@@ -693,6 +706,12 @@ class StatementBuilder {
     this.eAmountEnd = end;
     this.eComma = amountComma;
     p = end;
+    // German banks write a blank between the amount and the transaction type (`C50,00 NTRF...`)
+    if (s.charCodeAt(p) === 32) {
+      let q = p + 1;
+      while (q < lim && s.charCodeAt(q) === 32) q++;
+      if (q === lim || isUpper(s.charCodeAt(q))) p = q;
+    }
     if (p + 4 > lim) {
       if (canJoin) return 1;
       if (p >= lim) return this.entryError('transaction type (e.g. NTRF) missing', f, p - o);
@@ -792,6 +811,27 @@ class StatementBuilder {
     const st = this.stmt;
     if (!this.has20) this.warn('statement has no :20: transaction reference', st.line, 1, '20');
     if (!this.hasAccount) this.warn('statement has no :25: account identification', st.line, 1, '25');
+    // a statement without its balances is a file cut short (or a fragment): its entries cannot be trusted
+    // as complete. MT942 interim reports have no balances by design.
+    const interim = st.otherFields.some(
+      (o) => o.tag === '34F' || o.tag === '13D' || o.tag === '13' || o.tag === '90D' || o.tag === '90C',
+    );
+    if (!interim) {
+      if (!this.sawOpening)
+        this.error(
+          'statement has no opening balance (:60F: or :60M:); the file may be cut short',
+          st.line,
+          1,
+          '60F',
+        );
+      if (!this.sawClosing)
+        this.error(
+          'statement has no closing balance (:62F: or :62M:); the file may be cut short',
+          st.line,
+          1,
+          '62F',
+        );
+    }
     let currency =
       this.opening?.currency || this.closing?.currency || this.closingAvailable?.currency || undefined;
     if (currency === undefined) {
@@ -888,6 +928,17 @@ class StatementBuilder {
           this.error(
             `balance check failed: opening balance plus entries is ${st.balanceCheck.computedClosing}, ` +
               `closing balance is ${st.balanceCheck.expectedClosing}`,
+            this.closingLine,
+            1,
+            this.closing.tag,
+          );
+        }
+        if (this.unreadEntries > 0) {
+          // the sums may agree by chance (or by design): a statement not read completely never balances
+          st.balanceCheck.ok = false;
+          const n = this.unreadEntries;
+          this.error(
+            `balance check not passed: ${n} ${n === 1 ? 'entry' : 'entries'} (:61:) could not be read, so the statement is incomplete`,
             this.closingLine,
             1,
             this.closing.tag,
@@ -1213,21 +1264,14 @@ export class Mt940LineReader {
   }
 }
 
-/** Feeds every line of `text` (CRLF, LF or CR line ends) to the reader. Returns the number of lines. */
+/** Feeds every line of `text` (CRLF, LF or CR line ends, see lines.ts) to the reader. Returns the number of lines. */
 function readLines(text: string, reader: Mt940LineReader): number {
-  let start = 0;
+  const lines = new TextLines(text, text.charCodeAt(0) === 0xfeff ? 1 : 0);
   let n = 0;
-  if (text.charCodeAt(0) === 0xfeff) start = 1;
-  const len = text.length;
-  const sep = text.indexOf('\n') >= 0 || text.indexOf('\r') < 0 ? '\n' : '\r';
-  while (start < len) {
-    let end = text.indexOf(sep, start);
-    if (end < 0) end = len;
-    let stop = end;
-    if (sep === '\n' && stop > start && text.charCodeAt(stop - 1) === 13) stop--;
+  while (lines.next()) {
+    const { start, stop } = lines;
     ++n;
     if (!reader.continuation(text, start, stop)) reader.lineAt(text, start, stop, n);
-    start = end + 1;
   }
   return n;
 }
@@ -1260,50 +1304,22 @@ export async function* parseMt940Stream(
 ): AsyncGenerator<Mt940Statement> {
   const ready: Mt940Statement[] = [];
   const reader = new Mt940LineReader((s) => ready.push(s));
-  let carry = '';
+  // every line inside a chunk is read from the chunk as it came (a flat string); a line cut by chunk
+  // boundaries is joined once, when it ends (see lines.ts)
+  const splitter = new Mt940LineSplitter();
   let n = 0;
-  let first = true;
+  const sink = (text: string, start: number, stop: number) => reader.lineAt(text, start, stop, ++n);
   let reported = 0;
   const report = () => {
     if (onProblem) while (reported < reader.problems.length) onProblem(reader.problems[reported++]!);
   };
-  for await (let chunk of chunks) {
-    if (first && chunk.length > 0) {
-      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
-      first = false;
-    }
-    // the line cut by the previous chunk is joined on its own, so that every other line is read from the
-    // chunk as it came (a flat string, not a concatenation)
-    let text = chunk;
-    let start = 0;
-    if (carry !== '') {
-      const nl = chunk.indexOf('\n');
-      if (nl < 0) {
-        text = carry + chunk;
-      } else {
-        const line = carry + chunk.slice(0, nl);
-        const stop = line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length;
-        reader.lineAt(line, 0, stop, ++n);
-        start = nl + 1;
-      }
-      carry = '';
-    }
-    for (;;) {
-      const end = text.indexOf('\n', start);
-      if (end < 0) break;
-      const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-      reader.lineAt(text, start, stop, ++n);
-      start = end + 1;
-    }
-    carry = start === 0 ? text : text.slice(start);
-    text = '';
+  for await (const chunk of chunks) {
+    splitter.push(chunk, sink);
     report();
-    while (ready.length > 0) yield ready.shift()!;
+    for (let i = 0; i < ready.length; i++) yield ready[i]!;
+    ready.length = 0;
   }
-  if (carry !== '') {
-    const stop = carry.charCodeAt(carry.length - 1) === 13 ? carry.length - 1 : carry.length;
-    reader.line(carry.slice(0, stop), ++n);
-  }
+  splitter.end(sink);
   reader.end(n);
   report();
   for (const s of ready) yield s;

@@ -70,6 +70,29 @@ describe('g2p-bridge mt940', () => {
     ).toEqual(['A', 'B']);
   });
 
+  it('--ndjson reads CR-only line ends as the whole-file parse does', async () => {
+    const file = join(dir, 'cr.sta');
+    writeFileSync(
+      file,
+      ':20:A\r:25:X\r:60F:C240101EUR1,00\r:61:240101D0,50NTRFREF1\r:62F:C240101EUR0,50\r-\r',
+    );
+    const whole = await capture([file, '--compact']);
+    const streamed = await capture([file, '--ndjson']);
+    expect(streamed.code).toBe(0);
+    expect(whole.code).toBe(0);
+    const lines = streamed.out.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toEqual(JSON.parse(whole.out).statements[0]);
+    expect(JSON.parse(lines[0]!).entries).toHaveLength(1);
+  });
+
+  it('exits 1 on a file cut short (no closing balance), with or without --ndjson', async () => {
+    const file = join(dir, 'short.sta');
+    writeFileSync(file, ':20:A\n:25:X\n:60F:C240101EUR1,00\n:61:240101D0,50NTRFREF1\n');
+    expect((await capture([file])).code).toBe(1);
+    expect((await capture([file, '--ndjson'])).code).toBe(1);
+  });
+
   it('reads Latin-1 files', async () => {
     const file = join(dir, 'latin1.sta');
     writeFileSync(file, Buffer.from(':20:A\n:25:X\n:61:240101C1,NTRFR\n:86:Empf\xe4nger\n', 'latin1'));

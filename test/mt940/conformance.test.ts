@@ -117,6 +117,19 @@ describe.skipIf(!dir)('MT940 conformance corpus', () => {
     expect(checks.every((ok) => ok === true)).toBe(true);
   });
 
+  it('a statement without its opening or closing balance is an error (snippets and fragments), MT942 aside', () => {
+    for (const path of files) {
+      for (const s of parseMt940(readStatementFile(path)).statements) {
+        const interim = s.otherFields.some((o) => o.tag === '34F' || o.tag === '13D');
+        const complete = s.openingBalance !== undefined && s.closingBalance !== undefined;
+        const errors = s.problems.filter((p) => p.severity === 'error');
+        if (!complete && !interim)
+          expect(errors.length, `${relative(root, path)} line ${s.line}`).toBeGreaterThan(0);
+        if (s.balanceCheck?.ok) expect(errors, `${relative(root, path)} line ${s.line}`).toEqual([]);
+      }
+    }
+  });
+
   it('streaming gives the same statements as parsing the whole text, for every file', async () => {
     for (const path of files) {
       const text = readStatementFile(path);

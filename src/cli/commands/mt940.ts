@@ -5,7 +5,7 @@ import { type Mt940Problem, type Mt940Statement, parseMt940, parseMt940Stream } 
 
 const USAGE = `Usage: g2p-bridge mt940 <file|-> [options]
 
-Parses an MT940 bank statement file (one or many statements; SWIFT blocks, CRLF or LF) and prints the
+Parses an MT940 bank statement file (one or many statements; SWIFT blocks allowed) and prints the
 statements as JSON: {"statements": [...], "problems": [...]}. Amounts are exact decimal strings.
 Use '-' to read standard input.
 
@@ -17,8 +17,11 @@ Options:
   --summary           print one line per statement (reference, account, entries, balance check) instead
   -h, --help          show this help
 
+Line ends may be CRLF, LF or CR (or a mix), in every mode.
+
 Exit status: 0 when every statement was read without errors, 1 when there are errors (not MT940,
-damaged fields, a failed balance check), 2 on a usage error.
+damaged fields, a failed balance check, a statement without its opening or closing balance, i.e. a file
+cut short), 2 on a usage error.
 `;
 
 interface Options {
