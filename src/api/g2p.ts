@@ -101,7 +101,8 @@ export function responseHeader(
     version: '1.0.0',
     message_id: request?.message_id ?? '',
     message_ts: new Date().toISOString(),
-    action: request?.action ?? action,
+    // The route's action, never the caller's (a wrong header.action is refused, not echoed).
+    action,
     status,
     status_reason_code: reason?.code ?? null,
     status_reason_message: reason?.message ?? null,
@@ -112,6 +113,61 @@ export function responseHeader(
     is_msg_encrypted: false,
     meta: {},
   };
+}
+
+/** G2P Connect's header reason codes for a header that does not describe its request (1.0.2 spelling). */
+export const HeaderCode = {
+  ACTION_INVALID: 'rjct.action.invalid',
+  TOTAL_COUNT_INVALID: 'rjct.total_count.invalid',
+  MESSAGE_TS_INVALID: 'rjct.message_ts.invalid',
+} as const;
+
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/** Whether `text` is an ISO 8601 / RFC 3339 date-time that names a real instant (zone optional). */
+export function isDateTime(text: unknown): boolean {
+  if (typeof text !== 'string') return false;
+  const m = DATE_TIME.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => Number(v ?? 0)) as number[];
+  const date = new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, second!));
+  return (
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month! - 1 &&
+    date.getUTCDate() === day &&
+    hour! < 24 &&
+    minute! < 60 &&
+    second! < 60
+  );
+}
+
+/**
+ * What is wrong with a request's header for `action`: an action other than the route's, a total_count other
+ * than the number of items (1 for a message that is not a list), or a message_ts that is not a date-time.
+ */
+export function headerProblem(
+  header: RequestHeader,
+  message: unknown,
+  action: string,
+): { code: string; message: string } | null {
+  if (header.action !== action)
+    return {
+      code: HeaderCode.ACTION_INVALID,
+      message: `header.action is ${JSON.stringify(header.action.slice(0, 100))}, but this is /${action}`,
+    };
+  const count = Array.isArray(message) ? message.length : 1;
+  if (header.total_count !== count)
+    return {
+      code: HeaderCode.TOTAL_COUNT_INVALID,
+      message: `header.total_count is ${header.total_count}, but the message has ${count} item${count === 1 ? '' : 's'}`,
+    };
+  if (!isDateTime(header.message_ts))
+    return {
+      code: HeaderCode.MESSAGE_TS_INVALID,
+      message: 'header.message_ts is not a date-time such as 2030-03-10T12:00:00Z',
+    };
+  return null;
 }
 
 /** A business rejection: HTTP 200 (as the reference answers) with `rjct` and the error code. */

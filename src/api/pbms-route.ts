@@ -1,8 +1,16 @@
 // The shape every PBMS call shares: POST /<action> with a G2P request (role pbms), answered with a G2P
 // response, a business Rejection becoming the rjct answer. Calls that change data run once per message id.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db, Queryable } from '../db/index.js';
-import { type G2pRequest, type G2pResponse, g2pRequestSchema, successResponse } from './g2p.js';
+import {
+  type G2pRequest,
+  type G2pResponse,
+  g2pRequestSchema,
+  headerProblem,
+  Rejection,
+  rejectResponse,
+  successResponse,
+} from './g2p.js';
 import { answer, idempotent } from './idempotency.js';
 
 export interface PbmsCall {
@@ -38,7 +46,18 @@ function register<M>(
         response: { 200: call.response },
       },
     },
-    async (request) => handle(request.body as G2pRequest<M>, request),
+    async (request, reply) => {
+      const body = request.body as G2pRequest<M>;
+      // A header that does not describe its request is refused before anything runs (G2P_LENIENT_HEADER: not).
+      const problem = app.g2pInput?.lenientHeader
+        ? null
+        : headerProblem(body.header, body.message, call.action);
+      if (problem) {
+        const rejection = new Rejection(problem.code, problem.message);
+        return (reply as FastifyReply).code(400).send(rejectResponse(body.header, call.action, rejection));
+      }
+      return handle(body, request);
+    },
   );
 }
 

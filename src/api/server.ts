@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { registerAuth } from './auth-hook.js';
 import type { AppContext } from './context.js';
 import { headerOf, responseHeader } from './g2p.js';
+import { registerG2pInput } from './json.js';
 
 export type Feature = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
@@ -50,6 +51,7 @@ export async function buildServer(ctx: AppContext, features: Feature[]): Promise
     await app.register(swaggerUi, { routePrefix: '/docs' });
   }
 
+  registerG2pInput(app, ctx.config); // exact JSON numbers, no lone surrogates; G2P header rules
   registerAuth(app, ctx);
 
   // PostgreSQL text cannot hold U+0000: refuse it up front as a request error instead of failing in SQL.

@@ -53,6 +53,10 @@ export const CONFIG_SPEC = {
     { min: 1, max: 1000000 },
   ),
   MAX_BODY_BYTES: int('Largest JSON request body, in bytes.', 16 * 1024 * 1024, { min: 1024 }),
+  G2P_LENIENT_HEADER: bool(
+    'Accept PBMS calls whose header.action differs from the route, whose header.total_count differs from the item count or whose header.message_ts is not a date-time (a legacy client). Default: refused with rjct.action.invalid, rjct.total_count.invalid, rjct.message_ts.invalid.',
+    false,
+  ),
   IDEMPOTENCY_RETENTION_DAYS: int(
     'Days a successful answer is kept for replays of the same message id (0: forever). Purged hourly by the workers.',
     90,

@@ -25,3 +25,20 @@ export const parseDate = (value: string): string => value;
 export const parseInt8 = (value: string): number => Number(value);
 
 export const PG_TYPE = { INT8: 20, DATE: 1082, NUMERIC: 1700 } as const;
+
+/**
+ * Fields of a driver's error that may carry row values (beneficiary names, ids): the parameters of the
+ * query (PGlite keeps them on the error), and PostgreSQL's detail ("Failing row contains (...)") and
+ * context. SQLSTATE code, message, constraint, table and column stay: they name the problem, not the data.
+ */
+const VALUE_FIELDS = ['params', 'parameters', 'values', 'queryOptions', 'detail', 'where', 'internalQuery'];
+
+/** Removes the value-carrying fields from a database error (in place) and returns it, for rethrowing. */
+export function scrubDbError(error: unknown): unknown {
+  if (error !== null && typeof error === 'object') {
+    for (const field of VALUE_FIELDS) {
+      if (field in error) delete (error as Record<string, unknown>)[field];
+    }
+  }
+  return error;
+}

@@ -1,5 +1,13 @@
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
-import { type Db, PG_TYPE, parseDate, parseInt8, type Queryable, type QueryResult } from './db.js';
+import {
+  type Db,
+  PG_TYPE,
+  parseDate,
+  parseInt8,
+  type Queryable,
+  type QueryResult,
+  scrubDbError,
+} from './db.js';
 
 const parsers = { [PG_TYPE.INT8]: parseInt8, [PG_TYPE.DATE]: parseDate };
 
@@ -8,8 +16,12 @@ type PGliteQueryable = Pick<PGlite, 'query'>;
 function wrap(target: PGliteQueryable): Queryable {
   return {
     async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-      const result = await target.query<T>(sql, params as unknown[]);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      try {
+        const result = await target.query<T>(sql, params as unknown[]);
+        return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      } catch (error) {
+        throw scrubDbError(error);
+      }
     },
   };
 }
@@ -31,9 +43,16 @@ export async function openPglite(
     kind: 'pglite',
     pglite,
     query: base.query,
-    transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn) =>
+      pglite
+        .transaction((tx) => fn(wrap(tx)))
+        .catch((error) => {
+          throw scrubDbError(error);
+        }),
     exec: async (sql) => {
-      await pglite.exec(sql);
+      await pglite.exec(sql).catch((error) => {
+        throw scrubDbError(error);
+      });
     },
     close: () => pglite.close(),
   };

@@ -1,5 +1,13 @@
 import pg from 'pg';
-import { type Db, PG_TYPE, parseDate, parseInt8, type Queryable, type QueryResult } from './db.js';
+import {
+  type Db,
+  PG_TYPE,
+  parseDate,
+  parseInt8,
+  type Queryable,
+  type QueryResult,
+  scrubDbError,
+} from './db.js';
 
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -12,8 +20,12 @@ const types = {
 function wrap(target: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-      const result = await target.query({ text: sql, values: params as unknown[], types });
-      return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
+      try {
+        const result = await target.query({ text: sql, values: params as unknown[], types });
+        return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
+      } catch (error) {
+        throw scrubDbError(error);
+      }
     },
   };
 }
@@ -41,7 +53,7 @@ export async function openPostgres(
         return result;
       } catch (error) {
         await conn.query('ROLLBACK').catch(() => {});
-        throw error;
+        throw scrubDbError(error);
       } finally {
         conn.release();
       }

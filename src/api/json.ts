@@ -1,0 +1,113 @@
+// The bridge's application/json body parser. JSON.parse turns every number into a double and so rounds
+// silently (99.999999999999999999 becomes 100), and it decodes "\ud800" into a string PostgreSQL cannot
+// store. Node 20's JSON.parse cannot show a reviver the number's own text, so one linear pre-scan reads the
+// text of every number and every string escape first; only a body that passes goes on to Fastify's own
+// JSON parser (which also refuses __proto__ poisoning).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+/** Most significant digits a JSON number may have: every decimal of 15 digits survives a double exactly. */
+export const MAX_NUMBER_DIGITS = 15;
+
+/** Why a body's text is refused before it is parsed. */
+export class JsonInputError extends Error {
+  readonly statusCode = 400;
+  readonly code = 'INVALID_REQUEST';
+  constructor(message: string) {
+    super(message);
+    this.name = 'JsonInputError';
+  }
+}
+
+// A string token (unrolled: no backtracking), or a number token. Outside strings nothing else holds a digit
+// or a '-', so every number of a valid document is seen; an invalid one fails in JSON.parse after us.
+const TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+const HAS_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const ESCAPE = /\\(?:u([0-9a-fA-F]{4})|[^u])/g;
+
+/**
+ * Why `text` may not be parsed as it stands (a number that a double would round, a number with an exponent,
+ * a lone UTF-16 surrogate escape), or null when it may. Does not validate the rest of the syntax.
+ */
+export function jsonTextProblem(text: string): string | null {
+  const surrogates = HAS_SURROGATE_ESCAPE.test(text);
+  TOKEN.lastIndex = 0;
+  for (let m = TOKEN.exec(text); m !== null; m = TOKEN.exec(text)) {
+    const token = m[0];
+    if (token.charCodeAt(0) === 34 /* " */) {
+      if (surrogates && HAS_SURROGATE_ESCAPE.test(token) && hasLoneSurrogate(token))
+        return `a string at position ${m.index} holds a lone UTF-16 surrogate escape, which is not text`;
+      continue;
+    }
+    const problem = numberProblem(token);
+    if (problem) return `the JSON number ${shorten(token)} at position ${m.index} ${problem}`;
+  }
+  return null;
+}
+
+/** Why a JSON number's text cannot be read exactly as a number, or null. */
+export function numberProblem(token: string): string | null {
+  if (/[eE]/.test(token)) return 'uses an exponent; write it out (amounts may be sent as decimal strings)';
+  const [whole = '', fraction = ''] = token.replace(/^-/, '').split('.');
+  const integer = whole.replace(/^0+/, '');
+  const decimals = fraction.replace(/0+$/, '');
+  const digits = integer === '' ? decimals.replace(/^0+/, '') : integer + decimals;
+  if (digits.length > MAX_NUMBER_DIGITS)
+    return `has more than ${MAX_NUMBER_DIGITS} significant digits and would be rounded; send it as a decimal string`;
+  return null;
+}
+
+/** Whether a JSON string token (quotes included) has a \uD800-\uDFFF escape without its pair. */
+function hasLoneSurrogate(token: string): boolean {
+  let pendingHigh = false;
+  let lastEnd = -1;
+  ESCAPE.lastIndex = 0;
+  for (let m = ESCAPE.exec(token); m !== null; m = ESCAPE.exec(token)) {
+    const unit = m[1] === undefined ? -1 : Number.parseInt(m[1], 16);
+    const adjacent = m.index === lastEnd;
+    if (pendingHigh && !(adjacent && unit >= 0xdc00 && unit <= 0xdfff)) return true;
+    if (pendingHigh) pendingHigh = false;
+    else if (unit >= 0xd800 && unit <= 0xdbff) pendingHigh = true;
+    else if (unit >= 0xdc00 && unit <= 0xdfff) return true;
+    lastEnd = m.index + m[0].length;
+  }
+  return pendingHigh;
+}
+
+function shorten(token: string): string {
+  return token.length > 40 ? `${token.slice(0, 40)}…` : token;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** How strictly PBMS calls' G2P headers are checked (see src/api/pbms-route.ts). */
+    g2pInput: G2pInputRules;
+  }
+}
+
+export interface G2pInputRules {
+  /** G2P_LENIENT_HEADER: accept a header whose action, total_count or message_ts is wrong (legacy clients). */
+  lenientHeader: boolean;
+}
+
+/**
+ * Replaces Fastify's application/json parser with the exact one and records the header rules for the PBMS
+ * routes. Called once by the server, before any route is registered.
+ */
+export function registerG2pInput(app: FastifyInstance, config: { G2P_LENIENT_HEADER?: boolean }): void {
+  app.decorate('g2pInput', { lenientHeader: config.G2P_LENIENT_HEADER === true });
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      const problem = jsonTextProblem(text);
+      if (problem) {
+        done(new JsonInputError(`The request body cannot be read exactly: ${problem}`), undefined);
+        return;
+      }
+      parse(request, text, done);
+    },
+  );
+}
