@@ -1,7 +1,8 @@
 // Idempotent PBMS calls. A request is keyed by (header.sender_id, header.message_id). The key is claimed
 // first thing in the call's own transaction, so a concurrent replay waits on the primary key until the first
 // call commits (then it finds the stored answer) or rolls back (then it runs itself). Only successful
-// answers are kept: a rejected call rolls back its claim together with everything else.
+// answers are kept: a rejected call rolls back its claim together with everything else. The verified token
+// subject is kept with the claim, and only that subject gets the stored answer back.
 import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../db/index.js';
 import { type G2pResponse, Rejection, type RequestHeader, rejectResponse } from './g2p.js';
@@ -37,22 +38,32 @@ export async function idempotent<M>(
   action: string,
   message: unknown,
   effect: (tx: Queryable) => Promise<G2pResponse<M>>,
+  /** The verified token subject, stored beside sender_id; a replay must come from the same subject. */
+  subject: string | null = null,
 ): Promise<G2pResponse<M>> {
   const hash = requestHash(action, message);
   const key = [header.sender_id, header.message_id];
   return db.transaction(async (tx) => {
     const claimed = await tx.query(
-      `INSERT INTO api_request (sender_id, message_id, action, request_sha256)
-       VALUES ($1, $2, $3, $4) ON CONFLICT (sender_id, message_id) DO NOTHING RETURNING 1`,
-      [...key, action, hash],
+      `INSERT INTO api_request (sender_id, message_id, action, request_sha256, caller_subject)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sender_id, message_id) DO NOTHING RETURNING 1`,
+      [...key, action, hash, subject],
     );
     if (claimed.rowCount === 0) {
-      const { rows } = await tx.query<{ action: string; request_sha256: string; response: unknown }>(
-        'SELECT action, request_sha256, response FROM api_request WHERE sender_id = $1 AND message_id = $2',
+      const { rows } = await tx.query<{
+        action: string;
+        request_sha256: string;
+        response: unknown;
+        caller_subject: string | null;
+      }>(
+        `SELECT action, request_sha256, response, caller_subject FROM api_request
+         WHERE sender_id = $1 AND message_id = $2`,
         key,
       );
       const first = rows[0];
-      if (first && first.action === action && first.request_sha256 === hash && first.response) {
+      // Another token's stored answer is not handed out: sender_id is only what the body claims.
+      const sameCaller = !first?.caller_subject || !subject || first.caller_subject === subject;
+      if (first && sameCaller && first.action === action && first.request_sha256 === hash && first.response) {
         return first.response as G2pResponse<M>;
       }
       throw new Rejection(

@@ -2,6 +2,7 @@
 // response, a business Rejection becoming the rjct answer. Calls that change data run once per message id.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db, Queryable } from '../db/index.js';
+import { type Caller, callerOf, isForbiddenCode } from './context.js';
 import {
   type G2pRequest,
   type G2pResponse,
@@ -32,7 +33,11 @@ export interface PbmsAnswer<R> {
 function register<M>(
   app: FastifyInstance,
   call: PbmsCall,
-  handle: (body: G2pRequest<M>, request: FastifyRequest) => Promise<G2pResponse<unknown>>,
+  handle: (
+    body: G2pRequest<M>,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) => Promise<G2pResponse<unknown>>,
 ) {
   app.post(
     `/${call.action}`,
@@ -56,22 +61,32 @@ function register<M>(
         const rejection = new Rejection(problem.code, problem.message);
         return (reply as FastifyReply).code(400).send(rejectResponse(body.header, call.action, rejection));
       }
-      return handle(body, request);
+      return handle(body, request, reply);
     },
   );
+}
+
+/** A refusal because of the caller's scope is HTTP 403 (with the same rjct body). */
+function scopeStatus(reply: FastifyReply, response: G2pResponse<unknown>) {
+  if (response.header.status === 'rjct' && isForbiddenCode(response.header.status_reason_code))
+    reply.code(403);
+  return response;
 }
 
 /** A call that only reads: answered from `read`, nothing stored. */
 export function pbmsRead<M, R>(
   app: FastifyInstance,
   call: PbmsCall,
-  read: (message: M) => Promise<PbmsAnswer<R>>,
+  read: (message: M, caller: Caller) => Promise<PbmsAnswer<R>>,
 ) {
-  register<M>(app, call, ({ header, message }) =>
-    answer(header, call.action, async () => {
-      const out = await read(message);
-      return successResponse(header, call.action, out.message, out.counts);
-    }),
+  register<M>(app, call, async ({ header, message }, request, reply) =>
+    scopeStatus(
+      reply,
+      await answer(header, call.action, async () => {
+        const out = await read(message, callerOf(request, header));
+        return successResponse(header, call.action, out.message, out.counts);
+      }),
+    ),
   );
 }
 
@@ -83,16 +98,25 @@ export function pbmsChange<M, R>(
   app: FastifyInstance,
   db: Db,
   call: PbmsCall,
-  apply: (tx: Queryable, message: M) => Promise<PbmsAnswer<R>>,
+  apply: (tx: Queryable, message: M, caller: Caller) => Promise<PbmsAnswer<R>>,
   log: { message: string; fields: (message: M, response: G2pResponse<unknown>) => Record<string, unknown> },
 ) {
-  register<M>(app, call, async ({ header, message }, request) => {
+  register<M>(app, call, async ({ header, message }, request, reply) => {
+    const caller = callerOf(request, header);
     const response = await answer(header, call.action, () =>
-      idempotent(db, header, call.action, message, async (tx) => {
-        const out = await apply(tx, message);
-        return successResponse(header, call.action, out.message, out.counts);
-      }),
+      idempotent(
+        db,
+        header,
+        call.action,
+        message,
+        async (tx) => {
+          const out = await apply(tx, message, caller);
+          return successResponse(header, call.action, out.message, out.counts);
+        },
+        caller.subject,
+      ),
     );
+    scopeStatus(reply, response);
     request.log.info(
       {
         action: call.action,

@@ -1,5 +1,14 @@
 export { isRole, ROLES, type Role } from './roles.js';
 export {
+  allows,
+  type CallerScopes,
+  effectiveScope,
+  parseCallerScopes,
+  type Scope,
+  scopeOfClaims,
+} from './scopes.js';
+export {
+  checkLifetime,
   createVerifier,
   localSecret,
   mintToken,

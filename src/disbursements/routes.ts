@@ -1,8 +1,10 @@
-import type { AppContext } from '../api/context.js';
+import { type AppContext, requirePrograms } from '../api/context.js';
 import { pbmsChange, pbmsRead } from '../api/pbms-route.js';
 import type { Feature } from '../api/server.js';
+import { recordDisbursementAudit } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
 import { g2pResponseSchema } from '../envelopes/schemas.js';
+import { programsOfDisbursements, programsOfEnvelopes } from '../envelopes/service.js';
 import { disbursementListOutSchema, disbursementListSchema, disbursementStatusOutSchema } from './schemas.js';
 import {
   cancelDisbursements,
@@ -13,6 +15,16 @@ import {
 
 const TAG = 'G2P Bridge Disbursement Envelope';
 
+/** The distinct string ids of a field of the items (unknown shapes are skipped). */
+function idsOf(items: readonly unknown[], field = 'disbursement_id'): string[] {
+  const ids = new Set<string>();
+  for (const item of items) {
+    const id = item && typeof item === 'object' ? (item as Record<string, unknown>)[field] : undefined;
+    if (typeof id === 'string' && id !== '') ids.add(id);
+  }
+  return [...ids];
+}
+
 /** create_disbursements, cancel_disbursements, get_disbursement_status (role pbms). */
 export const disbursementRoutes: Feature = (app, ctx: AppContext) => {
   const batch = (
@@ -20,6 +32,8 @@ export const disbursementRoutes: Feature = (app, ctx: AppContext) => {
     summary: string,
     description: string,
     apply: (tx: Queryable, c: AppContext, items: DisbursementPayload[]) => Promise<unknown[]>,
+    scope: (tx: Queryable, items: DisbursementPayload[]) => Promise<string[]>,
+    audit: 'create_disbursements' | 'cancel_disbursements',
   ) =>
     pbmsChange<DisbursementPayload[], unknown[]>(
       app,
@@ -32,8 +46,11 @@ export const disbursementRoutes: Feature = (app, ctx: AppContext) => {
         message: disbursementListSchema,
         response: g2pResponseSchema(disbursementListOutSchema),
       },
-      async (tx, message) => {
+      async (tx, message, caller) => {
+        // Scope first (the envelopes' programs), audit last, both in the call's transaction.
+        if (caller.programs) requirePrograms(caller, await scope(tx, message));
         const items = await apply(tx, ctx, message);
+        await recordDisbursementAudit(tx, caller, audit, idsOf(items));
         return { message: items, counts: { total: message.length, completed: items.length } };
       },
       // Counts and codes only: items carry beneficiary data.
@@ -50,6 +67,8 @@ export const disbursementRoutes: Feature = (app, ctx: AppContext) => {
       'INVALID_DISBURSEMENT_PAYLOAD, NO_OF_DISBUESEMENTS_EXCEEDS_DECLARED, TOTAL_DISBURSEMENT_AMOUNT_EXCEEDS_DECLARED, ' +
       'rjct.total_count.limit_exceeded.',
     createDisbursements,
+    (tx, items) => programsOfEnvelopes(tx, idsOf(items, 'disbursement_envelope_id')),
+    'create_disbursements',
   );
   batch(
     'cancel_disbursements',
@@ -58,6 +77,8 @@ export const disbursementRoutes: Feature = (app, ctx: AppContext) => {
       'INVALID_DISBURSEMENT_ID, DISBURSEMENT_ALREADY_CANCELED, DISBURSEMENT_ENVELOPE_ALREADY_CANCELED, ' +
       'DISBURSEMENT_ENVELOPE_SCHEDULE_DATE_REACHED; header INVALID_DISBURSEMENT_PAYLOAD.',
     cancelDisbursements,
+    (tx, items) => programsOfDisbursements(tx, idsOf(items)),
+    'cancel_disbursements',
   );
 
   pbmsRead<string[], unknown>(
@@ -72,9 +93,9 @@ export const disbursementRoutes: Feature = (app, ctx: AppContext) => {
       message: { type: 'array', items: { type: 'string', maxLength: 200 } },
       response: g2pResponseSchema(disbursementStatusOutSchema),
     },
-    async (ids) => ({
-      message: await disbursementStatus(ctx.db, ctx, ids),
-      counts: { total: ids.length },
-    }),
+    async (ids, caller) => {
+      if (caller.programs) requirePrograms(caller, await programsOfDisbursements(ctx.db, ids));
+      return { message: await disbursementStatus(ctx.db, ctx, ids), counts: { total: ids.length } };
+    },
   );
 };

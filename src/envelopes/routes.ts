@@ -1,4 +1,4 @@
-import type { AppContext } from '../api/context.js';
+import { type AppContext, requirePrograms } from '../api/context.js';
 import { pbmsChange, pbmsRead } from '../api/pbms-route.js';
 import type { Feature } from '../api/server.js';
 import {
@@ -13,6 +13,7 @@ import {
   createEnvelope,
   type EnvelopePayload,
   envelopeStatus,
+  programsOfEnvelopes,
 } from './service.js';
 
 const TAG = 'G2P Bridge Disbursement Envelope';
@@ -34,7 +35,7 @@ export const envelopeRoutes: Feature = (app, ctx: AppContext) => {
         message: envelopePayloadSchema,
         response: g2pResponseSchema(envelopeOutSchema),
       },
-      async (tx, message) => ({ message: await apply(tx, ctx, message) }),
+      async (tx, message, caller) => ({ message: await apply(tx, ctx, message, caller) }),
       {
         message: 'envelope call',
         fields: (_message, response) => ({
@@ -82,6 +83,9 @@ export const envelopeRoutes: Feature = (app, ctx: AppContext) => {
       message: { type: 'string', maxLength: 200, description: 'The disbursement envelope id.' },
       response: g2pResponseSchema(envelopeStatusOutSchema),
     },
-    async (id) => ({ message: await envelopeStatus(ctx.db, id) }),
+    async (id, caller) => {
+      if (caller.programs) requirePrograms(caller, await programsOfEnvelopes(ctx.db, [id]));
+      return { message: await envelopeStatus(ctx.db, id) };
+    },
   );
 };

@@ -1,8 +1,9 @@
 // create / amend / cancel a disbursement envelope, and its status. Each function runs inside the caller's
 // transaction and throws a Rejection (business error, code from G2PBridgeErrorCodes) to roll it back.
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../api/context.js';
+import { type AppContext, type Caller, requirePrograms } from '../api/context.js';
 import { Rejection } from '../api/g2p.js';
+import { recordAudit } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
 import { type LifecycleState, lifecycleCounts } from '../disbursements/lifecycle.js';
 import {
@@ -127,7 +128,9 @@ function scheduleDateReached(e: EnvelopeRow, ctx: Ctx) {
   }
 }
 
-export async function createEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload) {
+export async function createEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload, caller: Caller) {
+  // Before anything else: a caller scoped to other programs learns nothing about this one.
+  requirePrograms(caller, [p.benefit_program_mnemonic ?? '']);
   const id = p.disbursement_envelope_id ?? randomUUID();
   if (!ID_PATTERN.test(id)) {
     throw reject(
@@ -166,8 +169,8 @@ export async function createEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload
   const inserted = await tx.query(
     `INSERT INTO disbursement_envelope (disbursement_envelope_id, benefit_program_mnemonic, disbursement_frequency,
        cycle_code_mnemonic, number_of_beneficiaries, number_of_disbursements, total_disbursement_amount,
-       disbursement_currency_code, disbursement_schedule_date, receipt_time_stamp)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8, $9::date, $10)
+       disbursement_currency_code, disbursement_schedule_date, receipt_time_stamp, sender_id, caller_subject)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::numeric, $8, $9::date, $10, $11, $12)
      ON CONFLICT (disbursement_envelope_id) DO NOTHING RETURNING 1`,
     [
       id,
@@ -180,6 +183,8 @@ export async function createEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload
       program.currency,
       p.disbursement_schedule_date,
       ctx.now(),
+      caller.senderId,
+      caller.subject,
     ],
   );
   if (inserted.rowCount === 0) {
@@ -188,8 +193,50 @@ export async function createEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload
   await tx.query('INSERT INTO disbursement_envelope_batch_status (disbursement_envelope_id) VALUES ($1)', [
     id,
   ]);
+  await recordAudit(tx, caller, {
+    action: 'create_disbursement_envelope',
+    program: p.benefit_program_mnemonic,
+    envelopeId: id,
+    targetIds: [id],
+    summary: {
+      number_of_beneficiaries: p.number_of_beneficiaries,
+      number_of_disbursements: p.number_of_disbursements,
+      total_disbursement_amount: total,
+      currency: program.currency,
+      disbursement_schedule_date: p.disbursement_schedule_date,
+    },
+  });
   const envelope = await findEnvelope(tx, id);
   return envelopePayload(envelope!);
+}
+
+/** An envelope of a program outside the caller's scope is refused before its state is looked at. */
+function inScope(envelope: EnvelopeRow | null, caller: Caller): EnvelopeRow | null {
+  if (envelope) requirePrograms(caller, [envelope.benefit_program_mnemonic]);
+  return envelope;
+}
+
+/** The programs of the given envelopes (unknown ids are left out). */
+export async function programsOfEnvelopes(db: Queryable, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<{ program: string }>(
+    `SELECT DISTINCT benefit_program_mnemonic AS program FROM disbursement_envelope
+     WHERE disbursement_envelope_id = ANY($1::text[])`,
+    [[...ids]],
+  );
+  return rows.map((r) => r.program);
+}
+
+/** The programs of the given disbursements (unknown ids are left out). */
+export async function programsOfDisbursements(db: Queryable, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<{ program: string }>(
+    `SELECT DISTINCT e.benefit_program_mnemonic AS program
+     FROM disbursement d JOIN disbursement_envelope e ON e.disbursement_envelope_id = d.disbursement_envelope_id
+     WHERE d.disbursement_id = ANY($1::text[])`,
+    [[...ids]],
+  );
+  return rows.map((r) => r.program);
 }
 
 function requireId(p: EnvelopePayload): string {
@@ -203,9 +250,9 @@ function requireId(p: EnvelopePayload): string {
  * (or null) keep their value; program and currency cannot change. The new declared figures may not fall
  * below what has already been received.
  */
-export async function amendEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload) {
+export async function amendEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload, caller: Caller) {
   const id = requireId(p);
-  const e = requireOpen(await lockEnvelope(tx, id), id);
+  const e = requireOpen(inScope(await lockEnvelope(tx, id), caller), id);
   scheduleDateReached(e, ctx);
   if (p.benefit_program_mnemonic != null && p.benefit_program_mnemonic !== e.benefit_program_mnemonic) {
     throw reject(ErrorCode.INVALID_PROGRAM_MNEMONIC, 'The program of an envelope cannot change');
@@ -249,6 +296,33 @@ export async function amendEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload)
      WHERE disbursement_envelope_id = $1`,
     [id, next.frequency, next.cycle, next.beneficiaries, next.disbursements, next.total, next.date],
   );
+  const before = {
+    disbursement_frequency: e.disbursement_frequency,
+    cycle_code_mnemonic: e.cycle_code_mnemonic,
+    number_of_beneficiaries: e.number_of_beneficiaries,
+    number_of_disbursements: e.number_of_disbursements,
+    total_disbursement_amount: normaliseDecimal(e.total_disbursement_amount, exponent),
+    disbursement_schedule_date: e.disbursement_schedule_date,
+  };
+  const after: typeof before = {
+    disbursement_frequency: next.frequency,
+    cycle_code_mnemonic: next.cycle,
+    number_of_beneficiaries: next.beneficiaries,
+    number_of_disbursements: next.disbursements,
+    total_disbursement_amount: normaliseDecimal(next.total, exponent),
+    disbursement_schedule_date: next.date,
+  };
+  const changed: Record<string, { from: unknown; to: unknown }> = {};
+  for (const key of Object.keys(before) as Array<keyof typeof before>) {
+    if (before[key] !== after[key]) changed[key] = { from: before[key], to: after[key] };
+  }
+  await recordAudit(tx, caller, {
+    action: 'amend_disbursement_envelope',
+    program: e.benefit_program_mnemonic,
+    envelopeId: id,
+    targetIds: [id],
+    summary: { changed },
+  });
   return envelopePayload((await findEnvelope(tx, id))!);
 }
 
@@ -256,9 +330,9 @@ export async function amendEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload)
  * Cancels an envelope before its schedule date; it cannot be undone. Its disbursements are cancelled with
  * it (so their lifecycle says so); the received counters keep what was received.
  */
-export async function cancelEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload) {
+export async function cancelEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload, caller: Caller) {
   const id = requireId(p);
-  const e = requireOpen(await lockEnvelope(tx, id), id);
+  const e = requireOpen(inScope(await lockEnvelope(tx, id), caller), id);
   scheduleDateReached(e, ctx);
   const at = ctx.now();
   await tx.query(
@@ -266,11 +340,22 @@ export async function cancelEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload
      WHERE disbursement_envelope_id = $1`,
     [id, at],
   );
-  await tx.query(
+  const cancelled = await tx.query(
     `UPDATE disbursement SET cancellation_status = 'Cancelled', cancellation_time_stamp = $2
      WHERE disbursement_envelope_id = $1 AND cancellation_status = 'Not_Cancelled'`,
     [id, at],
   );
+  await recordAudit(tx, caller, {
+    action: 'cancel_disbursement_envelope',
+    program: e.benefit_program_mnemonic,
+    envelopeId: id,
+    targetIds: [id],
+    summary: {
+      disbursements_cancelled: cancelled.rowCount,
+      number_of_disbursements_received: e.number_of_disbursements_received,
+      total_disbursement_amount_received: e.total_disbursement_amount_received,
+    },
+  });
   return envelopePayload((await findEnvelope(tx, id))!);
 }
 

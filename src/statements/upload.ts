@@ -1,12 +1,17 @@
 // upload_mt940: the bank (role `bank`) posts a statement as multipart field `statement_file`. The text is
 // stored exactly as received, with its sha256 and size, and the statement is queued (PENDING) for the
-// statement stage, which parses and reconciles it later. Nothing is parsed here.
+// statement stage, which parses and reconciles it later. Nothing is parsed here but the :25: account lines
+// (a cheap scan), to see which programs' accounts the statement is about: a bank identity scoped to sponsor
+// bank codes may only upload statements of its own accounts, and the audit trail names them.
 import { createHash, randomUUID } from 'node:crypto';
-import type { AppContext } from '../api/context.js';
+import { type AppContext, type Caller, callerOf, FORBIDDEN_ACCOUNT } from '../api/context.js';
 import { type G2pStatus, responseHeader } from '../api/g2p.js';
 import type { Feature } from '../api/server.js';
-import type { Db } from '../db/index.js';
+import { recordAudit } from '../audit/index.js';
+import { allows } from '../auth/index.js';
+import type { Db, Queryable } from '../db/index.js';
 import { ErrorCode } from '../envelopes/codes.js';
+import { findProgramByAccount, type ProgramAccount } from './process.js';
 
 export const STATEMENT_FIELD = 'statement_file';
 
@@ -28,19 +33,65 @@ export function decodeStatement(bytes: Uint8Array): { text: string } | { reason:
   }
 }
 
-/** Stores the statement (header row and raw text) in one transaction; it starts PENDING. */
+/** The account identifications of a statement file's :25: lines, in order, without repeats. */
+export function statementAccounts(text: string): string[] {
+  const accounts = new Set<string>();
+  for (const m of text.matchAll(/(?:^|[\r\n]):25:([^\r\n]*)/g)) accounts.add(m[1]!.trim());
+  return [...accounts];
+}
+
+/** A statement the caller may not upload: answered 403, nothing stored. */
+export class StatementForbidden extends Error {
+  readonly code = FORBIDDEN_ACCOUNT;
+}
+
+/**
+ * The programs whose funding accounts the statement names. A caller scoped to bank codes must name at least
+ * one account, and only accounts of programs of its bank codes (an unknown account is not provably its own).
+ */
+async function statementPrograms(tx: Queryable, accounts: string[], caller: Caller): Promise<string[]> {
+  const { rows: known } = await tx.query<ProgramAccount>(
+    `SELECT benefit_program_mnemonic AS program, sponsor_bank_account_number AS account,
+            sponsor_bank_account_currency AS currency, sponsor_bank_code AS "bankCode"
+       FROM benefit_program`,
+  );
+  const programs = new Set<string>();
+  for (const account of accounts) {
+    const p = findProgramByAccount(account, known);
+    if (p) programs.add(p.program);
+    if (caller.bankCodes && (!p || !allows(caller.bankCodes, p.bankCode))) {
+      throw new StatementForbidden(
+        `The caller ${caller.subject} may upload statements of the accounts of sponsor bank ${caller.bankCodes.join(', ') || '(none)'} only; ${JSON.stringify(account)} is not one of them`,
+      );
+    }
+  }
+  if (caller.bankCodes && accounts.length === 0) {
+    throw new StatementForbidden(
+      'The statement names no account (:25:), so it cannot be checked against the caller’s bank',
+    );
+  }
+  return [...programs].sort();
+}
+
+/**
+ * Stores the statement (header row and raw text) in one transaction with its audit row; it starts PENDING.
+ * Throws StatementForbidden (nothing stored) when the caller's bank scope does not cover its accounts.
+ */
 export async function storeStatement(
   db: Db,
   bytes: Uint8Array,
   text: string,
-  uploadedBy: string | null,
+  caller: Caller,
 ): Promise<StoredStatement> {
   const stored = {
     statement_id: randomUUID(),
     content_sha256: createHash('sha256').update(bytes).digest('hex'),
     size_bytes: bytes.length,
   };
+  const uploadedBy = caller.subject;
+  const accounts = statementAccounts(text);
   await db.transaction(async (tx) => {
+    const programs = await statementPrograms(tx, accounts, caller);
     await tx.query(
       `INSERT INTO account_statement (statement_id, content_sha256, size_bytes, uploaded_by)
        VALUES ($1, $2, $3, $4)`,
@@ -50,6 +101,12 @@ export async function storeStatement(
       stored.statement_id,
       text,
     ]);
+    await recordAudit(tx, caller, {
+      action: 'upload_mt940',
+      program: programs.length === 1 ? programs[0] : null,
+      targetIds: [stored.statement_id],
+      summary: { ...stored, accounts, programs },
+    });
   });
   return stored;
 }
@@ -112,7 +169,7 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
             [STATEMENT_FIELD]: { type: 'string', description: 'The MT940 file (binary upload).' },
           },
         },
-        response: { 200: responseSchema, 415: responseSchema },
+        response: { 200: responseSchema, 400: responseSchema, 415: responseSchema },
       },
     },
     async (request, reply) => {
@@ -134,15 +191,27 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
           }
         }
       } catch (error) {
+        const { code, statusCode } = error as { code?: string; statusCode?: number };
         // More files or fields than the multipart limits allow: a malformed upload, not an oversized one.
-        const code = (error as { code?: string }).code;
         if (code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
           return statementResponse('rjct', {
             code: ErrorCode.STATEMENT_UPLOAD_ERROR,
             message: `Send one file, in multipart field ${STATEMENT_FIELD}`,
           });
         }
-        throw error;
+        if (statusCode === 413) throw error; // REQUEST_TOO_LARGE, as for any oversized body
+        // Reading the form only parses what the caller sent: whatever fails here (no boundary, a cut-off
+        // body, a broken part header) is the caller's malformed upload, a 400, never the bridge's 500.
+        request.log.info(
+          { code, reason: (error as Error).message },
+          'statement upload is not a valid multipart form',
+        );
+        return reply.code(400).send(
+          statementResponse('rjct', {
+            code: ErrorCode.STATEMENT_UPLOAD_ERROR,
+            message: `The multipart/form-data body could not be read (${(error as Error).message}); send the file in field ${STATEMENT_FIELD}`,
+          }),
+        );
       }
       if (bytes === null) {
         return statementResponse('rjct', {
@@ -159,7 +228,14 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
           message: `Statement rejected: ${reason}`,
         });
       }
-      const stored = await storeStatement(ctx.db, bytes, decoded.text, request.principal?.subject ?? null);
+      let stored: StoredStatement;
+      try {
+        stored = await storeStatement(ctx.db, bytes, decoded.text, callerOf(request));
+      } catch (error) {
+        if (!(error instanceof StatementForbidden)) throw error;
+        request.log.info({ size: bytes.length, code: error.code }, 'statement upload refused');
+        return reply.code(403).send(statementResponse('rjct', { code: error.code, message: error.message }));
+      }
       request.log.info({ statement: stored.statement_id, size: stored.size_bytes }, 'statement stored');
       return statementResponse('succ', {
         statement_id: stored.statement_id,

@@ -127,4 +127,36 @@ describe('upload_mt940', () => {
       statement_id: null,
     });
   });
+
+  it('answers a malformed or truncated multipart body with 400 STATEMENT_UPLOAD_ERROR, not a 500', async () => {
+    const whole = multipart(Buffer.from(STATEMENT));
+    const bodies: Array<[string | Buffer, string]> = [
+      ['abc', 'multipart/form-data'],
+      ['abc', 'multipart/form-data; boundary=xyz'],
+      [whole.payload.subarray(0, whole.payload.length - 30), whole.contentType],
+      [whole.payload.subarray(0, 60), whole.contentType],
+      [
+        '--xyz\r\nContent-Disposition: form-data; name="statement_file"; filename="a"\r\n\r\nabc',
+        'multipart/form-data; boundary=xyz',
+      ],
+    ];
+    for (const [payload, contentType] of bodies) {
+      const res = await expectUnchanged(t, () =>
+        t.app.inject({
+          method: 'POST',
+          url: '/upload_mt940',
+          payload,
+          headers: { authorization: `Bearer ${bank}`, 'content-type': contentType },
+        }),
+      );
+      expect(res.statusCode, `${contentType}: ${res.body}`).toBe(400);
+      expect(res.json()).toMatchObject({
+        header: { status: 'rjct', status_reason_code: 'STATEMENT_UPLOAD_ERROR' },
+        response_error_code: 'STATEMENT_UPLOAD_ERROR',
+        statement_id: null,
+      });
+    }
+    // The bridge still takes a good upload afterwards.
+    expect((await upload(Buffer.from(STATEMENT))).json().header.status).toBe('succ');
+  });
 });
