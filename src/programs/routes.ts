@@ -1,10 +1,11 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { AppContext } from '../api/context.js';
+import { type AppContext, callerOf } from '../api/context.js';
 import type { Feature } from '../api/server.js';
 import { configuredBankCodes } from '../bank/registry.js';
 import {
   ACCOUNT_PATTERN,
-  createProgram,
+  addProgram,
+  changeProgram,
   getProgram,
   listPrograms,
   MNEMONIC_PATTERN,
@@ -13,7 +14,6 @@ import {
   type ProgramInput,
   type ProgramPatch,
   type ProgramRules,
-  updateProgram,
 } from './service.js';
 
 const text = (description: string, maxLength = 200) =>
@@ -142,7 +142,7 @@ export const programRoutes: Feature = async (app: FastifyInstance, ctx: AppConte
         },
       },
       async (request, reply) => {
-        const program = await createProgram(ctx.db, request.body as ProgramInput, rules);
+        const program = await addProgram(ctx.db, request.body as ProgramInput, rules, callerOf(request));
         request.log.info({ program: program.benefit_program_mnemonic }, 'benefit program created');
         return reply.code(201).send(program);
       },
@@ -162,7 +162,13 @@ export const programRoutes: Feature = async (app: FastifyInstance, ctx: AppConte
       },
       async (request) => {
         const { mnemonic } = request.params as { mnemonic: string };
-        const program = await updateProgram(ctx.db, mnemonic, request.body as ProgramPatch, rules);
+        const program = await changeProgram(
+          ctx.db,
+          mnemonic,
+          request.body as ProgramPatch,
+          rules,
+          callerOf(request),
+        );
         request.log.info({ program: mnemonic }, 'benefit program updated');
         return program;
       },

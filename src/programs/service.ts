@@ -1,6 +1,7 @@
 // Benefit program configuration: one row per program. The reference has no API for it (rows were inserted
 // by hand); operators use the admin API or the `program` command, both of which come through here.
-import type { Queryable } from '../db/index.js';
+import { type Actor, recordAudit } from '../audit/index.js';
+import type { Db, Queryable } from '../db/index.js';
 import { isCurrencyCode } from '../money/index.js';
 
 export interface Program {
@@ -270,4 +271,52 @@ export async function listPrograms(db: Queryable): Promise<Program[]> {
 
 function notFound(mnemonic: string) {
   return new ProgramError(ProgramErrorCode.PROGRAM_NOT_FOUND, 404, `No program ${mnemonic}`);
+}
+
+/** A program's configuration as the audit trail keeps it (no timestamps; nothing about beneficiaries). */
+function auditFields(p: Program): Record<string, unknown> {
+  const { created_at: _created, updated_at: _updated, ...fields } = p;
+  return fields;
+}
+
+/** Creates a program and its audit row in one transaction (the admin API and the `program` command). */
+export async function addProgram(db: Db, input: ProgramInput, rules: ProgramRules, actor: Actor) {
+  return db.transaction(async (tx) => {
+    const program = await createProgram(tx, input, rules);
+    await recordAudit(tx, actor, {
+      action: 'create_program',
+      program: program.benefit_program_mnemonic,
+      targetIds: [program.benefit_program_mnemonic],
+      summary: { program: auditFields(program) },
+    });
+    return program;
+  });
+}
+
+/** Updates a program and records the fields it changed (before and after) in one transaction. */
+export async function changeProgram(
+  db: Db,
+  mnemonic: string,
+  patch: ProgramPatch,
+  rules: ProgramRules,
+  actor: Actor,
+) {
+  return db.transaction(async (tx) => {
+    const before = await getProgram(tx, mnemonic);
+    const after = await updateProgram(tx, mnemonic, patch, rules);
+    const old = before ? auditFields(before) : {};
+    const changed: Record<string, { from: unknown; to: unknown }> = {};
+    for (const [key, value] of Object.entries(auditFields(after))) {
+      if (old[key] !== value) changed[key] = { from: old[key] ?? null, to: value };
+    }
+    if (Object.keys(changed).length > 0) {
+      await recordAudit(tx, actor, {
+        action: 'update_program',
+        program: mnemonic,
+        targetIds: [mnemonic],
+        summary: { changed },
+      });
+    }
+    return after;
+  });
 }

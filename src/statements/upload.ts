@@ -169,7 +169,13 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
             [STATEMENT_FIELD]: { type: 'string', description: 'The MT940 file (binary upload).' },
           },
         },
-        response: { 200: responseSchema, 400: responseSchema, 415: responseSchema },
+        // 403: a role refusal ({error, message}) or a bank-scope refusal (the rjct body), so either shape.
+        response: {
+          200: responseSchema,
+          400: responseSchema,
+          403: { type: 'object', additionalProperties: true },
+          415: responseSchema,
+        },
       },
     },
     async (request, reply) => {

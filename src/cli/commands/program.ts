@@ -1,18 +1,31 @@
+import { userInfo } from 'node:os';
 import { openDatabase } from '../../app.js';
+import type { Actor } from '../../audit/index.js';
 import { configuredBankCodes } from '../../bank/registry.js';
 import { type Config, loadConfig } from '../../config/index.js';
 import type { Db } from '../../db/index.js';
 import {
-  createProgram,
+  addProgram,
+  changeProgram,
   listPrograms,
   type Program,
   ProgramError,
   type ProgramInput,
   type ProgramPatch,
   type ProgramRules,
-  updateProgram,
 } from '../../programs/service.js';
 import { parseCommandArgs } from '../args.js';
+
+/** The audit trail names an operator at the console by the system user (no token is involved). */
+function cliActor(): Actor {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (some containers)
+  }
+  return { subject: `cli:${user}`, roles: ['admin'], senderId: null, requestId: null, messageId: null };
+}
 
 const HELP = `Usage: g2p-bridge program <add|update|list> [options]
 
@@ -126,13 +139,15 @@ export async function run(argv: string[]): Promise<number> {
       }
       const input = { benefit_program_mnemonic: v.mnemonic!, ...fields(v) } as ProgramInput;
       const config = loadConfig();
-      const program = await withDb(config, (db) => createProgram(db, input, rules(config)));
+      const program = await withDb(config, (db) => addProgram(db, input, rules(config), cliActor()));
       process.stdout.write(`${JSON.stringify(program, null, 2)}\n`);
       return 0;
     }
     if (sub === 'update' && target) {
       const config = loadConfig();
-      const program = await withDb(config, (db) => updateProgram(db, target, fields(v), rules(config)));
+      const program = await withDb(config, (db) =>
+        changeProgram(db, target, fields(v), rules(config), cliActor()),
+      );
       process.stdout.write(`${JSON.stringify(program, null, 2)}\n`);
       return 0;
     }
