@@ -15,6 +15,7 @@ import {
 } from './components.js';
 import { formatCount, html, type SafeHtml, seg } from './html.js';
 import {
+  type AuditRow,
   addDecimal as addAmounts,
   type BatchProgress,
   type BatchRow,
@@ -246,6 +247,9 @@ export interface EnvelopeData {
   bankBatches: BatchRow[];
   errorRecons: ErrorReconRow[];
   errorReconLimit: number;
+  /** The envelope's audit trail, oldest first. */
+  audit?: AuditRow[];
+  auditLimit?: number;
 }
 
 export function envelopePage(view: View, d: EnvelopeData): string {
@@ -344,7 +348,12 @@ ${
 
 <h2>Error recons</h2>
 ${errorReconTable(d.errorRecons, "No statement entry naming this envelope's disbursements failed to reconcile.")}
-${d.errorRecons.length >= d.errorReconLimit ? html`<p class="muted">Showing the first ${formatCount(d.errorReconLimit)}.</p>` : ''}`;
+${d.errorRecons.length >= d.errorReconLimit ? html`<p class="muted">Showing the first ${formatCount(d.errorReconLimit)}.</p>` : ''}
+
+<h2>Audit trail</h2>
+${auditTable(view, d.audit ?? [], 'No change to this envelope has been recorded.')}
+${d.auditLimit && (d.audit?.length ?? 0) >= d.auditLimit ? html`<p class="muted">Showing the first ${formatCount(d.auditLimit)}; the CSV has them all.</p>` : ''}
+<div class="actions"><a href="/dashboard/envelopes/${seg(e.disbursement_envelope_id)}/audit.csv" download>Download the audit trail (CSV)</a></div>`;
   return page(
     {
       title: `Envelope ${e.disbursement_envelope_id}`,
@@ -353,6 +362,35 @@ ${d.errorRecons.length >= d.errorReconLimit ? html`<p class="muted">Showing the 
     },
     body,
   );
+}
+
+/** Audit rows: when, who, what, on which targets, and the PII-free summary as compact JSON. */
+function auditTable(view: View, rows: AuditRow[], empty: string): SafeHtml {
+  if (rows.length === 0) return html`<p class="muted">${empty}</p>`;
+  return html`<div class="table-wrap"><table data-table="audit">
+<thead><tr><th>At</th><th>Who</th><th>Roles</th><th>Sender</th><th>Action</th><th>Program</th><th>Envelope</th><th>Targets</th><th>Summary</th><th>Request / message</th></tr></thead>
+<tbody>${rows.map(
+    (r) =>
+      html`<tr data-audit="${r.id}"><td class="nowrap">${view.time(r.at)}</td><td class="mono">${r.subject}</td><td>${r.roles.join(' ')}</td><td class="mono">${r.sender_id}</td><td>${badge(r.action)}</td><td>${r.program}</td><td>${r.envelope_id ? envelopeLink(r.envelope_id) : ''}</td><td class="mono">${shortList(r.target_ids)}</td><td class="mono">${JSON.stringify(r.summary)}</td><td class="mono">${r.request_id}${r.message_id ? html`<br>${r.message_id}` : ''}</td></tr>`,
+  )}</tbody></table></div>`;
+}
+
+function shortList(ids: string[], max = 5): string {
+  return ids.length <= max ? ids.join(' ') : `${ids.slice(0, max).join(' ')} … (${formatCount(ids.length)})`;
+}
+
+/** The whole audit trail, newest first (admin only). */
+export function auditPage(view: View, rows: AuditRow[], more: boolean, before?: number): string {
+  const last = rows[rows.length - 1];
+  const body = html`<h1>Audit trail</h1>
+<p class="muted">Every change a caller made (envelopes, disbursements, statement uploads, programs), newest first. Rows are never changed; they are removed only after AUDIT_RETENTION_DAYS.</p>
+${auditTable(view, rows, 'No change has been recorded yet.')}
+<div class="pager">
+${before !== undefined ? html`<a href="/dashboard/audit">← Newest</a>` : ''}
+${more && last ? html`<a href="/dashboard/audit?before=${String(last.id)}">Older →</a>` : ''}
+</div>
+<div class="actions"><a href="/dashboard/audit.csv" download>Download the whole audit trail (CSV)</a></div>`;
+  return page({ title: 'Audit trail', nav: 'none', refresh: 0 }, body);
 }
 
 function reasonTable(
@@ -373,10 +411,10 @@ function reasonTable(
 function errorReconTable(rows: ErrorReconRow[], empty: string): SafeHtml {
   if (rows.length === 0) return html`<p class="muted">${empty}</p>`;
   return html`<div class="table-wrap"><table data-table="error-recons">
-<thead><tr><th>Reason</th><th>Disbursement id</th><th>Statement</th><th>Number / sequence</th><th class="num">Entry</th><th>Entry date</th><th>Value date</th><th>Bank reference</th></tr></thead>
+<thead><tr><th>Reason</th><th>Disbursement id</th><th>Statement</th><th>Number / sequence</th><th class="num">Entry</th><th>Entry date</th><th>Value date</th><th class="num">Amount</th><th>Bank reference</th></tr></thead>
 <tbody>${rows.map(
     (r) =>
-      html`<tr><td>${badge(r.error_reason, 'bad')}</td><td>${disbursementLink(r.disbursement_id)}</td><td>${statementLink(r.statement_id)}</td><td>${r.statement_number ?? ''}${r.statement_sequence ? `/${r.statement_sequence}` : ''}</td><td class="num">${r.entry_sequence}</td><td>${r.entry_date}</td><td>${r.value_date}</td><td class="mono">${r.bank_reference_number}</td></tr>`,
+      html`<tr><td>${badge(r.error_reason, 'bad')}</td><td>${disbursementLink(r.disbursement_id)}</td><td>${statementLink(r.statement_id)}</td><td>${r.statement_number ?? ''}${r.statement_sequence ? `/${r.statement_sequence}` : ''}</td><td class="num">${r.entry_sequence}</td><td>${r.entry_date}</td><td>${r.value_date}</td><td class="num">${r.entry_amount === null ? '' : `${r.entry_amount} ${r.entry_currency ?? ''}`}</td><td class="mono">${r.bank_reference_number}</td></tr>`,
   )}</tbody></table></div>`;
 }
 

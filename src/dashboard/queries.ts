@@ -1,6 +1,7 @@
 // What the dashboard reads. Set-based: one grouped query per figure, never one query per row shown. The
 // lifecycle view is the one place where a disbursement's state is decided, so every count of states comes
 // from it.
+import { auditRows } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
 import { emptyCounts, type LifecycleState, type StateCounts } from '../disbursements/lifecycle.js';
 import { decimalToMinor, formatMinorUnits } from '../money/index.js';
@@ -306,11 +307,15 @@ export interface ErrorReconRow {
   error_reason: string;
   disbursement_id: string | null;
   bank_reference_number: string | null;
+  /** What the bank wrote (exact decimal text and currency); null on rows older than these columns. */
+  entry_amount: string | null;
+  entry_currency: string | null;
   created_at: Date;
 }
 
 const ERROR_RECON_COLUMNS = `er.id, er.statement_id, er.statement_number, er.statement_sequence, er.entry_sequence,
-  er.entry_date, er.value_date, er.error_reason, er.disbursement_id, er.bank_reference_number, er.created_at`;
+  er.entry_date, er.value_date, er.error_reason, er.disbursement_id, er.bank_reference_number,
+  er.entry_amount::text AS entry_amount, er.entry_currency, er.created_at`;
 
 /** Error recons that name a disbursement of the envelope (duplicates, reversals without a debit). */
 export async function envelopeErrorRecons(db: Queryable, envelopeId: string, limit: number) {
@@ -557,4 +562,17 @@ export async function accountStatements(db: Queryable, account: string) {
     [account],
   );
   return rows[0]!;
+}
+
+export type { AuditRow } from '../audit/index.js';
+
+/** An envelope's audit trail, oldest first (at most `limit` rows; an envelope sees a handful of changes). */
+export async function envelopeAudit(db: Queryable, envelopeId: string, limit: number) {
+  return auditRows(db, { envelopeId, limit });
+}
+
+/** The whole audit trail, newest first, a page at a time by id (`before`: the last id of the previous page). */
+export async function auditPage(db: Queryable, limit: number, before?: number) {
+  const rows = await auditRows(db, { limit: limit + 1, newestFirst: true, afterId: before });
+  return { rows: rows.slice(0, limit), more: rows.length > limit };
 }
