@@ -8,9 +8,10 @@ import type { Feature } from '../api/server.js';
 import { localDate } from '../envelopes/dates.js';
 import { listPrograms } from '../programs/service.js';
 import { CSS, CSS_PATH, JS, JS_PATH } from './assets.js';
-import { envelopeCsv } from './csv.js';
+import { auditCsv, envelopeCsv } from './csv.js';
 import { html, timeFormatter } from './html.js';
 import {
+  auditPage,
   disbursementPage,
   envelopePage,
   envelopesPage,
@@ -23,10 +24,12 @@ import {
 import {
   accountStatements,
   addDecimal,
+  auditPage as auditRowsPage,
   bankBatches,
   batchProgress,
   type EnvelopeBreakdown,
   emptyCounts,
+  envelopeAudit,
   envelopeBreakdown,
   envelopeErrorRecons,
   getDisbursement,
@@ -44,10 +47,14 @@ import {
 export const COOKIE = 'g2p_token';
 const PAGE_SIZE = 25;
 const ERROR_RECON_LIMIT = 500;
+const AUDIT_LIMIT = 200;
+const AUDIT_PAGE_SIZE = 100;
 // Route options: pages for signed-in operators, and the few anyone may open (login, assets). Hidden from the
 // API documentation.
 const SIGNED_IN = { config: { roles: ['admin', 'pbms'] as const }, schema: { hide: true } };
 const OPEN = { config: { roles: 'public' as const }, schema: { hide: true } };
+// The whole audit trail names every caller: operators only.
+const ADMIN = { config: { roles: ['admin'] as const }, schema: { hide: true } };
 
 // Pages and assets are ours only: no inline script or style, no third-party origin, no framing.
 const SECURITY_HEADERS = {
@@ -97,6 +104,14 @@ function cookie(request: FastifyRequest, value: string, maxAge: number | null): 
 
 function sendHtml(reply: FastifyReply, body: string, status = 200) {
   return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+}
+
+function sendCsv(reply: FastifyReply, filename: string, rows: AsyncGenerator<string>) {
+  return reply
+    .type('text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${filename}"`)
+    .header('cache-control', 'no-store')
+    .send(Readable.from(rows));
 }
 
 function notFoundPage(reply: FastifyReply, what: 'envelope' | 'statement', id: string) {
@@ -269,6 +284,8 @@ function routes(ctx: AppContext) {
         bankBatches: await bankBatches(ctx.db, id),
         errorRecons: await envelopeErrorRecons(ctx.db, id, ERROR_RECON_LIMIT),
         errorReconLimit: ERROR_RECON_LIMIT,
+        audit: await envelopeAudit(ctx.db, id, AUDIT_LIMIT),
+        auditLimit: AUDIT_LIMIT,
       };
       return sendHtml(reply, envelopePage(view(started), data));
     });
@@ -310,6 +327,24 @@ function routes(ctx: AppContext) {
         .header('cache-control', 'no-store')
         .send(Readable.from(envelopeCsv(ctx.db, id)));
     });
+
+    app.get('/envelopes/:id/audit.csv', SIGNED_IN, async (request, reply) => {
+      const id = idParam(request);
+      const envelope = await getEnvelope(ctx.db, id);
+      if (!envelope) return notFoundPage(reply, 'envelope', id);
+      return sendCsv(reply, `${id.replace(/[^A-Za-z0-9._-]/g, '_')}-audit.csv`, auditCsv(ctx.db, id));
+    });
+
+    app.get('/audit', ADMIN, async (request, reply) => {
+      const raw = stringParam(request, 'before');
+      const before = /^\d{1,18}$/.test(raw) ? Number(raw) : undefined;
+      const { rows, more } = await auditRowsPage(ctx.db, AUDIT_PAGE_SIZE, before);
+      return sendHtml(reply, auditPage(view(), rows, more, before));
+    });
+
+    app.get('/audit.csv', ADMIN, async (_request, reply) =>
+      sendCsv(reply, 'g2p-bridge-audit.csv', auditCsv(ctx.db)),
+    );
 
     app.get('/statements', SIGNED_IN, async (request, reply) => {
       const offset = offsetOf(request);

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AppContext } from '../api/context.js';
 import { purgeStoredAnswers } from '../api/idempotency.js';
+import { purgeAudit } from '../audit/index.js';
 import { createConnectorRegistry } from '../bank/registry.js';
 import type { Queryable } from '../db/index.js';
 import { createMapperClientFromEnv } from '../mapper/index.js';
@@ -140,7 +141,8 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
     }
   }
 
-  // Housekeeping: stored idempotent answers past their retention are forgotten (hourly; cheap with the index).
+  // Housekeeping: stored idempotent answers and audit rows past their retention are removed (hourly; cheap
+  // with the indexes on their ages).
   async function housekeeping(): Promise<void> {
     while (!stopping) {
       try {
@@ -148,6 +150,12 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
         if (purged > 0) log.info({ purged }, 'old idempotent answers purged');
       } catch (err) {
         log.error({ err }, 'purging old idempotent answers failed');
+      }
+      try {
+        const purged = await purgeAudit(ctx.db, ctx.config.AUDIT_RETENTION_DAYS);
+        if (purged > 0) log.info({ purged }, 'audit rows past AUDIT_RETENTION_DAYS purged');
+      } catch (err) {
+        log.error({ err }, 'purging old audit rows failed');
       }
       await sleep(3600_000);
     }
