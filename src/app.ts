@@ -4,6 +4,7 @@ import type { AppContext } from './api/context.js';
 import { healthRoutes } from './api/health.js';
 import { buildServer, type Feature } from './api/server.js';
 import { createVerifier } from './auth/index.js';
+import { bankLimitsSource } from './bank/registry.js';
 import type { Config } from './config/index.js';
 import { dashboardRoutes } from './dashboard/index.js';
 import { type Db, dbSettings, migrate, openDb } from './db/index.js';
@@ -38,7 +39,8 @@ export async function createContext(
   now = () => new Date(),
 ): Promise<AppContext> {
   const verifier = config.AUTH_MODE === 'none' ? null : await createVerifier(db, config);
-  return { config, db, log, now, verifier };
+  const bankLimits = bankLimitsSource({ spec: config.BANK_CONNECTORS, env: process.env, log });
+  return { config, db, log, now, verifier, bankLimits };
 }
 
 export async function createApp(ctx: AppContext, features: Feature[] = FEATURES): Promise<FastifyInstance> {

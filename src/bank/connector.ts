@@ -17,7 +17,36 @@ export type CheckFundsResult =
 
 export type BlockFundsResult = { status: 'SUCCESS'; blockReference: string } | ConnectorFailure;
 
-export type InitiatePaymentResult = { status: 'SUCCESS' } | ConnectorFailure;
+/** One payment of an acknowledged batch that the bank will not pay, with the bank's own code. */
+export interface PaymentRefusal {
+  disbursementId: string;
+  /** Short stable code, e.g. INVALID_PAYMENT_REFERENCE, AMOUNT_TOO_LARGE, BLOCK_EXCEEDED. */
+  errorCode: string;
+}
+
+/**
+ * SUCCESS: the bank took the batch. `refused` lists the payments it took out of it (each with its code); every
+ * other payment of the batch goes on to be paid. A retried batch must be answered with the same refusals.
+ * FAILURE: nothing of the batch was taken; the bridge retries the whole batch later.
+ */
+export type InitiatePaymentResult = { status: 'SUCCESS'; refused?: PaymentRefusal[] } | ConnectorFailure;
+
+/**
+ * What a bank can carry, declared by its connector so that the bridge refuses an item at create_disbursements
+ * (per item) instead of shipping a payment that would come back refused, or that no statement could report.
+ * A connector that declares nothing gets DEFAULT_CONNECTOR_LIMITS (src/bank/limits.ts).
+ */
+export interface ConnectorLimits {
+  /** Longest payment reference (the disbursement id) the bank carries end to end; e.g. 35 (ISO 20022 Max35Text). */
+  maxReferenceLength: number;
+  /** Characters the bank takes in a reference: the whole id must match (e.g. /^[A-Za-z0-9.:/-]+$/). */
+  referencePattern: RegExp;
+  /**
+   * Most digits of an amount written with its currency's decimals; 14 for MT940's 15-character amount field
+   * (digits and the decimal comma), i.e. at most 999,999,999,999.99 in a 2-decimal currency.
+   */
+  maxAmountDigits: number;
+}
 
 export type BeneficiaryAccountType = 'BANK_ACCOUNT' | 'MOBILE_WALLET' | 'EMAIL_WALLET';
 
@@ -48,6 +77,8 @@ export interface Payment {
 
 export interface BankConnector {
   readonly bankCode: string;
+  /** The bank's limits; each field left out takes its default (DEFAULT_CONNECTOR_LIMITS). */
+  readonly limits?: Partial<ConnectorLimits>;
   checkFunds(account: string, currency: string, amount: string): Promise<CheckFundsResult>;
   /**
    * Blocks the whole envelope total. `idempotencyKey` (the envelope id) lets the bank answer a retried call
@@ -61,7 +92,10 @@ export interface BankConnector {
   ): Promise<BlockFundsResult>;
   /**
    * Hands one bank batch to the bank. Only an acknowledgement: the outcome arrives on the statement.
-   * `batchId` is an idempotency key: the same batch sent twice (after a crash) must be paid once.
+   * `batchId` is an idempotency key: the same batch sent twice (after a crash) must be paid once, and answered
+   * with the same `refused` list. A payment the bank will not take is refused on its own (SUCCESS with
+   * `refused`), never by failing the whole batch: a FAILURE is retried, so one bad payment would hold back
+   * every other payment of the batch.
    */
   initiatePayment(batchId: string, payments: Payment[]): Promise<InitiatePaymentResult>;
   /** Where this bank puts our reference on its statement: usually the :61: customer reference. */

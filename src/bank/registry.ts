@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { BankConnector, ConnectorModuleFactory } from './connector.js';
 import { BANK_ERROR, failure } from './errors.js';
 import { createExampleConnector } from './example/connector.js';
+import { type BankLimitsSource, DEFAULT_CONNECTOR_LIMITS, resolveLimits } from './limits.js';
 
 export const DEFAULT_BANK_CONNECTORS = 'EXAMPLE=builtin:example';
 
@@ -110,6 +111,7 @@ export async function createConnectorRegistry(options: RegistryOptions): Promise
       const log = options.log.child({ bankCode: entry.bankCode });
       const connector = await factory({ bankCode: entry.bankCode, env: options.env, log });
       assertConnector(connector);
+      resolveLimits(connector.limits); // a declaration that makes no sense stops the start, as a missing method does
       connectors.set(entry.bankCode, guardConnector(connector, log));
     } catch (error) {
       problems.push(`${entry.bankCode}=${entry.target}: ${(error as Error).message}`);
@@ -196,10 +198,12 @@ export function guardConnector(connector: BankConnector, log: Logger): BankConne
         return null;
       }
     };
+  const limits = resolveLimits(connector.limits);
   return {
     get bankCode() {
       return connector.bankCode;
     },
+    limits,
     checkFunds: guardAsync('checkFunds', connector.checkFunds),
     blockFunds: guardAsync('blockFunds', connector.blockFunds),
     initiatePayment: guardAsync('initiatePayment', connector.initiatePayment),
@@ -211,3 +215,36 @@ export function guardConnector(connector: BankConnector, log: Logger): BankConne
     },
   } as BankConnector;
 }
+
+/**
+ * Each configured connector's limits, for the API process (create_disbursements refuses items its bank could
+ * not carry). The connectors are built once, on first use, only to read their declared limits, then closed.
+ * When BANK_CONNECTORS cannot be loaded here (a module needing settings only the workers have), every bank gets
+ * the defaults and the disburse stage still applies the real limits before it sends a batch.
+ */
+export function bankLimitsSource(options: RegistryOptions & { spec: string }): BankLimitsSource {
+  let loaded: Promise<Map<string, ConnectorLimitsOf>> | undefined;
+  const load = async () => {
+    try {
+      const registry = await createConnectorRegistry({
+        ...options,
+        env: { ...options.env, BANK_CONNECTORS: options.spec },
+        log: options.log.child({ component: 'bank-limits' }),
+      });
+      const out = new Map<string, ConnectorLimitsOf>();
+      for (const code of registry.codes())
+        out.set(code, resolveLimits(registry.getBankConnector(code).limits));
+      await registry.close();
+      return out;
+    } catch (err) {
+      options.log.warn({ err }, 'bank connector limits could not be read; the default limits apply');
+      return new Map<string, ConnectorLimitsOf>();
+    }
+  };
+  return async (bankCode) => {
+    loaded ??= load();
+    return (await loaded).get(bankCode) ?? DEFAULT_CONNECTOR_LIMITS;
+  };
+}
+
+type ConnectorLimitsOf = ReturnType<typeof resolveLimits>;

@@ -69,6 +69,7 @@ svg.bar .fill { fill: var(--accent); }
 .s-shipped { fill: var(--shipped); background: var(--shipped); }
 .s-reconciled { fill: var(--reconciled); background: var(--reconciled); }
 .s-reversed { fill: var(--reversed); background: var(--reversed); }
+.s-refused { fill: #8e3b8e; background: #8e3b8e; }
 svg.bar .done { fill: var(--reconciled); } svg.bar .err { fill: var(--reversed); }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 14px; margin-top: 6px; font-size: 12.5px; }
 .legend .dot { display: inline-block; width: 9px; height: 9px; border-radius: 2px; margin-right: 4px; }

@@ -56,6 +56,7 @@ const STATE_LABEL: Record<LifecycleState, string> = {
   cancelled: 'cancelled',
   unresolved: 'unresolved',
   shipped: 'shipped',
+  refused: 'refused by the bank',
   reconciled: 'reconciled',
   reversed: 'reversed',
 };
@@ -65,6 +66,7 @@ const BAR_ORDER: LifecycleState[] = [
   'reconciled',
   'reversed',
   'shipped',
+  'refused',
   'unresolved',
   'cancelled',
   'received',

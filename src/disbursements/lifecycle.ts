@@ -7,6 +7,7 @@ export const LIFECYCLE_STATES = [
   'cancelled',
   'unresolved',
   'shipped',
+  'refused',
   'reconciled',
   'reversed',
 ] as const;

@@ -112,12 +112,14 @@ export const disbursementStatusOutSchema = {
       },
       lifecycle_status: {
         type: ['string', 'null'],
-        enum: ['received', 'unresolved', 'shipped', 'reconciled', 'reversed', 'cancelled', null],
-        description: 'Extra beyond 1.0.2: the disbursement_lifecycle state; null for an unknown id.',
+        enum: ['received', 'unresolved', 'shipped', 'refused', 'reconciled', 'reversed', 'cancelled', null],
+        description:
+          'Extra beyond 1.0.2: the disbursement_lifecycle state; null for an unknown id. `refused`: the bank (or the bridge, by the connector’s limits) refused this payment of its batch; the rest of the batch went on.',
       },
       lifecycle_reason: {
         type: ['string', 'null'],
-        description: 'Extra beyond 1.0.2: why unresolved (mapper) or reversed (bank reason).',
+        description:
+          'Extra beyond 1.0.2: why unresolved (mapper), refused (the bank’s code) or reversed (bank reason).',
       },
       response_error_codes: {
         type: 'array',

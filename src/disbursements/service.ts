@@ -4,6 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../api/context.js';
 import { Rejection } from '../api/g2p.js';
+import type { ConnectorLimits } from '../bank/connector.js';
+import { amountProblem, DEFAULT_CONNECTOR_LIMITS, referenceProblem } from '../bank/limits.js';
 import type { Queryable } from '../db/index.js';
 import { amountOut, positiveMinor } from '../envelopes/amounts.js';
 import { ErrorCode, ID_PATTERN } from '../envelopes/codes.js';
@@ -27,7 +29,7 @@ export interface DisbursementPayload {
   response_error_codes?: string[] | null;
 }
 
-type Ctx = Pick<AppContext, 'config' | 'now'>;
+type Ctx = Pick<AppContext, 'config' | 'now' | 'bankLimits'>;
 
 const present = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
 
@@ -61,6 +63,16 @@ function checkSize(items: DisbursementPayload[] | string[], ctx: Ctx) {
   }
 }
 
+/** The connector limits of an envelope's program's sponsor bank (the defaults when none are configured). */
+async function bankLimitsOf(tx: Queryable, ctx: Ctx, program: string): Promise<ConnectorLimits> {
+  const { rows } = await tx.query<{ code: string }>(
+    'SELECT sponsor_bank_code AS code FROM benefit_program WHERE benefit_program_mnemonic = $1',
+    [program],
+  );
+  const code = rows[0]?.code;
+  return code && ctx.bankLimits ? ctx.bankLimits(code) : DEFAULT_CONNECTOR_LIMITS;
+}
+
 async function existingIds(tx: Queryable, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const { rows } = await tx.query<{ disbursement_id: string }>(
@@ -90,6 +102,9 @@ export async function createDisbursements(tx: Queryable, ctx: Ctx, items: Disbur
       callCodes.push(ErrorCode.DISBURSEMENT_ENVELOPE_ALREADY_CANCELED);
   }
   const currency = envelope?.disbursement_currency_code ?? null;
+  // The program's bank must be able to carry every item: its connector's limits (reference, amount digits).
+  const limits = envelope ? await bankLimitsOf(tx, ctx, envelope.benefit_program_mnemonic) : null;
+  const exponentOfCurrency = currency ? (currencyExponent(currency) ?? 0) : 0;
 
   const sentIds = items.map((i) => i.disbursement_id).filter(present);
   const taken = await existingIds(tx, sentIds);
@@ -101,7 +116,9 @@ export async function createDisbursements(tx: Queryable, ctx: Ctx, items: Disbur
     own.push(...callCodes);
     const id = item.disbursement_id;
     if (id !== null && id !== undefined) {
+      const tooMuch = limits && ID_PATTERN.test(id) ? referenceProblem(limits, id) : null;
       if (!ID_PATTERN.test(id)) own.push(ErrorCode.INVALID_DISBURSEMENT_ID);
+      else if (tooMuch) own.push(tooMuch);
       else if (taken.has(id) || seen.has(id)) own.push(ErrorCode.DUPLICATE_DISBURSEMENT);
       seen.add(id);
     }
@@ -110,6 +127,10 @@ export async function createDisbursements(tx: Queryable, ctx: Ctx, items: Disbur
     if (!present(item.narrative)) own.push(ErrorCode.INVALID_NARRATIVE);
     const minor = positiveMinor(item.disbursement_amount, currency);
     if (minor === null) own.push(ErrorCode.INVALID_DISBURSEMENT_AMOUNT);
+    else if (limits && currency) {
+      const tooLarge = amountProblem(limits, minor, exponentOfCurrency);
+      if (tooLarge) own.push(tooLarge);
+    }
     amounts.push(minor ?? 0n);
   });
   if (codes.some((c) => c.length > 0)) rejectItems(items, codes, callCodes[0]);

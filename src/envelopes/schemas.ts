@@ -111,6 +111,7 @@ export const envelopeStatusOutSchema = {
         received: lifecycleBucket,
         unresolved: lifecycleBucket,
         shipped: lifecycleBucket,
+        refused: lifecycleBucket,
         reconciled: lifecycleBucket,
         reversed: lifecycleBucket,
         cancelled: lifecycleBucket,

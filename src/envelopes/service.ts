@@ -364,6 +364,7 @@ export const LIFECYCLE_STATUSES = [
   'received',
   'unresolved',
   'shipped',
+  'refused',
   'reconciled',
   'reversed',
   'cancelled',

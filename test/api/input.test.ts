@@ -257,3 +257,47 @@ describe('jsonTextProblem', () => {
     expect(jsonTextProblem(text.replace('100.25', '1e2'))).toMatch(/exponent/);
   });
 });
+
+describe('create_disbursements refuses per item what the bank could not carry', () => {
+  let h: Harness;
+  let c: Client;
+  let envelope: string;
+  beforeAll(async () => {
+    h = await appWithLog();
+    c = clientOf(h);
+    envelope = await addEnvelope(c, await addProgram(c), {
+      number_of_disbursements: 10,
+      number_of_beneficiaries: 10,
+      total_disbursement_amount: '9000000000000.00',
+    });
+  });
+  afterAll(async () => {
+    await h.app.close();
+    await h.db.close();
+  });
+  const t = () => ({ ctx: h.ctx }) as Parameters<typeof expectUnchanged>[0];
+
+  it('gives a 36-character id and a 13-digit amount their own codes; the limits themselves pass', async () => {
+    const res = await expectUnchanged(t(), () =>
+      c.call('create_disbursements', [
+        disbursement(envelope, { disbursement_id: 'I'.repeat(36) }),
+        disbursement(envelope, { disbursement_amount: '1000000000000.00' }),
+        disbursement(envelope, { disbursement_id: 'OK'.repeat(17) }),
+      ]),
+    );
+    expect(res.body.header).toMatchObject({
+      status: 'rjct',
+      status_reason_code: 'INVALID_DISBURSEMENT_PAYLOAD',
+    });
+    expect(res.body.message.map((m: { response_error_codes: string[] }) => m.response_error_codes)).toEqual([
+      ['DISBURSEMENT_ID_TOO_LONG_FOR_BANK'],
+      ['DISBURSEMENT_AMOUNT_TOO_LARGE_FOR_BANK'],
+      [],
+    ]);
+    const ok = await c.call('create_disbursements', [
+      disbursement(envelope, { disbursement_id: 'J'.repeat(35) }),
+      disbursement(envelope, { disbursement_amount: '999999999999.99' }),
+    ]);
+    expect(ok.body.header.status).toBe('succ');
+  });
+});

@@ -114,7 +114,7 @@ describe('initiate_payment', () => {
     expect(rows[0]!.n).toBe(4);
   });
 
-  it('refuses the whole batch when a payment does not fit its block', async () => {
+  it('refuses only the payment that does not fit, with its code, and takes the rest', async () => {
     const ok = payment({ remittingAccount: 'FUND-A', fundsBlockedReferenceNumber: block });
     const cases: Array<[Parameters<typeof payment>[0], string]> = [
       [{ remittingAccount: 'FUND-A', fundsBlockedReferenceNumber: 'BLK-NOPE' }, 'BLOCK_NOT_FOUND'],
@@ -132,6 +132,14 @@ describe('initiate_payment', () => {
         'INVALID_AMOUNT',
       ],
       [
+        {
+          remittingAccount: 'FUND-A',
+          fundsBlockedReferenceNumber: block,
+          paymentAmount: '1000000000000.00',
+        },
+        'AMOUNT_TOO_LARGE',
+      ],
+      [
         { remittingAccount: 'FUND-A', fundsBlockedReferenceNumber: block, disbursementId: 'X'.repeat(36) },
         'INVALID_PAYMENT_REFERENCE',
       ],
@@ -139,30 +147,36 @@ describe('initiate_payment', () => {
     for (const [overrides, code] of cases) {
       const bad = payment(overrides);
       const batchId = `BAD-${code}`;
-      const r = await h.connector.initiatePayment(batchId, [ok, bad]);
-      expect(r, code).toMatchObject({ status: 'FAILURE', errorCode: 'INVALID_PAYMENTS' });
-      const response = await fetch(`${h.url}/initiate_payment`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ batch_id: batchId, payments: [wire(ok), wire(bad)] }),
-      }).then((res) => res.json() as Promise<{ errors: unknown[] }>);
-      // An exceeded block refuses every payment that draws on it; other problems name the payment.
-      const expected = [{ index: 1, disbursement_id: bad.disbursementId, error_code: code }];
-      if (code === 'BLOCK_EXCEEDED')
-        expected.unshift({ index: 0, disbursement_id: ok.disbursementId, error_code: code });
-      expect(response.errors).toEqual(expected);
+      const refused = {
+        status: 'SUCCESS',
+        refused: [{ disbursementId: bad.disbursementId, errorCode: code }],
+      };
+      expect(await h.connector.initiatePayment(batchId, [ok, bad]), code).toEqual(refused);
+      // The same batch again: the same answer, nothing stored twice.
+      expect(await h.connector.initiatePayment(batchId, [ok, bad]), code).toEqual(refused);
+      const { rows } = await h.db.query(`SELECT 1 FROM example_bank.payment WHERE payment_reference = $1`, [
+        bad.disbursementId,
+      ]);
+      expect(rows, code).toHaveLength(0);
     }
-    // Nothing of those batches was kept, not even the valid payment.
+    // The valid payment was taken, once.
     const { rows } = await h.db.query(`SELECT 1 FROM example_bank.payment WHERE payment_reference = $1`, [
       ok.disbursementId,
     ]);
-    expect(rows).toHaveLength(0);
+    expect(rows).toHaveLength(1);
+  });
+
+  it('declares its limits: 35-character printable references, amounts MT940 can write', () => {
+    expect(h.connector.limits).toMatchObject({ maxReferenceLength: 35, maxAmountDigits: 14 });
+    expect(h.connector.limits!.referencePattern!.test('PBMS 2026/03-0001')).toBe(true);
+    expect(h.connector.limits!.referencePattern!.test(' padded')).toBe(false);
   });
 
   it('refuses a reference repeated inside one batch', async () => {
     const p = payment({ remittingAccount: 'FUND-A', fundsBlockedReferenceNumber: block });
-    expect(await h.connector.initiatePayment('DUP-IN-BATCH', [p, p])).toMatchObject({
-      errorCode: 'INVALID_PAYMENTS',
+    expect(await h.connector.initiatePayment('DUP-IN-BATCH', [p, p])).toEqual({
+      status: 'SUCCESS',
+      refused: [{ disbursementId: p.disbursementId, errorCode: 'DUPLICATE_IN_BATCH' }],
     });
   });
 });
@@ -276,23 +290,3 @@ describe('failure modes', () => {
     expect(await quick.checkFunds('FUND-A', 'USD', '1.00')).toEqual({ status: 'FUNDS_AVAILABLE' });
   });
 });
-
-function wire(p: ReturnType<typeof payment>) {
-  return {
-    disbursement_id: p.disbursementId,
-    remitting_account: p.remittingAccount,
-    remitting_account_currency: p.remittingAccountCurrency,
-    payment_amount: p.paymentAmount,
-    funds_blocked_reference_number: p.fundsBlockedReferenceNumber,
-    beneficiary_id: p.beneficiaryId,
-    beneficiary_name: p.beneficiaryName,
-    beneficiary_account: p.beneficiaryAccount,
-    beneficiary_account_currency: p.beneficiaryAccountCurrency,
-    beneficiary_account_type: p.beneficiaryAccountType,
-    beneficiary_bank_code: p.beneficiaryBankCode,
-    disbursement_narrative: p.disbursementNarrative,
-    benefit_program_mnemonic: p.benefitProgramMnemonic,
-    cycle_code_mnemonic: p.cycleCodeMnemonic,
-    payment_date: p.paymentDate,
-  };
-}

@@ -6,12 +6,21 @@ import type {
   BlockFundsResult,
   CheckFundsResult,
   ConnectorFailure,
+  ConnectorLimits,
   ConnectorModuleFactory,
   InitiatePaymentResult,
   Payment,
+  PaymentRefusal,
 } from '../connector.js';
 import { BANK_ERROR, failure, httpErrorCode, transportErrorCode } from '../errors.js';
-import { NARRATIVE_LINE, NO_REFERENCE, parseReferenceLine } from './layout.js';
+import {
+  MAX_PAYMENT_REFERENCE_LENGTH,
+  MAX_STATEMENT_AMOUNT_DIGITS,
+  NARRATIVE_LINE,
+  NO_REFERENCE,
+  PAYMENT_REFERENCE_PATTERN,
+  parseReferenceLine,
+} from './layout.js';
 
 export const EXAMPLE_BANK_PREFIX = '/example-bank';
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -47,8 +56,19 @@ export function exampleConnectorSettings(
 
 type Answer = { ok: true; body: Record<string, unknown> } | { ok: false; failure: ConnectorFailure };
 
+/**
+ * What the example bank carries: a payment reference of 1..35 printable ASCII characters (its :86: line 5) and
+ * an amount its MT940 statement can write (15 characters with the decimal comma).
+ */
+export const EXAMPLE_BANK_LIMITS: ConnectorLimits = {
+  maxReferenceLength: MAX_PAYMENT_REFERENCE_LENGTH,
+  referencePattern: PAYMENT_REFERENCE_PATTERN,
+  maxAmountDigits: MAX_STATEMENT_AMOUNT_DIGITS,
+};
+
 export class ExampleBankConnector implements BankConnector {
   readonly bankCode: string;
+  readonly limits = EXAMPLE_BANK_LIMITS;
 
   constructor(private readonly settings: ExampleConnectorSettings) {
     this.bankCode = settings.bankCode;
@@ -87,8 +107,20 @@ export class ExampleBankConnector implements BankConnector {
       payments: payments.map(toWire),
     });
     if (!answer.ok) return answer.failure;
-    if (answer.body.status === 'SUCCESS') return { status: 'SUCCESS' };
-    return failure(BANK_ERROR.BAD_RESPONSE, 'initiate_payment answered without SUCCESS');
+    if (answer.body.status !== 'SUCCESS')
+      return failure(BANK_ERROR.BAD_RESPONSE, 'initiate_payment answered without SUCCESS');
+    const refused = answer.body.refused ?? [];
+    if (!Array.isArray(refused))
+      return failure(BANK_ERROR.BAD_RESPONSE, 'initiate_payment answered a refused list that is not a list');
+    const out: PaymentRefusal[] = [];
+    for (const r of refused as Array<Record<string, unknown>>) {
+      const id = r?.disbursement_id;
+      const code = r?.error_code;
+      if (typeof id !== 'string' || typeof code !== 'string' || !/^[A-Z0-9_]{1,64}$/.test(code))
+        return failure(BANK_ERROR.BAD_RESPONSE, 'initiate_payment answered a refusal without id or code');
+      out.push({ disbursementId: id, errorCode: code });
+    }
+    return out.length ? { status: 'SUCCESS', refused: out } : { status: 'SUCCESS' };
   }
 
   retrieveDisbursementId(

@@ -36,12 +36,21 @@ export const REVERSAL_REASONS = [
 ] as const;
 export type ReversalReason = (typeof REVERSAL_REASONS)[number];
 
+/** Digits of an amount the statement can write: MT940's amount is 15 characters, the decimal comma included. */
+export const MAX_STATEMENT_AMOUNT_DIGITS = 14;
+
 const SAFE_CUSTOMER_REFERENCE = /^[A-Za-z0-9.\-:?()+,']+$/;
-const PAYMENT_REFERENCE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+/** Printable ASCII, no blanks at either end. */
+export const PAYMENT_REFERENCE_PATTERN = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
 /** A payment reference the bank accepts: 1..35 printable ASCII characters, no blanks at either end. */
 export function isValidPaymentReference(reference: string): boolean {
-  return reference.length <= MAX_PAYMENT_REFERENCE_LENGTH && PAYMENT_REFERENCE.test(reference);
+  return reference.length <= MAX_PAYMENT_REFERENCE_LENGTH && PAYMENT_REFERENCE_PATTERN.test(reference);
+}
+
+/** Whether an amount of `minor` units with `exponent` decimals fits the statement's amount field. */
+export function fitsStatementAmount(minor: bigint, exponent: number): boolean {
+  return Math.max(minor.toString().length, exponent + 1) <= MAX_STATEMENT_AMOUNT_DIGITS;
 }
 
 /** What goes into :61: for a payment reference: itself when it fits 16x safely, else NONREF. */

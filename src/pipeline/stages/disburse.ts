@@ -6,8 +6,15 @@
 // payments (cancellation is closed once the schedule date is reached, resolution is finished) and re-sends
 // them under the same batch id; the bank recognises the id and acknowledges without paying again. The shipped
 // counter moves in the same transaction as the PROCESSED status, so it is counted once too.
-import type { BeneficiaryAccountType, Payment } from '../../bank/connector.js';
-import { currencyExponent } from '../../money/index.js';
+//
+// One bad payment does not hold back its batch: a payment that breaks the connector's declared limits is not
+// sent (refused by the bridge), and one the bank refuses in its acknowledgement is recorded with the bank's
+// code; both land in disbursement_bank_refusal in the same transaction as PROCESSED, and the rest is shipped.
+// A re-sent batch gets the same refusals back (the bank answers a known batch id with its first answer), and
+// the limits are the same, so a takeover after a crash records the same refusals.
+import type { BeneficiaryAccountType, Payment, PaymentRefusal } from '../../bank/connector.js';
+import { amountProblem, referenceProblem, resolveLimits } from '../../bank/limits.js';
+import { currencyExponent, decimalToMinor } from '../../money/index.js';
 import { callBank, connectorFor, isFailure, type StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
@@ -130,7 +137,11 @@ export async function buildPayments(
 export function disburseStage(deps: StageDeps): Stage {
   const q = disburseQueue;
 
-  async function markShipped(job: Job, envelopeShipped: number): Promise<void> {
+  async function markShipped(
+    job: Job,
+    envelopeShipped: number,
+    refusals: Array<PaymentRefusal & { by: 'BANK' | 'BRIDGE' }>,
+  ): Promise<void> {
     await deps.db.transaction(async (tx) => {
       const { rows } = expectLease(
         await tx.query<{ envelope: string }>(
@@ -143,6 +154,19 @@ export function disburseStage(deps: StageDeps): Stage {
         ),
         q.stage,
       );
+      if (refusals.length > 0)
+        await tx.query(
+          `INSERT INTO disbursement_bank_refusal (disbursement_id, bank_disbursement_batch_id, error_code, refused_by)
+           SELECT r.id, $1, r.code, r.by FROM unnest($2::text[], $3::text[], $4::text[]) AS r(id, code, by)
+           JOIN disbursement d ON d.disbursement_id = r.id AND d.bank_disbursement_batch_id = $1
+           ON CONFLICT (disbursement_id) DO NOTHING`,
+          [
+            job.key,
+            refusals.map((r) => r.disbursementId),
+            refusals.map((r) => r.errorCode.slice(0, 64)),
+            refusals.map((r) => r.by),
+          ],
+        );
       if (envelopeShipped > 0)
         await tx.query(
           `UPDATE disbursement_envelope_batch_status
@@ -157,18 +181,57 @@ export function disburseStage(deps: StageDeps): Stage {
     const built = await buildPayments(deps, job.key, job.today);
     if (!built) return failure('BATCH_NOT_FOUND', { permanent: true });
     const { header, payments } = built;
+    const refusals: Array<PaymentRefusal & { by: 'BANK' | 'BRIDGE' }> = [];
+    let shipped = 0;
     // Nothing payable (all cancelled or unresolved): done without troubling the bank.
     if (payments.length > 0) {
       const connector = await connectorFor(deps, header.bankCode);
       if (isFailure(connector)) return connector;
-      const result = await callBank(() => connector.initiatePayment(job.key, payments));
-      if (isFailure(result)) return result;
-      if (result.status === 'FAILURE') return failure(result.errorCode, { message: result.message });
+      const send = withinLimits(payments, resolveLimits(connector.limits), header.currency, refusals);
+      if (send.length > 0) {
+        const result = await callBank(() => connector.initiatePayment(job.key, send));
+        if (isFailure(result)) return result;
+        if (result.status === 'FAILURE') return failure(result.errorCode, { message: result.message });
+        // Only refusals of payments of this batch count, each once.
+        const sent = new Set(send.map((p) => p.disbursementId));
+        for (const r of result.refused ?? []) {
+          if (!sent.delete(r.disbursementId)) continue;
+          refusals.push({ disbursementId: r.disbursementId, errorCode: r.errorCode, by: 'BANK' });
+        }
+        shipped = sent.size;
+      }
     }
-    await markShipped(job, payments.length);
-    deps.log.info({ stage: q.stage, batch: job.key, payments: payments.length }, 'bank batch shipped');
+    await markShipped(job, shipped, refusals);
+    deps.log.info(
+      { stage: q.stage, batch: job.key, payments: shipped, refused: refusalSummary(refusals) },
+      'bank batch shipped',
+    );
     return { ok: true };
   }
 
   return { queue: q, concurrency: 2, batchSize: deps.settings.batchSize, run };
+}
+
+/** The payments the connector's limits let through; the others are added to `refusals` (never sent). */
+function withinLimits(
+  payments: Payment[],
+  limits: ReturnType<typeof resolveLimits>,
+  currency: string,
+  refusals: Array<PaymentRefusal & { by: 'BANK' | 'BRIDGE' }>,
+): Payment[] {
+  const exponent = currencyExponent(currency) ?? 2;
+  return payments.filter((p) => {
+    const code =
+      referenceProblem(limits, p.disbursementId) ??
+      amountProblem(limits, decimalToMinor(p.paymentAmount, exponent), exponent);
+    if (code) refusals.push({ disbursementId: p.disbursementId, errorCode: code, by: 'BRIDGE' });
+    return code === null;
+  });
+}
+
+/** Refusals counted per code, for the log (ids and beneficiaries stay out of it). */
+function refusalSummary(refusals: PaymentRefusal[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of refusals) out[r.errorCode] = (out[r.errorCode] ?? 0) + 1;
+  return out;
 }

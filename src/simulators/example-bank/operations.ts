@@ -1,9 +1,10 @@
 // The three calls a sponsor bank answers for the bridge: check_funds, block_funds, initiate_payment.
 // initiate_payment only validates and stores; the processor pays later.
-import { isValidPaymentReference } from '../../bank/example/layout.js';
+import { fitsStatementAmount, isValidPaymentReference } from '../../bank/example/layout.js';
 import type { Db } from '../../db/index.js';
 import { isCurrencyCode } from '../../money/index.js';
 import {
+  exponentOf,
   fromMinor,
   minor,
   type PaymentProblem,
@@ -139,6 +140,8 @@ export interface PaymentAnswer {
   /** Payments whose reference the account had already received, not stored again. */
   duplicates: number;
   duplicateBatch: boolean;
+  /** Payments of the batch the bank will not pay, each with its code (the same list when the batch repeats). */
+  refused: PaymentProblem[];
 }
 
 interface BlockState {
@@ -150,9 +153,11 @@ interface BlockState {
 }
 
 /**
- * Accepts a batch at once, all or nothing: every payment must draw on an existing block of its remitting
- * account, in the block's currency, and the batch may not take a block beyond its amount. A batch id seen
- * before is acknowledged without storing anything; a payment reference the account already has is skipped.
+ * Accepts a batch, payment by payment: a payment must have a valid reference and amount (one the statement
+ * can write), draw on an existing block of its remitting account in the block's currency, and fit what is
+ * left of the block (taken in batch order); one that does not is refused on its own, with its code, and the
+ * others are stored. A batch id seen before is acknowledged with its first answer (the same refusals) without
+ * storing anything; a payment reference the account already has is skipped.
  */
 export async function initiatePayment(
   db: Db,
@@ -167,8 +172,12 @@ export async function initiatePayment(
         [batchId],
       );
       if (fresh.rowCount === 0) {
-        const { rows } = await tx.query<{ payment_count: number; duplicate_count: number }>(
-          'SELECT payment_count, duplicate_count FROM example_bank.payment_batch WHERE batch_id = $1',
+        const { rows } = await tx.query<{
+          payment_count: number;
+          duplicate_count: number;
+          refusals: PaymentProblem[];
+        }>(
+          'SELECT payment_count, duplicate_count, refusals FROM example_bank.payment_batch WHERE batch_id = $1',
           [batchId],
         );
         return {
@@ -177,6 +186,7 @@ export async function initiatePayment(
           accepted: rows[0]!.payment_count,
           duplicates: rows[0]!.duplicate_count,
           duplicateBatch: true,
+          refused: rows[0]!.refusals ?? [],
         };
       }
 
@@ -194,6 +204,7 @@ export async function initiatePayment(
         else if (seen.has(key)) flag(i, 'DUPLICATE_IN_BATCH');
         else if (!isCurrencyCode(currency)) flag(i, 'INVALID_CURRENCY');
         else if (amount === null) flag(i, 'INVALID_AMOUNT');
+        else if (!fitsStatementAmount(amount, exponentOf(currency))) flag(i, 'AMOUNT_TOO_LARGE');
         else if ((p.beneficiary_account_currency ?? currency) !== currency) flag(i, 'CURRENCY_MISMATCH');
         seen.add(key);
       });
@@ -240,27 +251,19 @@ export async function initiatePayment(
           continue;
         }
         if (known.has(`${p.remitting_account}\u0000${p.disbursement_id}`)) continue;
-        take.set(block!.block_reference, (take.get(block!.block_reference) ?? 0n) + amounts[i]!);
+        // Taken in batch order: the payment that no longer fits what is left of its block is refused.
+        const ref = block!.block_reference;
+        const remaining =
+          minor(block!.amount, block!.currency) - minor(block!.amount_committed, block!.currency);
+        const taken = take.get(ref) ?? 0n;
+        if (taken + amounts[i]! > remaining) {
+          flag(i, 'BLOCK_EXCEEDED');
+          continue;
+        }
+        take.set(ref, taken + amounts[i]!);
         storeIdx.push(i);
       }
-      for (const [ref, amount] of take) {
-        const block = blocks.get(ref)!;
-        const remaining = minor(block.amount, block.currency) - minor(block.amount_committed, block.currency);
-        if (amount > remaining)
-          for (const i of storeIdx)
-            if (payments[i]!.funds_blocked_reference_number === ref) flag(i, 'BLOCK_EXCEEDED');
-      }
-      if (problems.length) {
-        problems.sort((a, b) => a.index - b.index);
-        throw new RefusalError(
-          refuse(
-            422,
-            'INVALID_PAYMENTS',
-            `${problems.length} payment(s) of the batch were refused`,
-            problems,
-          ),
-        );
-      }
+      problems.sort((a, b) => a.index - b.index);
 
       const rows = storeIdx.map((i) => payments[i]!);
       const col = (f: (p: WirePayment) => string | null | undefined) => rows.map((p) => f(p) ?? null);
@@ -308,16 +311,23 @@ export async function initiatePayment(
       await tx.query(
         `UPDATE example_bank.payment_batch SET payment_count = $2, duplicate_count = $3, total_amount = $4::numeric,
            status = CASE WHEN $2 = 0 THEN 'PROCESSED' ELSE 'ACCEPTED' END,
-           processed_at = CASE WHEN $2 = 0 THEN now() END
+           processed_at = CASE WHEN $2 = 0 THEN now() END, refusals = $5::jsonb
          WHERE batch_id = $1`,
-        [batchId, rows.length, payments.length - rows.length, totals.rows[0]!.total],
+        [
+          batchId,
+          rows.length,
+          payments.length - rows.length - problems.length,
+          totals.rows[0]!.total,
+          JSON.stringify(problems),
+        ],
       );
       return {
         ok: true as const,
         batchId,
         accepted: rows.length,
-        duplicates: payments.length - rows.length,
+        duplicates: payments.length - rows.length - problems.length,
         duplicateBatch: false,
+        refused: problems,
       };
     });
   } catch (error) {

@@ -228,6 +228,7 @@ export async function registerRoutes(app: FastifyInstance, prefix: string, deps:
               accepted: r.accepted,
               duplicates: r.duplicates,
               duplicateBatch: r.duplicateBatch,
+              refused: r.refused.length,
             },
             'example bank: payment batch acknowledged',
           );
@@ -237,6 +238,7 @@ export async function registerRoutes(app: FastifyInstance, prefix: string, deps:
             accepted: r.accepted,
             duplicates: r.duplicates,
             duplicate_batch: r.duplicateBatch,
+            refused: r.refused.map((p) => ({ disbursement_id: p.disbursement_id, error_code: p.error_code })),
           };
         },
       );

@@ -1,0 +1,143 @@
+// One bad item must not poison a batch (issue 9 §5): a payment the connector's limits refuse is not sent, a
+// payment the bank refuses fails alone with the bank's code, and the rest of the batch is shipped, once.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { InitiatePaymentResult, Payment } from '../../src/bank/connector.js';
+import type { Db } from '../../src/db/index.js';
+import { disbursementStatus } from '../../src/disbursements/service.js';
+import { startWorkers, type Workers } from '../../src/pipeline/index.js';
+import { testDb } from '../support/db.js';
+import { connectorsOf, FakeBank, FakeMapper } from './fakes.js';
+import { disbursements, resetBridge, seedEnvelope, seedProgram, workerContext } from './fixtures.js';
+import { envelopeStatus, lifecycle, statusCounts } from './helpers.js';
+
+/** A bank that refuses some payments of a batch by id, answering a repeated batch the same way. */
+class PickyBank extends FakeBank {
+  refuse = new Map<string, string>();
+  readonly limits = { maxReferenceLength: 35 };
+  override async initiatePayment(batchId: string, payments: Payment[]): Promise<InitiatePaymentResult> {
+    const answer = await super.initiatePayment(
+      batchId,
+      payments.filter((p) => !this.refuse.has(p.disbursementId)),
+    );
+    if (answer.status !== 'SUCCESS') return answer;
+    const refused = payments
+      .filter((p) => this.refuse.has(p.disbursementId))
+      .map((p) => ({ disbursementId: p.disbursementId, errorCode: this.refuse.get(p.disbursementId)! }));
+    // A code for a payment that was not in the batch must be ignored.
+    refused.push({ disbursementId: 'not-in-this-batch', errorCode: 'NONSENSE' });
+    return { status: 'SUCCESS', refused };
+  }
+}
+
+describe('partial refusals of a bank batch', () => {
+  let db: Db;
+  let bank: PickyBank;
+  let mapper: FakeMapper;
+  let workers: Workers;
+  const start = () => {
+    workers = startWorkers(workerContext(db), { poll: false, mapper, connectors: connectorsOf(bank) });
+    return workers;
+  };
+
+  beforeAll(async () => {
+    db = await testDb();
+  });
+  beforeEach(async () => {
+    await resetBridge(db);
+    bank = new PickyBank();
+    mapper = new FakeMapper();
+  });
+  afterEach(async () => {
+    await workers?.stop();
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  it('ships the rest of the batch and records each refusal with its code', async () => {
+    const long = `L${'x'.repeat(40)}`; // 41 characters: over the bank's 35
+    await seedProgram(db);
+    await seedEnvelope(db, {
+      id: 'E1',
+      batches: [
+        [
+          ...disbursements('a', 4, '12.50'),
+          { id: long, beneficiaryId: 'BEN-long', amount: '5.00' },
+          { id: 'huge', beneficiaryId: 'BEN-huge', amount: '1000000000000.00' },
+        ],
+      ],
+    });
+    for (const id of ['a1', 'a2', 'a3', 'a4', 'long', 'huge']) mapper.known.set(`BEN-${id}`, `ACC-${id}`);
+    bank.refuse.set('a2', 'ACCOUNT_BLOCKED_BY_BANK');
+    start();
+    await workers.runOnce();
+
+    // The bank saw only what its limits allow, and took all but a2.
+    expect(
+      bank
+        .payments()
+        .map((p) => p.disbursementId)
+        .sort(),
+    ).toEqual(['a1', 'a3', 'a4']);
+    expect(await statusCounts(db, 'E1')).toEqual({ shipped: 3, refused: 3 });
+    const refused = (await lifecycle(db, 'E1')).filter((r) => r.status === 'refused');
+    refused.sort((x, y) => (x.id < y.id ? -1 : 1));
+    expect(refused).toEqual([
+      { id: long, status: 'refused', reason: 'DISBURSEMENT_ID_TOO_LONG_FOR_BANK' },
+      { id: 'a2', status: 'refused', reason: 'ACCOUNT_BLOCKED_BY_BANK' },
+      { id: 'huge', status: 'refused', reason: 'DISBURSEMENT_AMOUNT_TOO_LARGE_FOR_BANK' },
+    ]);
+    expect((await envelopeStatus(db, 'E1')).number_of_disbursements_shipped).toBe(3);
+    const { rows } = await db.query<{ disbursement_status: string; latest_error_code: string | null }>(
+      'SELECT disbursement_status, latest_error_code FROM bank_disbursement_batch_status',
+    );
+    expect(rows).toEqual([{ disbursement_status: 'PROCESSED', latest_error_code: null }]);
+
+    const status = await disbursementStatus(db, workerContext(db), ['a2', 'a1']);
+    expect(status[0]).toMatchObject({
+      lifecycle_status: 'refused',
+      lifecycle_reason: 'ACCOUNT_BLOCKED_BY_BANK',
+      response_error_codes: [],
+    });
+    expect(status[1]).toMatchObject({ lifecycle_status: 'shipped' });
+  });
+
+  it('records the same refusals once when the batch is re-sent after a crash', async () => {
+    await seedProgram(db);
+    await seedEnvelope(db, { id: 'E2', batches: [disbursements('c', 3)] });
+    for (const id of ['c1', 'c2', 'c3']) mapper.known.set(`BEN-${id}`, `ACC-${id}`);
+    bank.refuse.set('c3', 'INVALID_ACCOUNT');
+    let crashes = 1;
+    bank.afterAccept = () => {
+      if (crashes-- > 0) throw new Error('process killed after the bank acknowledged');
+    };
+    start();
+    await workers.runOnce();
+    // The first attempt died after the acknowledgement: nothing recorded, the batch still pending.
+    expect(await statusCounts(db, 'E2')).toEqual({ received: 3 });
+    await db.query(
+      `UPDATE bank_disbursement_batch_status SET next_attempt_at = now() - interval '1 second',
+         lease_owner = NULL, lease_expires_at = NULL`,
+    );
+    await workers.runOnce();
+    expect(bank.calls.initiatePayment).toBe(2);
+    expect(bank.batches.size).toBe(1);
+    expect(await statusCounts(db, 'E2')).toEqual({ shipped: 2, refused: 1 });
+    expect((await envelopeStatus(db, 'E2')).number_of_disbursements_shipped).toBe(2);
+  });
+
+  it('finishes a batch whose every payment is refused without calling the bank', async () => {
+    await seedProgram(db);
+    const ids = ['y'.repeat(36), 'z'.repeat(50)];
+    await seedEnvelope(db, {
+      id: 'E3',
+      batches: [ids.map((id, i) => ({ id, beneficiaryId: `BEN-${i}`, amount: '1.00' }))],
+    });
+    mapper.known.set('BEN-0', 'ACC-0');
+    mapper.known.set('BEN-1', 'ACC-1');
+    start();
+    await workers.runOnce();
+    expect(bank.calls.initiatePayment).toBe(0);
+    expect(await statusCounts(db, 'E3')).toEqual({ refused: 2 });
+  });
+});
