@@ -147,6 +147,8 @@ export async function reconcileEntries(
             due_currency = trim(e.disbursement_currency_code),
             cancelled = d.cancellation_status = 'Cancelled' OR e.cancellation_status = 'Cancelled',
             shipped = b.disbursement_status = 'PROCESSED' AND coalesce(m.resolved, false)
+              -- a payment the bank (or the connector's limits) refused out of its batch never went out
+              AND NOT EXISTS (SELECT 1 FROM disbursement_bank_refusal x WHERE x.disbursement_id = d.disbursement_id)
        FROM disbursement d
        JOIN disbursement_envelope e ON e.disbursement_envelope_id = d.disbursement_envelope_id
        JOIN bank_disbursement_batch_status b ON b.bank_disbursement_batch_id = d.bank_disbursement_batch_id

@@ -7,8 +7,16 @@ import { disbursementStatus } from '../../src/disbursements/service.js';
 import { startWorkers, type Workers } from '../../src/pipeline/index.js';
 import { testDb } from '../support/db.js';
 import { connectorsOf, FakeBank, FakeMapper } from './fakes.js';
-import { disbursements, resetBridge, seedEnvelope, seedProgram, workerContext } from './fixtures.js';
-import { envelopeStatus, lifecycle, statusCounts } from './helpers.js';
+import {
+  disbursements,
+  resetBridge,
+  seedEnvelope,
+  seedProgram,
+  statementText,
+  uploadStatement,
+  workerContext,
+} from './fixtures.js';
+import { envelopeStatus, errorRecons, lifecycle, statusCounts } from './helpers.js';
 
 /** A bank that refuses some payments of a batch by id, answering a repeated batch the same way. */
 class PickyBank extends FakeBank {
@@ -124,6 +132,18 @@ describe('partial refusals of a bank batch', () => {
     expect(bank.batches.size).toBe(1);
     expect(await statusCounts(db, 'E2')).toEqual({ shipped: 2, refused: 1 });
     expect((await envelopeStatus(db, 'E2')).number_of_disbursements_shipped).toBe(2);
+
+    // A debit naming the refused payment never reconciles it: it was not shipped.
+    await uploadStatement(
+      db,
+      statementText([
+        { mark: 'D', id: 'c1' },
+        { mark: 'D', id: 'c3' },
+      ]),
+    );
+    await workers.runOnce();
+    expect(await statusCounts(db, 'E2')).toEqual({ shipped: 1, reconciled: 1, refused: 1 });
+    expect((await errorRecons(db)).map((r) => [r.id, r.reason])).toEqual([['c3', 'NOT_SHIPPED']]);
   });
 
   it('finishes a batch whose every payment is refused without calling the bank', async () => {
