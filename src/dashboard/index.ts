@@ -184,6 +184,19 @@ function routes(ctx: AppContext) {
       return payload;
     });
 
+    // The pages show every program. A PBMS identity scoped to some programs (docs/api.md) is kept out rather
+    // than shown others' envelopes; an admin sees everything whatever its scope.
+    app.addHook('preHandler', async (request, reply) => {
+      const p = request.principal;
+      if (p?.programs && !p.roles.includes('admin')) {
+        return reply.code(403).send({
+          error: 'forbidden',
+          message: 'The dashboard shows every program; a caller scoped to programs needs the admin role',
+          statusCode: 403,
+        });
+      }
+    });
+
     app.get('/assets/:file', OPEN, async (request, reply) => {
       const path = `/dashboard/assets/${(request.params as { file: string }).file}`;
       const asset =

@@ -224,4 +224,16 @@ describe('scoped callers', () => {
     const unscoped = await sign('bank-any', ['bank']);
     expect((await upload(unscoped, statement(accountOther))).status).toBe(200);
   });
+
+  it('keeps a PBMS caller scoped to programs out of the dashboard, which shows every program', async () => {
+    const open = (token: string) =>
+      t.app.inject({
+        method: 'GET',
+        url: '/dashboard',
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      });
+    expect((await open(misA)).statusCode).toBe(403);
+    expect((await open(trusted)).statusCode).toBe(200);
+    expect((await open(await sign('ops', ['admin', 'pbms'], { programs: [programA] }))).statusCode).toBe(200);
+  });
 });
