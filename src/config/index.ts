@@ -167,7 +167,7 @@ export const CONFIG_SPEC = {
   }),
   STATEMENT_CHUNK_ENTRIES: int(
     'Statement entries reconciled per transaction: a large statement is applied in chunks of this many, resuming where it stopped after a crash.',
-    5000,
+    2000,
     { min: 1, max: 1000000 },
   ),
   // Bank connectors (src/bank) and the example bank simulator (src/simulators/example-bank); see docs/bank-connectors.md
