@@ -1,7 +1,15 @@
+import type { Server } from 'node:http';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyHttpOptions,
+  type FastifyInstance,
+} from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
 import { registerAuth } from './auth-hook.js';
 import type { AppContext } from './context.js';
 import { headerOf, responseHeader } from './g2p.js';
@@ -9,18 +17,58 @@ import { registerG2pInput } from './json.js';
 
 export type Feature = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
+type ServerSettings = Pick<
+  Config,
+  'MAX_BODY_BYTES' | 'REQUEST_TIMEOUT_MS' | 'CONNECTION_TIMEOUT_MS' | 'KEEP_ALIVE_TIMEOUT_MS' | 'TRUST_PROXY'
+>;
+
+/**
+ * What every HTTP server of this codebase shares (the bridge, and each simulator run alone): body limit,
+ * request ids, and the deadlines that keep a slow or silent client from holding a connection open.
+ */
+export function serverOptions(
+  config: ServerSettings,
+  log: Logger,
+): FastifyHttpOptions<Server, FastifyBaseLogger> {
+  return {
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: config.MAX_BODY_BYTES,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // Operators correlate by request id; bodies (beneficiary data) are never logged.
+    requestIdHeader: 'x-request-id',
+    // A hop count is honoured at run time (request.js), though the type does not list it.
+    trustProxy: config.TRUST_PROXY as boolean | string,
+    // The whole request, body included, must arrive within this (Node answers 408 and closes).
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      headersTimeout: Math.min(60_000, config.REQUEST_TIMEOUT_MS),
+      // Node looks for expired requests this often (default 30 s, which would let a deadline slip by that much).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.REQUEST_TIMEOUT_MS / 4))),
+    },
+  };
+}
+
+/**
+ * An answer sent before the request's body has fully arrived (a 401 from the auth hook, a 413 ...) closes the
+ * connection: otherwise Node keeps reading the rest of the body to reuse the connection, and a client that
+ * dribbles it keeps the connection open long after it was refused.
+ */
+export function closeAfterEarlyAnswers(app: FastifyInstance) {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!request.raw.complete) reply.header('connection', 'close');
+    return payload;
+  });
+}
+
 /**
  * The HTTP server: body limits, OpenAPI, authentication, and one error shape. Features (envelopes,
  * disbursements, statements, programs, dashboard ...) register their own routes.
  */
 export async function buildServer(ctx: AppContext, features: Feature[]): Promise<FastifyInstance> {
-  const app = Fastify({
-    loggerInstance: ctx.log as FastifyBaseLogger,
-    bodyLimit: ctx.config.MAX_BODY_BYTES,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
-    // Operators correlate by request id; bodies (beneficiary data) are never logged.
-    requestIdHeader: 'x-request-id',
-  });
+  const app = Fastify(serverOptions(ctx.config, ctx.log));
+  closeAfterEarlyAnswers(app);
 
   await app.register(multipart, {
     limits: { fileSize: ctx.config.MAX_STATEMENT_BYTES, files: 1, fields: 10 },

@@ -1,10 +1,55 @@
 // Shared by `g2p-bridge bank` and `g2p-bridge mapper`, which each run one simulator alone on its own port and
 // database.
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { closeAfterEarlyAnswers, serverOptions } from '../api/server.js';
+import { createVerifier } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { type Db, dbSettings, openDb } from '../db/index.js';
+import { isLoopbackHost, type SimulatorAccess, simulatorAccess } from '../simulators/access.js';
 import { untilSignal } from './args.js';
+
+/** The interface a simulator run alone listens on: --host, else HOST, else this machine only. */
+export function simulatorHost(option: string | undefined, config: Config): string {
+  return option ?? config.HOST ?? '127.0.0.1';
+}
+
+/**
+ * Who may call a simulator run alone on `host` (src/simulators/access.ts): anyone on loopback, else a token
+ * with the admin role, verified like the bridge verifies it (JWT_SECRET or DATA_DIR/jwt-secret, public keys).
+ * null after writing the problem to stderr.
+ */
+export async function standaloneAccess(
+  config: Config,
+  host: string,
+  db: Db,
+): Promise<SimulatorAccess | null> {
+  if (isLoopbackHost(host) || config.AUTH_MODE === 'none') return simulatorAccess({ host, verifier: null });
+  try {
+    return simulatorAccess({ host, verifier: await createVerifier(db, config) });
+  } catch (error) {
+    process.stderr.write(
+      `Listening on ${host} (beyond loopback) needs tokens with the admin role, but none can be verified: ` +
+        `${(error as Error).message}. Set JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL as the bridge has them.\n`,
+    );
+    return null;
+  }
+}
+
+/** One line for the banner: who may call. */
+export function accessLine(access: SimulatorAccess): string {
+  if (!access.open) return '  callers:        a bearer token with the admin role (listening beyond loopback)';
+  return access.why === 'loopback'
+    ? '  callers:        anyone on this machine, no token (listening on loopback)'
+    : '  callers:        ANYONE, no token (AUTH_MODE=none)';
+}
+
+/** The HTTP server of a simulator run alone: the bridge's limits and deadlines. */
+export function simulatorServer(config: Config, log: Logger): FastifyInstance {
+  const app = Fastify(serverOptions(config, log));
+  closeAfterEarlyAnswers(app);
+  return app;
+}
 
 /** --port and --prefix checked; null after writing the problem to stderr. */
 export function listenArgs(values: {

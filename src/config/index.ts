@@ -26,7 +26,36 @@ export const CONFIG_SPEC = {
     min: 0,
     max: 65535,
   }),
-  HOST: str('Interface the bridge listens on.', '0.0.0.0'),
+  HOST: optionalStr(
+    'Interface to listen on. Default 127.0.0.1 (this machine only) for `start`, `bank` and `mapper`, whose simulators answer without a token there; 0.0.0.0 for `serve`.',
+  ),
+  TRUST_PROXY: {
+    doc: 'Reverse proxies whose X-Forwarded-For/-Proto/-Host headers are believed (Fastify trustProxy): `false`, `true` (any), a hop count, or comma-separated addresses, CIDRs or `loopback`/`linklocal`/`uniquelocal`. Decides, among other things, whether the dashboard cookie is marked Secure.',
+    default: false,
+    parse(raw) {
+      if (raw === 'true' || raw === 'false') return raw === 'true';
+      if (/^\d{1,2}$/.test(raw)) return Number(raw);
+      const list = raw.split(',').map((s) => s.trim());
+      const ok = /^(?:[0-9A-Fa-f.:]+(?:\/\d{1,3})?|loopback|linklocal|uniquelocal)$/;
+      if (list.some((s) => !ok.test(s)))
+        throw new Error(`must be true, false, a hop count or addresses/CIDRs, got ${JSON.stringify(raw)}`);
+      return list.join(',');
+    },
+  } as VarSpec<boolean | number | string>,
+  REQUEST_TIMEOUT_MS: int(
+    'Deadline for receiving a whole request, headers and body; a slower client gets 408 and its connection is closed.',
+    120000,
+    { min: 100, max: 3600000 },
+  ),
+  CONNECTION_TIMEOUT_MS: int(
+    'A connection on which nothing moves (no byte in either direction) for this long is closed.',
+    300000,
+    { min: 100, max: 3600000 },
+  ),
+  KEEP_ALIVE_TIMEOUT_MS: int('How long an idle keep-alive connection waits for its next request.', 72000, {
+    min: 100,
+    max: 3600000,
+  }),
   PUBLIC_URL: optionalStr(
     'URL under which others reach the bridge (used in start-up hints and by the example bank to upload statements). Default http://127.0.0.1:PORT.',
   ),
@@ -110,6 +139,9 @@ export const CONFIG_SPEC = {
     },
   ),
   MAPPER_SENDER_ID: str("`header.sender_id` of the bridge's resolve requests.", 'g2p-bridge'),
+  MAPPER_TOKEN: optionalStr(
+    'Bearer token the bridge sends to the mapper. A simulator listening beyond loopback wants one with the admin role; under `start` its own mapper is reached with a key of the process.',
+  ),
   MAPPER_FA_PATTERNS: {
     doc: 'JSON array of `{"faType", "pattern", "flags"?}` (or the string "defaults"): named-group regular expressions that split financial-address strings, tried in order.',
     default: DEFAULT_FA_PATTERNS,
@@ -177,6 +209,9 @@ export const CONFIG_SPEC = {
   ),
   EXAMPLE_BANK_URL: optionalStr(
     'Base URL of the example bank for the builtin example connector. Default http://127.0.0.1:PORT/example-bank (the bank mounted by `start`).',
+  ),
+  EXAMPLE_BANK_TOKEN: optionalStr(
+    'Bearer token the example connector sends to the example bank: one with the admin role when the bank listens beyond loopback. Under `start` its own bank is reached with a key of the process.',
   ),
   EXAMPLE_BANK_TIMEOUT_MS: int(
     'Deadline of one call from the example connector to the example bank.',

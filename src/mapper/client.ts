@@ -10,6 +10,8 @@ export interface MapperClientOptions {
   timeoutMs: number;
   patterns?: readonly FaPattern[];
   log: Logger;
+  /** Bearer token sent with every call (MAPPER_TOKEN), for a mapper that wants one. */
+  token?: string;
   /** `header.sender_id` of our requests. */
   senderId?: string;
   /** Injectable for tests; defaults to the global fetch. */
@@ -82,7 +84,7 @@ export function createMapperClient(options: MapperClientOptions): MapperClient {
       });
 
       const started = Date.now();
-      const text = await post(doFetch, endpoint, body, options.timeoutMs);
+      const text = await post(doFetch, endpoint, body, options.timeoutMs, options.token);
       const answers = readAnswers(text);
       const outcomes = match(items, answers, patterns);
       const resolved = outcomes.filter((o) => o.resolved).length;
@@ -101,13 +103,18 @@ async function post(
   endpoint: string,
   body: string,
   timeoutMs: number,
+  token: string | undefined,
 ): Promise<string> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const response = await doFetch(endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body,
       signal: controller.signal,
     });

@@ -23,6 +23,7 @@ const MAPPER_SPEC = {
   MAPPER_URL: CONFIG_SPEC.MAPPER_URL,
   MAPPER_TIMEOUT_MS: CONFIG_SPEC.MAPPER_TIMEOUT_MS,
   MAPPER_SENDER_ID: CONFIG_SPEC.MAPPER_SENDER_ID,
+  MAPPER_TOKEN: CONFIG_SPEC.MAPPER_TOKEN,
   MAPPER_FA_PATTERNS: CONFIG_SPEC.MAPPER_FA_PATTERNS,
 };
 
@@ -42,6 +43,7 @@ export function createMapperClientFromEnv(
     timeoutMs: settings.MAPPER_TIMEOUT_MS,
     patterns: settings.MAPPER_FA_PATTERNS,
     senderId: settings.MAPPER_SENDER_ID,
+    token: settings.MAPPER_TOKEN,
     log,
   });
 }

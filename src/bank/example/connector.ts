@@ -30,9 +30,14 @@ export interface ExampleConnectorSettings {
   /** Base URL of the example bank's API, e.g. http://127.0.0.1:8000/example-bank */
   baseUrl: string;
   timeoutMs: number;
+  /** Bearer token for a bank that listens beyond loopback (EXAMPLE_BANK_TOKEN): one with the admin role. */
+  token?: string;
 }
 
-/** Reads EXAMPLE_BANK_URL (default: the bridge's own port, where `start` mounts the bank) and EXAMPLE_BANK_TIMEOUT_MS. */
+/**
+ * Reads EXAMPLE_BANK_URL (default: the bridge's own port, where `start` mounts the bank), EXAMPLE_BANK_TIMEOUT_MS
+ * and EXAMPLE_BANK_TOKEN.
+ */
 export function exampleConnectorSettings(
   bankCode: string,
   env: Record<string, string | undefined>,
@@ -51,7 +56,7 @@ export function exampleConnectorSettings(
   const timeoutMs = raw ? Number(raw) : DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
     throw new Error(`EXAMPLE_BANK_TIMEOUT_MS must be a positive whole number, got ${JSON.stringify(raw)}`);
-  return { bankCode, baseUrl, timeoutMs };
+  return { bankCode, baseUrl, timeoutMs, token: env.EXAMPLE_BANK_TOKEN || undefined };
 }
 
 type Answer = { ok: true; body: Record<string, unknown> } | { ok: false; failure: ConnectorFailure };
@@ -149,7 +154,11 @@ export class ExampleBankConnector implements BankConnector {
     try {
       response = await fetch(`${this.settings.baseUrl}/${operation}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...(this.settings.token ? { authorization: `Bearer ${this.settings.token}` } : {}),
+        },
         body: JSON.stringify(payload),
         signal: AbortSignal.timeout(this.settings.timeoutMs),
       });

@@ -1,14 +1,17 @@
 // `g2p-bridge bank`: the example bank alone, on its own port and database.
-import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { createLogger } from '../../logger.js';
 import { createExampleBank } from '../../simulators/example-bank/index.js';
 import { configOrReport, parseCommandArgs } from '../args.js';
 import {
+  accessLine,
   listenArgs,
   listenLocally,
   openSimulatorDb,
   serveUntilSignal,
   simulatorDbLabel,
+  simulatorHost,
+  simulatorServer,
+  standaloneAccess,
 } from '../simulator.js';
 
 const HELP = `Usage: g2p-bridge bank [--port N] [--host H] [--prefix /path]
@@ -21,7 +24,8 @@ Statements go to EXAMPLE_BANK_BRIDGE_URL/upload_mt940 with EXAMPLE_BANK_BRIDGE_T
 
 Options:
   --port N     port to listen on (0 picks a free one)
-  --host H     interface to listen on (default HOST)
+  --host H     interface to listen on (default HOST, else 127.0.0.1); beyond loopback every call
+               needs a bearer token with the admin role (the bridge's EXAMPLE_BANK_TOKEN)
   --prefix P   mount the routes under P (default: the root)
 
 Endpoints, accounts and failure controls: docs/bank-connectors.md.`;
@@ -40,20 +44,13 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger(config.LOG_LEVEL, 'example-bank');
   const db = await openSimulatorDb(config, 'bank');
   try {
+    const host = simulatorHost(parsed.values.host, config);
+    const access = await standaloneAccess(config, host, db);
+    if (!access) return 2;
     const bank = await createExampleBank({ db, log, env: process.env });
-    const app = Fastify({
-      loggerInstance: log as FastifyBaseLogger,
-      requestIdHeader: 'x-request-id',
-      bodyLimit: config.MAX_BODY_BYTES,
-      ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
-    });
-    await bank.register(app, listen.prefix);
-    const url = await listenLocally(
-      app,
-      listen.port ?? config.EXAMPLE_BANK_PORT,
-      parsed.values.host ?? config.HOST,
-      listen.prefix,
-    );
+    const app = simulatorServer(config, log);
+    await bank.register(app, listen.prefix, access);
+    const url = await listenLocally(app, listen.port ?? config.EXAMPLE_BANK_PORT, host, listen.prefix);
     bank.start();
     await serveUntilSignal(
       app,
@@ -61,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
       [
         `example bank is listening (database: ${simulatorDbLabel(db, config, 'bank')})`,
         `  for the bridge: EXAMPLE_BANK_URL=${url}`,
+        accessLine(access),
         `  accounts:       ${url}/admin/accounts`,
         `  statements go to ${bank.settings.deliverStatements ? `${bank.settings.bridgeUrl}/upload_mt940` : 'nobody (EXAMPLE_BANK_DELIVER_STATEMENTS=false)'}`,
       ],

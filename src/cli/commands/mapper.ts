@@ -1,15 +1,18 @@
 // `g2p-bridge mapper`: the example ID-account mapper alone, on its own port and database.
 import { createReadStream, existsSync } from 'node:fs';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { createLogger } from '../../logger.js';
 import { CsvLoadError, createMapperSimulator } from '../../simulators/mapper/index.js';
 import { configOrReport, parseCommandArgs } from '../args.js';
 import {
+  accessLine,
   listenArgs,
   listenLocally,
   openSimulatorDb,
   serveUntilSignal,
   simulatorDbLabel,
+  simulatorHost,
+  simulatorServer,
+  standaloneAccess,
 } from '../simulator.js';
 
 const HELP = `Usage: g2p-bridge mapper [serve] [--port N] [--host H] [--prefix /path] [--load file.csv]
@@ -24,7 +27,8 @@ database in DATA_DIR/mapper. Point the bridge at it with MAPPER_URL=http://127.0
 
 Options:
   --port N         port to listen on (0 picks a free one)
-  --host H         interface to listen on (default HOST)
+  --host H         interface to listen on (default HOST, else 127.0.0.1); beyond loopback every call
+                   needs a bearer token with the admin role (the bridge's MAPPER_TOKEN)
   --prefix P       mount the routes under P (default: the root)
   --load FILE      load a CSV before serving (MAPPER_SIMULATOR_CSV does the same)
 
@@ -80,20 +84,19 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (sub === 'load') return 0;
 
-    const app = Fastify({ loggerInstance: log as FastifyBaseLogger, requestIdHeader: 'x-request-id' });
-    await sim.register(app, listen.prefix);
-    const url = await listenLocally(
-      app,
-      listen.port ?? config.MAPPER_SIMULATOR_PORT,
-      parsed.values.host ?? config.HOST,
-      listen.prefix,
-    );
+    const host = simulatorHost(parsed.values.host, config);
+    const access = await standaloneAccess(config, host, db);
+    if (!access) return 2;
+    const app = simulatorServer(config, log);
+    await sim.register(app, listen.prefix, access);
+    const url = await listenLocally(app, listen.port ?? config.MAPPER_SIMULATOR_PORT, host, listen.prefix);
     await serveUntilSignal(
       app,
       log,
       [
         `example mapper is listening (database: ${simulatorDbLabel(db, config, 'mapper')})`,
         `  for the bridge: MAPPER_URL=${url}`,
+        accessLine(access),
         `  entries:        ${url}/admin/entries`,
       ],
       () => sim.stop(),

@@ -1,7 +1,8 @@
 // `start`: the whole system in one process on one port: the PBMS API, the dashboard and /metrics, the
 // background workers, the example bank under /example-bank and the example mapper under /mapper, on the
-// embedded database unless DATABASE_URL is set. `serve` uses the same code with only the API.
-import { randomUUID } from 'node:crypto';
+// embedded database unless DATABASE_URL is set. `serve` uses the same code with only the API, and never
+// mounts a simulator.
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -17,6 +18,7 @@ import type { Config } from '../../config/index.js';
 import type { Db } from '../../db/index.js';
 import { createLogger } from '../../logger.js';
 import { startWorkers, type Workers } from '../../pipeline/index.js';
+import { type SimulatorAccess, simulatorAccess } from '../../simulators/access.js';
 import { createExampleBank, type ExampleBank } from '../../simulators/example-bank/index.js';
 import { createMapperSimulator, type MapperSimulator } from '../../simulators/mapper/index.js';
 import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
@@ -31,6 +33,8 @@ Runs the whole system in one process, on one port (PORT, default 8000):
   the example bank          /example-bank   (its statements are uploaded to the bridge as role bank)
   the example mapper        /mapper
 on the embedded database in DATA_DIR (default ./data) unless DATABASE_URL is set.
+It listens on 127.0.0.1 unless HOST says otherwise; beyond loopback the example bank and the mapper need a
+token with the admin role (they move money and decide where it goes).
 Stop it with Ctrl-C (SIGINT) or SIGTERM: workers finish what they hold, then the server and database close.
 
   --port N   listen on this port instead of PORT (0: any free port)
@@ -61,6 +65,8 @@ export interface Stack {
   workers?: Workers;
   bank?: ExampleBank;
   mapper?: MapperSimulator;
+  /** Who may call the simulators (when mounted). */
+  simulatorAccess?: SimulatorAccess;
   /** Graceful shutdown: not ready, bank and workers stop, server closes, database closes. */
   stop(): Promise<void>;
 }
@@ -122,11 +128,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await app.close();
     });
 
+    // start is for one machine unless told otherwise; serve is what a deployment puts behind its network.
+    const host = config.HOST ?? (options.mode === 'all' ? '127.0.0.1' : '0.0.0.0');
     let mapper: MapperSimulator | undefined;
     let bank: ExampleBank | undefined;
+    let access: SimulatorAccess | undefined;
+    // How this process's own connector and mapper client get past the simulators' check: never printed,
+    // never valid anywhere but on the simulators of this process, gone when it exits.
+    const processKey = randomBytes(32).toString('base64url');
     if (options.mode === 'all') {
+      access = simulatorAccess({ host, verifier: ctx.verifier, processKey });
+      if (access.open && access.why === 'auth-off')
+        log.warn(
+          { host },
+          'AUTH_MODE=none: the example bank and the mapper are open to anyone who reaches this port',
+        );
       mapper = await createMapperSimulator({ db, log, env });
-      await mapper.register(app, '/mapper');
+      await mapper.register(app, '/mapper', access);
       const secret = await localSecret(config, db);
       const bankToken = () =>
         mintToken(secret, {
@@ -143,24 +161,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         uploadStatement: uploadThrough(app, bankToken),
         now: options.now,
       });
-      await bank.register(app, '/example-bank');
+      await bank.register(app, '/example-bank', access);
     }
 
     let stopping = false;
     app.readinessChecks.set('process', () =>
       stopping ? { ok: false, detail: 'shutting down' } : { ok: true },
     );
-    await app.listen({ port: config.PORT, host: config.HOST });
+    await app.listen({ port: config.PORT, host });
     const url = loopbackUrl(app.server.address());
 
     let workers: Workers | undefined;
     let connectors: ConnectorRegistry | undefined;
     if (options.mode === 'all') {
       // The connectors and the mapper client reach the simulators on this very port unless told otherwise.
+      // The key goes only where the URL is this process's own simulator.
       const workerEnv = {
         ...env,
         MAPPER_URL: env.MAPPER_URL || `${url}/mapper`,
+        MAPPER_TOKEN: env.MAPPER_URL ? env.MAPPER_TOKEN : processKey,
         EXAMPLE_BANK_URL: env.EXAMPLE_BANK_URL || `${url}/example-bank`,
+        EXAMPLE_BANK_TOKEN: env.EXAMPLE_BANK_URL ? env.EXAMPLE_BANK_TOKEN : processKey,
       };
       // Built here, not lazily by the workers: a bad BANK_CONNECTORS entry stops start, as it stops worker.
       const registry = await createConnectorRegistry({
@@ -186,6 +207,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       workers,
       bank,
       mapper,
+      simulatorAccess: access,
       async stop() {
         stopping = true;
         await bank?.stop();
@@ -218,8 +240,20 @@ export function banner(stack: Stack, config: Config, mode: 'all' | 'api'): strin
     `  API docs       ${base}/docs${config.DOCS_ENABLED ? '' : '   (off: DOCS_ENABLED=false)'}`,
     `  metrics        ${base}/metrics${config.METRICS_PUBLIC ? '' : '   (admin token)'}   health ${base}/health   ready ${base}/ready`,
   ];
-  if (mode === 'all') {
-    lines.push(`  example bank   ${base}/example-bank   mapper ${base}/mapper   workers: running`);
+  if (mode === 'all' && stack.simulatorAccess) {
+    const access = stack.simulatorAccess;
+    const who = !access.open
+      ? 'admin token required (listening beyond loopback)'
+      : access.why === 'loopback'
+        ? 'no token: reachable from this machine only'
+        : 'OPEN to anyone: AUTH_MODE=none';
+    lines.push(
+      `  example bank   ${base}/example-bank   (simulator; ${who})`,
+      `  mapper         ${base}/mapper   (simulator; ${who})`,
+      '  workers        running',
+    );
+  } else {
+    lines.push('  simulators     none mounted (API only)');
   }
   lines.push(
     config.AUTH_MODE === 'none'

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Db, migrate } from '../../db/index.js';
+import { guardSimulator, type SimulatorAccess } from '../access.js';
 import {
   type AccountView,
   deposit,
@@ -52,8 +53,11 @@ export interface StatementResult extends DeliveryResult {
 export interface ExampleBank {
   readonly settings: ExampleBankSettings;
   readonly faults: Faults;
-  /** Mounts the bank's routes (all public: it stands in for a bank on its own network) under `prefix`. */
-  register(app: FastifyInstance, prefix: string): Promise<void>;
+  /**
+   * Mounts the bank's routes under `prefix`, open to anyone or behind the admin role as `access` says
+   * (src/simulators/access.ts; default open, for a process on loopback).
+   */
+  register(app: FastifyInstance, prefix: string, access?: SimulatorAccess): Promise<void>;
   /** Starts the processor and statement timers (per EXAMPLE_BANK_*_INTERVAL_MS). */
   start(): void;
   /** Processes every accepted payment now; then, if so configured, writes and delivers statements. */
@@ -185,15 +189,23 @@ export async function createExampleBank(options: ExampleBankOptions): Promise<Ex
   const bank: ExampleBank = {
     settings,
     faults,
-    async register(app, prefix) {
-      await registerRoutes(app, prefix, {
-        db,
-        log,
-        faults,
-        now,
-        processNow: () => bank.processNow(),
-        deliverStatementNow: (account) => bank.deliverStatementNow(account),
-      });
+    async register(app, prefix, access = { open: true, why: 'loopback' }) {
+      await app.register(
+        async (scope) => {
+          guardSimulator(scope, access, (reply, status, code, message) =>
+            reply.code(status).send({ status: 'FAILURE', error_code: code, message }),
+          );
+          await registerRoutes(scope, '', {
+            db,
+            log,
+            faults,
+            now,
+            processNow: () => bank.processNow(),
+            deliverStatementNow: (account) => bank.deliverStatementNow(account),
+          });
+        },
+        { prefix },
+      );
     },
     start() {
       if (timers.size > 0) return; // already running

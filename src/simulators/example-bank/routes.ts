@@ -1,6 +1,6 @@
 // The example bank's HTTP API: the three bank calls, statement download, and admin endpoints for accounts,
-// processing, statements and failure controls. All routes are public: the simulator stands in for a bank on
-// its own network (under the bridge it lives under /example-bank).
+// processing, statements and failure controls. Who may call them is decided where they are mounted
+// (src/simulators/access.ts); under the bridge they live under /example-bank.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import '../../api/auth-hook.js';

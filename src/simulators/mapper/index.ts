@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { readEnv } from '../../config/env.js';
 import { CONFIG_SPEC } from '../../config/index.js';
 import { type Db, migrate } from '../../db/index.js';
+import { guardSimulator, type SimulatorAccess } from '../access.js';
 import type { CsvSource } from './csv.js';
 import { MapperFaults } from './faults.js';
 import { mapperRoutes } from './routes.js';
@@ -30,8 +31,11 @@ export {
 } from './store.js';
 
 export interface MapperSimulator {
-  /** Adds the simulator's routes under `prefix` ('' for the root, '/mapper' inside the bridge). */
-  register(app: FastifyInstance, prefix: string): Promise<void>;
+  /**
+   * Adds the simulator's routes under `prefix` ('' for the root, '/mapper' inside the bridge), open to anyone
+   * or behind the admin role as `access` says (src/simulators/access.ts; default open, for loopback).
+   */
+  register(app: FastifyInstance, prefix: string, access?: SimulatorAccess): Promise<void>;
   /** Links ids to FAs (replacing existing links); returns the number of distinct ids written. */
   link(items: readonly LinkItem[]): Promise<number>;
   unlink(items: readonly UnlinkItem[]): Promise<UnlinkResult[]>;
@@ -61,10 +65,13 @@ export async function createMapperSimulator(opts: {
   }
 
   return {
-    async register(app, prefix) {
+    async register(app, prefix, access = { open: true, why: 'loopback' }) {
       const routes = mapperRoutes(store, faults, log);
       await app.register(
         async (scope) => {
+          guardSimulator(scope, access, (reply, status, code, message) =>
+            reply.code(status).send({ error: code, message }),
+          );
           // Closing the server waits for open requests; release hanging ones first.
           scope.addHook('preClose', async () => faults.releaseAll());
           await routes(scope);

@@ -1,5 +1,5 @@
 // HTTP face of the mapper simulator: G2P Connect-style sync resolve/link/unlink, plus admin endpoints to list
-// entries, load a CSV and arm failures. All routes are public: the simulator stands in for an outside system.
+// entries, load a CSV and arm failures. Who may call them is decided where they are mounted (../access.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import {
