@@ -81,14 +81,14 @@ describe('authentication', () => {
     expect(ok.statusCode).toBe(200);
   });
 
-  it('accepts the token from the dashboard cookie', async () => {
+  it('does not take the dashboard cookie outside /dashboard (test/security/dashboard.test.ts)', async () => {
     const pbms = await t.token('pbms');
-    const ok = await t.app.inject({
+    const refused = await t.app.inject({
       method: 'GET',
       url: '/probe/pbms',
       headers: { cookie: `x=1; g2p_token=${pbms}` },
     });
-    expect(ok.statusCode).toBe(200);
+    expect(refused.statusCode).toBe(401);
   });
 
   it('reads roles from roles, role and scope claims', () => {

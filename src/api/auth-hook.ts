@@ -29,8 +29,10 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext) {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     let token = match?.[1];
-    // Browsers opening the dashboard or a CSV link cannot set headers; a cookie carries the same token.
-    if (!token) token = readCookie(request.headers.cookie, 'g2p_token');
+    // Browsers opening the dashboard or a CSV link cannot set headers; a cookie carries the same token there,
+    // and only there: an API call with the cookie alone is unauthenticated.
+    if (!token && isDashboard(request.routeOptions.url))
+      token = readCookie(request.headers.cookie, 'g2p_token');
     if (!token) return deny(reply, 401, 'unauthorized', 'A bearer token is required');
     try {
       request.principal = await ctx.verifier(token);
@@ -41,6 +43,10 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext) {
       return deny(reply, 403, 'forbidden', `This call needs the role ${allowed.join(' or ')}`);
     }
   });
+}
+
+function isDashboard(url: string | undefined): boolean {
+  return url === '/dashboard' || url?.startsWith('/dashboard/') === true;
 }
 
 function readCookie(header: string | undefined, name: string): string | undefined {

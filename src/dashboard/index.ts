@@ -95,11 +95,33 @@ function secondsLeft(token: string, now: Date): number | null {
 }
 
 function cookie(request: FastifyRequest, value: string, maxAge: number | null): string {
-  // Path=/dashboard: the cookie never travels with API calls, so it cannot be used to forge them.
+  // Path=/dashboard: the cookie never travels with API calls (and the auth hook would not take it there).
+  // Secure whenever the request came over https, directly or per a trusted proxy (TRUST_PROXY).
   const parts = [`${COOKIE}=${encodeURIComponent(value)}`, 'Path=/dashboard', 'HttpOnly', 'SameSite=Strict'];
   if (maxAge !== null) parts.push(`Max-Age=${maxAge}`);
   if (request.protocol === 'https') parts.push('Secure');
   return parts.join('; ');
+}
+
+/**
+ * Whether a sign-in or sign-out post comes from this dashboard's own pages. A browser names the page's origin
+ * in Origin (and says cross-site or same-site in Sec-Fetch-Site); a client that sends neither is no browser
+ * another site could drive. The host and scheme are the request's own (X-Forwarded-* only from TRUST_PROXY).
+ */
+function sameOrigin(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  return origin === `${request.protocol}://${request.host}`;
+}
+
+function refuseCrossSite(reply: FastifyReply) {
+  return reply.code(403).send({
+    error: 'CROSS_SITE_REQUEST',
+    message: 'Sign-in and sign-out are accepted from the dashboard itself only',
+    statusCode: 403,
+  });
 }
 
 function sendHtml(reply: FastifyReply, body: string, status = 200) {
@@ -217,6 +239,7 @@ function routes(ctx: AppContext) {
     );
 
     app.post('/login', OPEN, async (request, reply) => {
+      if (!sameOrigin(request)) return refuseCrossSite(reply);
       const body = (request.body ?? {}) as Record<string, unknown>;
       const next = safeNext(body.next);
       const token = typeof body.token === 'string' ? body.token.trim().replace(/^Bearer\s+/i, '') : '';
@@ -247,13 +270,14 @@ function routes(ctx: AppContext) {
         .send();
     });
 
-    app.post('/logout', OPEN, async (request, reply) =>
-      reply
+    app.post('/logout', OPEN, async (request, reply) => {
+      if (!sameOrigin(request)) return refuseCrossSite(reply);
+      return reply
         .code(303)
         .header('set-cookie', cookie(request, '', 0))
         .header('location', '/dashboard/login')
-        .send(),
-    );
+        .send();
+    });
 
     app.get('/', SIGNED_IN, async (request, reply) => {
       const started = Date.now();
