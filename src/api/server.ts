@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -70,9 +69,6 @@ export async function buildServer(ctx: AppContext, features: Feature[]): Promise
   const app = Fastify(serverOptions(ctx.config, ctx.log));
   closeAfterEarlyAnswers(app);
 
-  await app.register(multipart, {
-    limits: { fileSize: ctx.config.MAX_STATEMENT_BYTES, files: 1, fields: 10 },
-  });
   await app.register(swagger, {
     openapi: {
       info: {
@@ -129,7 +125,7 @@ export async function buildServer(ctx: AppContext, features: Feature[]): Promise
     const code =
       error.validation !== undefined
         ? 'INVALID_REQUEST'
-        : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.code === 'FST_REQ_FILE_TOO_LARGE'
+        : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
           ? 'REQUEST_TOO_LARGE'
           : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
             ? 'UNSUPPORTED_MEDIA_TYPE'

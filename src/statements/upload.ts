@@ -11,9 +11,19 @@ import { recordAudit } from '../audit/index.js';
 import { allows } from '../auth/index.js';
 import type { Db, Queryable } from '../db/index.js';
 import { ErrorCode } from '../envelopes/codes.js';
+import { isFormData, readForm } from './multipart.js';
 import { findProgramByAccount, type ProgramAccount } from './process.js';
 
 export const STATEMENT_FIELD = 'statement_file';
+
+/**
+ * What a form may carry besides the file's content (part headers, boundaries, a few small fields): the
+ * route's body limit is MAX_STATEMENT_BYTES plus this, so an oversized upload is refused (413) while it
+ * streams in, before it is held in memory.
+ */
+export const FORM_OVERHEAD_BYTES = 64 * 1024;
+/** Plain fields a form may carry beside the file (ignored), as the multipart plugin allowed before. */
+const FORM_FIELDS = 10;
 
 export interface StoredStatement {
   statement_id: string;
@@ -148,10 +158,16 @@ const responseSchema = {
 
 /** POST /upload_mt940 (role bank). */
 export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
+  // The body arrives whole as a Buffer (Fastify enforces the route's bodyLimit while it streams, 413), then
+  // our strict reader splits it (./multipart.ts). No other route takes multipart/form-data.
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
+  );
   app.post(
     '/upload_mt940',
     {
       config: { roles: ['bank'] },
+      bodyLimit: ctx.config.MAX_STATEMENT_BYTES + FORM_OVERHEAD_BYTES,
       // The body schema documents the multipart form for /docs; the parts are read and checked below.
       validatorCompiler: () => () => true,
       schema: {
@@ -166,7 +182,7 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
           type: 'object',
           required: [STATEMENT_FIELD],
           properties: {
-            [STATEMENT_FIELD]: { type: 'string', description: 'The MT940 file (binary upload).' },
+            [STATEMENT_FIELD]: { type: 'string', format: 'binary', description: 'The MT940 file.' },
           },
         },
         // 403: a role refusal ({error, message}) or a bank-scope refusal (the rjct body), so either shape.
@@ -174,12 +190,14 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
           200: responseSchema,
           400: responseSchema,
           403: { type: 'object', additionalProperties: true },
+          413: responseSchema,
           415: responseSchema,
         },
       },
     },
     async (request, reply) => {
-      if (!request.isMultipart()) {
+      const contentType = request.headers['content-type'];
+      if (!Buffer.isBuffer(request.body) || !isFormData(contentType)) {
         return reply.code(415).send(
           statementResponse('rjct', {
             code: 'UNSUPPORTED_MEDIA_TYPE',
@@ -187,44 +205,48 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
           }),
         );
       }
-      let bytes: Buffer | null = null;
-      try {
-        for await (const part of request.parts()) {
-          if (part.type === 'file' && part.fieldname === STATEMENT_FIELD && bytes === null) {
-            bytes = await part.toBuffer();
-          } else if (part.type === 'file') {
-            await part.toBuffer(); // drain other files so the request completes
-          }
+      const form = readForm(request.body, contentType ?? '', {
+        fileBytes: ctx.config.MAX_STATEMENT_BYTES,
+        files: 1,
+        fields: FORM_FIELDS,
+      });
+      if (!form.ok) {
+        const { error, reason } = form;
+        if (error === 'too_large') {
+          return reply.code(413).send(
+            statementResponse('rjct', {
+              code: 'REQUEST_TOO_LARGE',
+              message: `The statement is larger than MAX_STATEMENT_BYTES (${ctx.config.MAX_STATEMENT_BYTES} bytes)`,
+            }),
+          );
         }
-      } catch (error) {
-        const { code, statusCode } = error as { code?: string; statusCode?: number };
-        // More files or fields than the multipart limits allow: a malformed upload, not an oversized one.
-        if (code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
+        // More files or fields than a statement upload has: a refused upload, not an unreadable one.
+        if (error === 'too_many_parts') {
           return statementResponse('rjct', {
             code: ErrorCode.STATEMENT_UPLOAD_ERROR,
-            message: `Send one file, in multipart field ${STATEMENT_FIELD}`,
+            message: `Send one file, in multipart field ${STATEMENT_FIELD} (the form holds ${reason})`,
           });
         }
-        if (statusCode === 413) throw error; // REQUEST_TOO_LARGE, as for any oversized body
-        // Reading the form only parses what the caller sent: whatever fails here (no boundary, a cut-off
-        // body, a broken part header) is the caller's malformed upload, a 400, never the bridge's 500.
-        request.log.info(
-          { code, reason: (error as Error).message },
-          'statement upload is not a valid multipart form',
-        );
+        // Whatever else fails (no boundary, a cut-off body, a broken part header) is the caller's malformed
+        // upload, a 400, never the bridge's 500.
+        request.log.info({ reason }, 'statement upload is not a valid multipart form');
         return reply.code(400).send(
           statementResponse('rjct', {
             code: ErrorCode.STATEMENT_UPLOAD_ERROR,
-            message: `The multipart/form-data body could not be read (${(error as Error).message}); send the file in field ${STATEMENT_FIELD}`,
+            message: `The multipart/form-data body could not be read (${reason}); send the file in field ${STATEMENT_FIELD}`,
           }),
         );
       }
-      if (bytes === null) {
+      const file = form.parts.find((p) => p.name === STATEMENT_FIELD && p.filename !== null);
+      if (file === undefined) {
         return statementResponse('rjct', {
           code: ErrorCode.STATEMENT_UPLOAD_ERROR,
-          message: `No file in multipart field ${STATEMENT_FIELD}`,
+          message: form.parts.some((p) => p.name === STATEMENT_FIELD)
+            ? `Multipart field ${STATEMENT_FIELD} is a plain field, not a file (its part has no filename)`
+            : `No file in multipart field ${STATEMENT_FIELD}`,
         });
       }
+      const bytes = file.content;
       const decoded = decodeStatement(bytes);
       if ('reason' in decoded) {
         const { reason } = decoded;

@@ -159,4 +159,55 @@ describe('upload_mt940', () => {
     // The bridge still takes a good upload afterwards.
     expect((await upload(Buffer.from(STATEMENT))).json().header.status).toBe('succ');
   });
+
+  // busboy/Dicer (under @fastify/multipart) never answered this: a part without Content-Disposition whose
+  // content (≥ its 16 KiB highWaterMark) arrived in one write paused the parser for good.
+  it('answers a large part without Content-Disposition (it used to hang) with 400', {
+    timeout: 20_000,
+  }, async () => {
+    const b = '----gen-boundary-7';
+    const noDisposition = Buffer.concat([
+      Buffer.from(`--${b}\r\nContent-Type: text/plain\r\n\r\n`),
+      Buffer.alloc(16_384, 'A'),
+      Buffer.from(`\r\n--${b}--\r\n`),
+    ]);
+    // the same part, then a good statement_file part: still refused, the form as a whole is malformed
+    const withFileAfter = Buffer.concat([
+      noDisposition.subarray(0, noDisposition.length - `--${b}--\r\n`.length),
+      Buffer.from(multipart(Buffer.from(STATEMENT)).payload.toString().replaceAll('----g2pbridgetest', b)),
+    ]);
+    for (const payload of [noDisposition, withFileAfter]) {
+      const res = await expectUnchanged(t, () =>
+        t.app.inject({
+          method: 'POST',
+          url: '/upload_mt940',
+          payload,
+          headers: { authorization: `Bearer ${bank}`, 'content-type': `multipart/form-data; boundary=${b}` },
+        }),
+      );
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json()).toMatchObject({
+        header: { status: 'rjct', status_reason_code: 'STATEMENT_UPLOAD_ERROR' },
+        response_error_code: 'STATEMENT_UPLOAD_ERROR',
+      });
+      expect(res.json().header.status_reason_message).toMatch(/Content-Disposition/);
+    }
+  });
+
+  it('answers an upload cut anywhere before its closing delimiter with 400', async () => {
+    const whole = multipart(Buffer.alloc(3000, 'B'));
+    const closing = whole.payload.length - '--\r\n'.length;
+    for (const cut of [0, 1, 20, 100, 1500, 3100, closing - 3, closing - 1, closing]) {
+      const res = await expectUnchanged(t, () =>
+        t.app.inject({
+          method: 'POST',
+          url: '/upload_mt940',
+          payload: whole.payload.subarray(0, cut),
+          headers: { authorization: `Bearer ${bank}`, 'content-type': whole.contentType },
+        }),
+      );
+      expect(res.statusCode, `cut at ${cut}: ${res.body}`).toBe(400);
+      expect(res.json().response_error_code).toBe('STATEMENT_UPLOAD_ERROR');
+    }
+  });
 });

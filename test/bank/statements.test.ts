@@ -1,6 +1,5 @@
 // The example bank's statements: reversals as RD entries, the layout the example connector reads back,
 // own-customer credits and returns, delivery (in process and over HTTP), download, and retry after failure.
-import multipart from '@fastify/multipart';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,6 +12,7 @@ import { createLogger } from '../../src/logger.js';
 import { parseMt940 } from '../../src/mt940/index.js';
 import { decideOutcome } from '../../src/simulators/example-bank/processor.js';
 import { httpUploader } from '../../src/simulators/example-bank/statements.js';
+import { readForm } from '../../src/statements/multipart.js';
 import { type BankHarness, bankHarness, payment } from './harness.js';
 
 describe('statement layout', () => {
@@ -266,14 +266,18 @@ describe('HTTP delivery', () => {
   it('posts the statement as multipart field statement_file with the bearer token', async () => {
     const received: Array<{ field: string; fileName: string; text: string; auth?: string }> = [];
     const bridge = Fastify();
-    await bridge.register(multipart);
+    // the bridge's own multipart reader: what the simulator sends is what upload_mt940 reads
+    bridge.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_request, body, done) =>
+      done(null, body),
+    );
     bridge.post('/upload_mt940', async (request, reply) => {
-      const file = await request.file();
-      if (!file) return reply.code(400).send({});
+      const form = readForm(request.body as Buffer, request.headers['content-type'] ?? '');
+      const file = form.ok ? form.parts[0] : undefined;
+      if (!file || file.filename === null) return reply.code(400).send({});
       received.push({
-        field: file.fieldname,
+        field: file.name,
         fileName: file.filename,
-        text: (await file.toBuffer()).toString('utf8'),
+        text: file.content.toString('utf8'),
         auth: request.headers.authorization,
       });
       return { message: { statement_id: 'S1' } };
