@@ -29,7 +29,8 @@ export interface Stack {
    * Holds the bank's next answer to initiate_payment after the bank has committed the batch (the window
    * between the bank's acknowledgement and our commit). `held` resolves once an answer is being held.
    */
-  holdNextPaymentAnswer(): { held: Promise<void>; release(): void };
+  /** Holds the answer to the next initiate_payment (after the bank committed it); `held` gives its batch id. */
+  holdNextPaymentAnswer(): { held: Promise<string>; release(): void };
   /** Environment a worker child process needs to reach this stack. */
   env: Record<string, string>;
   setNow(iso: string): void;
@@ -84,12 +85,12 @@ export async function startStack(
     },
   });
   await bank.register(app, '/example-bank');
-  let hold: { reached: () => void; gate: Promise<void> } | null = null;
+  let hold: { reached: (batchId: string) => void; gate: Promise<void> } | null = null;
   app.addHook('onSend', async (request, _reply, payload) => {
     if (hold && request.url.endsWith('/example-bank/initiate_payment')) {
       const h = hold;
       hold = null;
-      h.reached();
+      h.reached(String((request.body as { batch_id?: unknown } | undefined)?.batch_id));
       await h.gate;
     }
     return payload;
@@ -123,9 +124,9 @@ export async function startStack(
     workers,
     env: { ...workerEnv, ...(db.url ? { DATABASE_URL: db.url } : {}) },
     holdNextPaymentAnswer() {
-      let reached!: () => void;
+      let reached!: (batchId: string) => void;
       let release!: () => void;
-      const held = new Promise<void>((r) => {
+      const held = new Promise<string>((r) => {
         reached = r;
       });
       const gate = new Promise<void>((r) => {
