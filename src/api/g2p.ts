@@ -120,7 +120,21 @@ export const HeaderCode = {
   ACTION_INVALID: 'rjct.action.invalid',
   TOTAL_COUNT_INVALID: 'rjct.total_count.invalid',
   MESSAGE_TS_INVALID: 'rjct.message_ts.invalid',
+  ENCRYPTION_NOT_SUPPORTED: 'rjct.encryption.not_supported',
 } as const;
+
+/**
+ * An encrypted message (`header.is_msg_encrypted: true`) is refused, whatever G2P_LENIENT_HEADER says: the
+ * bridge cannot decrypt one, and reading an encrypted message as if it were plain would believe what it never read.
+ */
+export function encryptionProblem(header: RequestHeader): { code: string; message: string } | null {
+  return header.is_msg_encrypted === true
+    ? {
+        code: HeaderCode.ENCRYPTION_NOT_SUPPORTED,
+        message: 'header.is_msg_encrypted is true, but this bridge takes unencrypted messages only (use TLS)',
+      }
+    : null;
+}
 
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;

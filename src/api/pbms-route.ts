@@ -6,6 +6,7 @@ import { type Caller, callerOf, isForbiddenCode } from './context.js';
 import {
   type G2pRequest,
   type G2pResponse,
+  encryptionProblem,
   g2pRequestSchema,
   headerProblem,
   Rejection,
@@ -54,9 +55,9 @@ function register<M>(
     async (request, reply) => {
       const body = request.body as G2pRequest<M>;
       // A header that does not describe its request is refused before anything runs (G2P_LENIENT_HEADER: not).
-      const problem = app.g2pInput?.lenientHeader
-        ? null
-        : headerProblem(body.header, body.message, call.action);
+      const problem =
+        encryptionProblem(body.header) ??
+        (app.g2pInput?.lenientHeader ? null : headerProblem(body.header, body.message, call.action));
       if (problem) {
         const rejection = new Rejection(problem.code, problem.message);
         return (reply as FastifyReply).code(400).send(rejectResponse(body.header, call.action, rejection));

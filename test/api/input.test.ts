@@ -188,6 +188,7 @@ describe('the G2P header must describe its request', () => {
     [{ total_count: 0 }, 'rjct.total_count.invalid'],
     [{ message_ts: 'yesterday' }, 'rjct.message_ts.invalid'],
     [{ message_ts: '2030-02-30T10:00:00Z' }, 'rjct.message_ts.invalid'],
+    [{ is_msg_encrypted: true }, 'rjct.encryption.not_supported'],
   ])('refuses %j with %s, answering the route’s own action', async (header, code) => {
     const res = await expectUnchanged(t(), () =>
       c.call('create_disbursements', [disbursement(envelope)], header),
@@ -224,6 +225,10 @@ describe('the G2P header must describe its request', () => {
       });
       expect(res.status).toBe(200);
       expect(res.body.header).toMatchObject({ status: 'succ', action: 'create_disbursements' });
+      // Leniency never extends to a message it cannot read.
+      const encrypted = await lc.call('create_disbursements', [disbursement(env)], { is_msg_encrypted: true });
+      expect(encrypted.status).toBe(400);
+      expect(encrypted.body.header.status_reason_code).toBe('rjct.encryption.not_supported');
     } finally {
       await lenient.app.close();
       await lenient.db.close();
