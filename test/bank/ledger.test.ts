@@ -270,3 +270,21 @@ describe.each([1, 2, 3])('randomised workload, seed %i', (seed) => {
     expect(sentTwice.size).toBeGreaterThan(0);
   });
 });
+
+describe('balances the statements could not write', () => {
+  it('refuses an opening balance or a deposit that would not fit a statement amount', async () => {
+    const huge = await bank.openAccount({ currency: 'USD', openingBalance: '1000000000000.00' });
+    expect(huge).toMatchObject({ ok: false, errorCode: 'AMOUNT_TOO_LARGE' });
+    const opened = await bank.openAccount({ currency: 'USD', openingBalance: '999999999999.00' });
+    if (!opened.ok) throw new Error(JSON.stringify(opened));
+    const number = opened.account.account_number;
+    expect(await bank.deposit(number, '0.99')).toMatchObject({ ok: true });
+    // The balance is now 999,999,999,999.99: one more cent would not fit MT940's 15 characters.
+    expect(await bank.deposit(number, '0.01')).toMatchObject({ ok: false, errorCode: 'AMOUNT_TOO_LARGE' });
+    const { rows } = await db.query<{ book: string }>(
+      'SELECT book_balance::text AS book FROM example_bank.account WHERE account_number = $1',
+      [number],
+    );
+    expect(rows[0]!.book).toBe('999999999999.99');
+  });
+});

@@ -1,6 +1,7 @@
 // Accounts: opening, depositing (admin), and reading them back.
 import type { Db, Queryable } from '../../db/index.js';
-import { isCurrencyCode } from '../../money/index.js';
+import { fitsStatementAmount } from '../../bank/example/layout.js';
+import { currencyExponent, isCurrencyCode, toMinorUnits } from '../../money/index.js';
 import { businessDay, money, positiveMinor, type Refusal, refuse } from './common.js';
 
 export const ACCOUNT_STATUSES = ['ACTIVE', 'DORMANT', 'CLOSED', 'DECEASED'] as const;
@@ -55,6 +56,7 @@ export async function openAccount(
   const openingMinor = opening === '0' ? 0n : positiveMinor(opening, input.currency);
   if (openingMinor === null)
     return refuse(400, 'INVALID_AMOUNT', `The opening balance is not a valid ${input.currency} amount`);
+  if (!fitsStatement(openingMinor, input.currency)) return tooLarge(input.currency);
   if (input.accountNumber !== undefined && !/^[A-Za-z0-9._-]{1,34}$/.test(input.accountNumber))
     return refuse(
       400,
@@ -103,12 +105,22 @@ export async function deposit(
     );
     const account = rows[0];
     if (account?.kind !== 'CUSTOMER') return refuse(404, 'ACCOUNT_NOT_FOUND', 'No such customer account');
-    if (positiveMinor(amount, account.currency) === null)
-      return refuse(400, 'INVALID_AMOUNT', `Not a positive ${account.currency} amount`);
+    const minor = positiveMinor(amount, account.currency);
+    if (minor === null) return refuse(400, 'INVALID_AMOUNT', `Not a positive ${account.currency} amount`);
+    const before = await readAccount(tx, accountNumber);
+    const book = toMinorUnits(before!.book_balance, currencyExponent(account.currency)!);
+    if (!book.ok || !fitsStatement(book.minor + minor, account.currency)) return tooLarge(account.currency);
     await credit(tx, accountNumber, amount, 'DEPOSIT', now);
     return { ok: true as const, account: (await readAccount(tx, accountNumber))! };
   });
 }
+
+/** The bank's statements must be able to write every amount and balance (MT940: 15 characters). */
+const fitsStatement = (minor: bigint, currency: string) =>
+  fitsStatementAmount(minor, currencyExponent(currency) ?? 2);
+
+const tooLarge = (currency: string) =>
+  refuse(400, 'AMOUNT_TOO_LARGE', `The resulting ${currency} balance is too large for the bank's statements`);
 
 async function credit(tx: Queryable, accountNumber: string, amount: string, description: string, now: Date) {
   await tx.query(
