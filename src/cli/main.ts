@@ -13,7 +13,7 @@ export const COMMANDS: Record<string, Command> = {
     load: () => import('./commands/serve.js'),
   },
   statement: {
-    summary: 'Upload an MT940 statement file to a running bridge',
+    summary: 'Parse a statement file (MT940, camt.053/.054) or upload one to a running bridge',
     load: () => import('./commands/statement.js'),
   },
   demo: {
