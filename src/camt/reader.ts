@@ -208,9 +208,9 @@ export class CamtReader {
   private onSaxError(e: Error): never {
     const msg = e.message;
     if (/undefined entity|entity/i.test(msg) && !/unexpected end/i.test(msg)) {
-      this.stop('camt.entity', `not well-formed XML: ${msg.replace(/^.*?:\d+:\d+: /, '')}`);
+      this.stop('camt.entity', `not well-formed XML: ${msg.replace(/^(?:.*?:)?\d+:\d+: /, '')}`);
     }
-    this.stop('camt.not_xml', `not well-formed XML: ${msg.replace(/^.*?:\d+:\d+: /, '')}`);
+    this.stop('camt.not_xml', `not well-formed XML: ${msg.replace(/^(?:.*?:)?\d+:\d+: /, '')}`);
   }
 
   /** Records a fatal problem found outside saxes (e.g. bytes that are not UTF-8). */
