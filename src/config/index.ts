@@ -267,6 +267,15 @@ export const CONFIG_SPEC = {
       max: 1000000,
     },
   ),
+  EXAMPLE_BANK_STATEMENT_FORMAT: oneOf(
+    'What the example bank writes its statements in: mt940, or camt053 (ISO 20022 camt.053.001.08). An account may override it (PATCH /example-bank/admin/accounts/:number).',
+    ['mt940', 'camt053'] as const,
+    'mt940',
+  ),
+  EXAMPLE_BANK_BATCH_BOOKING: bool(
+    'camt053 statements: book the payments of one bank batch posted together as one debit entry with a TxDtls per payment (else one entry per payment). An account may override it.',
+    false,
+  ),
   EXAMPLE_BANK_DELIVER_STATEMENTS: bool(
     "Upload generated statements to the bridge's /upload_mt940 (false: keep them for download only).",
     true,

@@ -1,8 +1,10 @@
 // Accounts: opening, depositing (admin), and reading them back.
-import type { Db, Queryable } from '../../db/index.js';
+
 import { fitsStatementAmount } from '../../bank/example/layout.js';
+import type { Db, Queryable } from '../../db/index.js';
 import { currencyExponent, isCurrencyCode, toMinorUnits } from '../../money/index.js';
 import { businessDay, money, positiveMinor, type Refusal, refuse } from './common.js';
+import type { StatementFormat } from './statements.js';
 
 export const ACCOUNT_STATUSES = ['ACTIVE', 'DORMANT', 'CLOSED', 'DECEASED'] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
@@ -18,13 +20,17 @@ export interface AccountView {
   blocked_amount: string;
   statements_enabled: boolean;
   last_statement_number: number;
+  /** This account's statement format; null: the bank's (EXAMPLE_BANK_STATEMENT_FORMAT). */
+  statement_format: StatementFormat | null;
+  /** camt053 batch booking for this account; null: the bank's (EXAMPLE_BANK_BATCH_BOOKING). */
+  batch_booking: boolean | null;
 }
 
 /** A row as read: the same fields, the amounts still in the database's own numeric text. */
 type AccountRow = AccountView;
 
 const COLUMNS = `account_number, currency, holder_name, kind, status, book_balance::text, available_balance::text,
-  blocked_amount::text, statements_enabled, last_statement_number`;
+  blocked_amount::text, statements_enabled, last_statement_number, statement_format, batch_booking`;
 
 function view(row: AccountRow): AccountView {
   return {
@@ -43,6 +49,8 @@ export interface OpenAccountInput {
   openingBalance?: string;
   /** Deliver statements of this account to the bridge (set automatically once funds are blocked on it). */
   statementsEnabled?: boolean;
+  statementFormat?: StatementFormat | null;
+  batchBooking?: boolean | null;
 }
 
 export async function openAccount(
@@ -74,14 +82,17 @@ export async function openAccount(
         )
       ).rows[0]!.n;
     const inserted = await tx.query(
-      `INSERT INTO example_bank.account (account_number, currency, holder_name, status, statements_enabled)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_number) DO NOTHING RETURNING account_number`,
+      `INSERT INTO example_bank.account (account_number, currency, holder_name, status, statements_enabled,
+         statement_format, batch_booking)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_number) DO NOTHING RETURNING account_number`,
       [
         number,
         input.currency,
         input.holderName ?? '',
         input.status ?? 'ACTIVE',
         input.statementsEnabled ?? false,
+        input.statementFormat ?? null,
+        input.batchBooking ?? null,
       ],
     );
     if (inserted.rowCount === 0) return refuse(409, 'ACCOUNT_EXISTS', `Account ${number} already exists`);
@@ -132,6 +143,32 @@ async function credit(tx: Queryable, accountNumber: string, amount: string, desc
     'UPDATE example_bank.account SET book_balance = book_balance + $2::numeric WHERE account_number = $1',
     [accountNumber, amount],
   );
+}
+
+/**
+ * Changes how an account's statements are written from its next statement on; a field left out keeps its
+ * value, null returns it to the bank's setting.
+ */
+export async function setStatementSettings(
+  db: Db,
+  accountNumber: string,
+  change: { statementFormat?: StatementFormat | null; batchBooking?: boolean | null },
+): Promise<{ ok: true; account: AccountView } | Refusal> {
+  const updated = await db.query(
+    `UPDATE example_bank.account
+     SET statement_format = CASE WHEN $2::boolean THEN $3::text ELSE statement_format END,
+         batch_booking = CASE WHEN $4::boolean THEN $5::boolean ELSE batch_booking END
+     WHERE account_number = $1 AND kind = 'CUSTOMER'`,
+    [
+      accountNumber,
+      change.statementFormat !== undefined,
+      change.statementFormat ?? null,
+      change.batchBooking !== undefined,
+      change.batchBooking ?? null,
+    ],
+  );
+  if (updated.rowCount === 0) return refuse(404, 'ACCOUNT_NOT_FOUND', 'No such customer account');
+  return { ok: true, account: (await readAccount(db, accountNumber))! };
 }
 
 export async function readAccount(db: Queryable, accountNumber: string): Promise<AccountView | null> {

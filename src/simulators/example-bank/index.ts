@@ -112,6 +112,7 @@ export async function createExampleBank(options: ExampleBankOptions): Promise<Ex
       accountNumber,
       maxEntries: settings.statementMaxEntries,
       now: now(),
+      defaults: settings.statementDefaults,
     });
     const delivery = upload
       ? await deliverStatements(db, upload, faults, log, accountNumber)

@@ -5,11 +5,25 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Logger } from 'pino';
 import '../../api/auth-hook.js';
 import type { Db } from '../../db/index.js';
-import { ACCOUNT_STATUSES, deposit, listAccounts, listBlocks, openAccount, readAccount } from './accounts.js';
+import {
+  ACCOUNT_STATUSES,
+  deposit,
+  listAccounts,
+  listBlocks,
+  openAccount,
+  readAccount,
+  setStatementSettings,
+} from './accounts.js';
 import type { Refusal } from './common.js';
 import { FAULT_MODES, FAULT_OPERATIONS, type FaultMode, type FaultOperation, type Faults } from './faults.js';
 import { blockFunds, checkFunds, initiatePayment, type WirePayment } from './operations.js';
-import { listStatements, readStatement } from './statements.js';
+import {
+  contentTypeOf,
+  listStatements,
+  readStatement,
+  STATEMENT_FORMATS,
+  type StatementFormat,
+} from './statements.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,6 +46,11 @@ const text = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const optionalText = { type: ['string', 'null'], maxLength: 200 } as const;
 const currency = { type: 'string', pattern: '^[A-Z]{3}$' } as const;
 const amount = { type: 'string', pattern: DECIMAL } as const;
+/** An account's own statement settings; null hands it back to the bank's. */
+const statementSettings = {
+  statement_format: { type: ['string', 'null'], enum: [...STATEMENT_FORMATS, null] },
+  batch_booking: { type: ['boolean', 'null'] },
+} as const;
 
 const paymentSchema = {
   type: 'object',
@@ -263,7 +282,7 @@ export async function registerRoutes(app: FastifyInstance, prefix: string, deps:
               .code(404)
               .send({ status: 'FAILURE', error_code: 'STATEMENT_NOT_FOUND', message: 'No such statement' });
           return reply
-            .type('text/plain; charset=utf-8')
+            .type(`${contentTypeOf(statement.format)}; charset=utf-8`)
             .header('content-disposition', `attachment; filename="${statement.fileName}"`)
             .send(statement.text);
         },
@@ -279,6 +298,8 @@ export async function registerRoutes(app: FastifyInstance, prefix: string, deps:
           status?: (typeof ACCOUNT_STATUSES)[number];
           opening_balance?: string;
           statements_enabled?: boolean;
+          statement_format?: StatementFormat | null;
+          batch_booking?: boolean | null;
         };
       }>(
         '/admin/accounts',
@@ -296,6 +317,7 @@ export async function registerRoutes(app: FastifyInstance, prefix: string, deps:
                 status: { type: 'string', enum: [...ACCOUNT_STATUSES] },
                 opening_balance: amount,
                 statements_enabled: { type: 'boolean' },
+                ...statementSettings,
               },
             },
           },
@@ -311,6 +333,8 @@ export async function registerRoutes(app: FastifyInstance, prefix: string, deps:
               status: b.status,
               openingBalance: b.opening_balance,
               statementsEnabled: b.statements_enabled,
+              statementFormat: b.statement_format,
+              batchBooking: b.batch_booking,
             },
             deps.now(),
           );
@@ -328,6 +352,27 @@ export async function registerRoutes(app: FastifyInstance, prefix: string, deps:
               .code(404)
               .send({ status: 'FAILURE', error_code: 'ACCOUNT_NOT_FOUND', message: 'No such account' });
           return { ...account, blocks: await listBlocks(db, account.account_number) };
+        },
+      );
+
+      scope.patch<{
+        Params: { account_number: string };
+        Body: { statement_format?: StatementFormat | null; batch_booking?: boolean | null };
+      }>(
+        '/admin/accounts/:account_number',
+        {
+          ...admin,
+          schema: {
+            ...admin.schema,
+            body: { type: 'object', additionalProperties: false, properties: statementSettings },
+          },
+        },
+        async (request, reply) => {
+          const r = await setStatementSettings(db, request.params.account_number, {
+            statementFormat: request.body.statement_format,
+            batchBooking: request.body.batch_booking,
+          });
+          return r.ok ? r.account : refusal(reply, r);
         },
       );
 

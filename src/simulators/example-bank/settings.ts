@@ -1,5 +1,6 @@
 import { readEnv } from '../../config/env.js';
 import { CONFIG_SPEC } from '../../config/index.js';
+import type { StatementDefaults } from './statements.js';
 
 const KEYS = [
   'PORT',
@@ -14,6 +15,8 @@ const KEYS = [
   'EXAMPLE_BANK_STATEMENT_INTERVAL_MS',
   'EXAMPLE_BANK_STATEMENT_MAX_ENTRIES',
   'EXAMPLE_BANK_DELIVER_STATEMENTS',
+  'EXAMPLE_BANK_STATEMENT_FORMAT',
+  'EXAMPLE_BANK_BATCH_BOOKING',
   'EXAMPLE_BANK_BRIDGE_URL',
   'EXAMPLE_BANK_BRIDGE_TOKEN',
 ] as const;
@@ -34,6 +37,8 @@ export interface ExampleBankSettings {
   statementIntervalMs: number;
   statementMaxEntries: number;
   deliverStatements: boolean;
+  /** How statements are written unless the account says otherwise. */
+  statementDefaults: StatementDefaults;
   /** Base URL of the bridge, for the HTTP uploader. */
   bridgeUrl: string;
   bridgeToken?: string;
@@ -59,6 +64,10 @@ export function exampleBankSettings(env: Record<string, string | undefined>): Ex
     statementIntervalMs: v.EXAMPLE_BANK_STATEMENT_INTERVAL_MS,
     statementMaxEntries: v.EXAMPLE_BANK_STATEMENT_MAX_ENTRIES,
     deliverStatements: v.EXAMPLE_BANK_DELIVER_STATEMENTS,
+    statementDefaults: {
+      format: v.EXAMPLE_BANK_STATEMENT_FORMAT,
+      batchBooking: v.EXAMPLE_BANK_BATCH_BOOKING,
+    },
     bridgeUrl: (v.EXAMPLE_BANK_BRIDGE_URL ?? v.PUBLIC_URL ?? `http://127.0.0.1:${v.PORT}`).replace(
       /\/+$/,
       '',

@@ -1,5 +1,6 @@
-// Statements: the account's unreported entries written as MT940 with the project's writer, kept for
-// download, and delivered to the bridge's /upload_mt940 in order (a failed delivery is retried next time).
+// Statements: the account's unreported entries written as MT940 or camt.053.001.08 with the project's writers
+// (the bank's setting, or the account's own), kept for download, and delivered to the bridge in order: MT940 to
+// /upload_mt940, camt.053 to /upload_statement (a failed delivery is retried next time).
 import type { Logger } from 'pino';
 import {
   customerReferenceFor,
@@ -7,12 +8,29 @@ import {
   narrativeText,
   paymentNarratives,
 } from '../../bank/example/layout.js';
+import { type Camt053Balance, writeCamt053 } from '../../camt/writer.js';
 import type { Db } from '../../db/index.js';
 import { type Mt940EntryInput, writeMt940 } from '../../mt940/index.js';
+import { camtEntries, type LedgerRow } from './camt.js';
 import { businessDay, fromMinor, minor, money } from './common.js';
 import type { Faults } from './faults.js';
 
-export type StatementUploader = (text: string, fileName: string) => Promise<void>;
+export const STATEMENT_FORMATS = ['mt940', 'camt053'] as const;
+export type StatementFormat = (typeof STATEMENT_FORMATS)[number];
+
+/** How an account's statements are written when the account does not say otherwise. */
+export interface StatementDefaults {
+  format: StatementFormat;
+  /** camt053: the payments of one bank batch posted together as one entry. */
+  batchBooking: boolean;
+}
+
+export type StatementUploader = (
+  text: string,
+  fileName: string,
+  /** Default mt940. */
+  format?: StatementFormat,
+) => Promise<void>;
 
 export interface GeneratedStatement {
   statementId: number;
@@ -20,28 +38,17 @@ export interface GeneratedStatement {
   statementNumber: number;
   entries: number;
   fileName: string;
+  format: StatementFormat;
 }
 
-interface EntryRow {
-  entry_id: number;
-  mark: 'D' | 'C' | 'RD' | 'RC';
-  amount: string;
-  value_date: string;
-  transaction_type: string;
-  description: string | null;
-  payment_reference: string | null;
-  narrative: string | null;
-  program_mnemonic: string | null;
-  cycle_code: string | null;
-  beneficiary_id: string | null;
-  beneficiary_name: string | null;
-  reversal_reason: string | null;
-}
+type EntryRow = LedgerRow;
 
 const SIGNED = `CASE WHEN e.mark IN ('D', 'RC') THEN -e.amount ELSE e.amount END`;
 
 /** The bank's own reference of an entry (:61: after //): unique, 16 characters. */
 export const bankReferenceOf = (entryId: number) => `EB${String(entryId).padStart(14, '0')}`;
+/** The reference of a camt batch entry, after its first ledger entry (never equal to an entry's). */
+export const batchReferenceOf = (entryId: number) => `EBB${String(entryId).padStart(13, '0')}`;
 
 /**
  * Writes statements of unreported entries: for one account (whatever its statement setting), or for every
@@ -49,8 +56,9 @@ export const bankReferenceOf = (entryId: number) => `EB${String(entryId).padStar
  */
 export async function generateStatements(
   db: Db,
-  options: { accountNumber?: string; maxEntries: number; now: Date },
+  options: { accountNumber?: string; maxEntries: number; now: Date; defaults?: StatementDefaults },
 ): Promise<GeneratedStatement[]> {
+  const defaults = options.defaults ?? { format: 'mt940', batchBooking: false };
   const accounts = options.accountNumber
     ? [options.accountNumber]
     : (
@@ -64,7 +72,7 @@ export async function generateStatements(
   const out: GeneratedStatement[] = [];
   for (const account of accounts) {
     for (;;) {
-      const statement = await generateOne(db, account, options.maxEntries, options.now);
+      const statement = await generateOne(db, account, options.maxEntries, options.now, defaults);
       if (!statement) break;
       out.push(statement);
     }
@@ -77,6 +85,7 @@ async function generateOne(
   accountNumber: string,
   maxEntries: number,
   now: Date,
+  defaults: StatementDefaults,
 ): Promise<GeneratedStatement | null> {
   return db.transaction(async (tx) => {
     // The account row lock orders this against postings: every entry posted updates the account row in
@@ -86,8 +95,12 @@ async function generateOne(
       book_balance: string;
       blocked_amount: string;
       last_statement_number: number;
+      holder_name: string;
+      statement_format: StatementFormat | null;
+      batch_booking: boolean | null;
     }>(
-      `SELECT currency, book_balance::text, blocked_amount::text, last_statement_number
+      `SELECT currency, book_balance::text, blocked_amount::text, last_statement_number, holder_name,
+         statement_format, batch_booking
        FROM example_bank.account WHERE account_number = $1 FOR UPDATE`,
       [accountNumber],
     );
@@ -101,7 +114,8 @@ async function generateOne(
     const { rows: entries } = await tx.query<EntryRow>(
       `SELECT e.entry_id, e.mark, e.amount::text, e.value_date,
          e.transaction_type, e.description, p.payment_reference, p.narrative, p.program_mnemonic, p.cycle_code,
-         p.beneficiary_id, p.beneficiary_name, p.reversal_reason
+         p.beneficiary_id, p.beneficiary_name, p.reversal_reason, p.account_number AS payer_account, p.batch_id,
+         p.beneficiary_account
        FROM example_bank.ledger_entry e LEFT JOIN example_bank.payment p ON p.payment_id = e.payment_id
        WHERE e.account_number = $1 AND e.statement_id IS NULL
        ORDER BY e.entry_id LIMIT $2`,
@@ -130,25 +144,55 @@ async function generateOne(
       currency,
       amount: fromMinor(value < 0n ? -value : value, currency),
     });
-    const text = writeMt940(
-      {
-        transactionReference: reference,
-        accountIdentification: accountNumber,
-        statementNumber: String(number % 100000),
-        sequenceNumber: '1',
-        currency,
-        openingBalance: balance(openingMinor, firstDate),
-        closingBalance: balance(closingMinor, today),
-        closingAvailableBalance: balance(availableMinor, today),
-        entries: entries.map((e) => toEntry(e, currency)),
-      },
-      { lineEnding: '\r\n' },
-    );
-    const fileName = `${accountNumber}-${String(number).padStart(5, '0')}.mt940`;
+    const format = account.statement_format ?? defaults.format;
+    const fileName = `${accountNumber}-${String(number).padStart(5, '0')}.${format === 'camt053' ? 'camt053.xml' : 'mt940'}`;
+    const text =
+      format === 'camt053'
+        ? writeCamt053({
+            header: { messageId: `${reference}M`, createdAt: now.toISOString() },
+            statements: [
+              {
+                id: reference,
+                electronicSequenceNumber: number,
+                createdAt: now.toISOString(),
+                from: `${firstDate}T00:00:00Z`,
+                to: now.toISOString(),
+                account: { id: accountNumber, currency, ownerName: account.holder_name },
+                balances: [
+                  camtBalance('OPBD', openingMinor, firstDate, currency),
+                  camtBalance('CLBD', closingMinor, today, currency),
+                  camtBalance('CLAV', availableMinor, today, currency),
+                ],
+                entries: camtEntries(
+                  entries.map((e) => ({ ...e, amount: money(e.amount, currency) })),
+                  {
+                    batchBooking: account.batch_booking ?? defaults.batchBooking,
+                    bankReference: bankReferenceOf,
+                    batchReference: batchReferenceOf,
+                    add: (a, b) => fromMinor(minor(a, currency) + minor(b, currency), currency),
+                  },
+                ),
+              },
+            ],
+          })
+        : writeMt940(
+            {
+              transactionReference: reference,
+              accountIdentification: accountNumber,
+              statementNumber: String(number % 100000),
+              sequenceNumber: '1',
+              currency,
+              openingBalance: balance(openingMinor, firstDate),
+              closingBalance: balance(closingMinor, today),
+              closingAvailableBalance: balance(availableMinor, today),
+              entries: entries.map((e) => toEntry(e, currency)),
+            },
+            { lineEnding: '\r\n' },
+          );
     await tx.query(
       `INSERT INTO example_bank.statement (statement_id, account_number, statement_number, reference, statement_date,
-         currency, opening_balance, closing_balance, entry_count, file_name, mt940)
-       VALUES ($1, $2, $3, $4, $5::date, $6, $7::numeric, $8::numeric, $9, $10, $11)`,
+         currency, opening_balance, closing_balance, entry_count, file_name, mt940, format)
+       VALUES ($1, $2, $3, $4, $5::date, $6, $7::numeric, $8::numeric, $9, $10, $11, $12)`,
       [
         statementId,
         accountNumber,
@@ -161,6 +205,7 @@ async function generateOne(
         entries.length,
         fileName,
         text,
+        format,
       ],
     );
     await tx.query(
@@ -171,8 +216,12 @@ async function generateOne(
       accountNumber,
       number,
     ]);
-    return { statementId, accountNumber, statementNumber: number, entries: entries.length, fileName };
+    return { statementId, accountNumber, statementNumber: number, entries: entries.length, fileName, format };
   });
+}
+
+function camtBalance(type: string, value: bigint, date: string, currency: string): Camt053Balance {
+  return { type, amount: fromMinor(value, currency), date };
 }
 
 function toEntry(e: EntryRow, currency: string): Mt940EntryInput {
@@ -219,8 +268,13 @@ export async function deliverStatements(
   log: Logger,
   accountNumber?: string,
 ): Promise<DeliveryResult> {
-  const { rows } = await db.query<{ statement_id: number; account_number: string; file_name: string }>(
-    `SELECT statement_id, account_number, file_name FROM example_bank.statement
+  const { rows } = await db.query<{
+    statement_id: number;
+    account_number: string;
+    file_name: string;
+    format: StatementFormat;
+  }>(
+    `SELECT statement_id, account_number, file_name, format FROM example_bank.statement
      WHERE delivered_at IS NULL AND ($1::text IS NULL OR account_number = $1) ORDER BY statement_id`,
     [accountNumber ?? null],
   );
@@ -237,7 +291,7 @@ export async function deliverStatements(
         'SELECT mt940 FROM example_bank.statement WHERE statement_id = $1',
         [s.statement_id],
       );
-      await upload(text[0]!.mt940, s.file_name);
+      await upload(text[0]!.mt940, s.file_name, s.format);
       await db.query(
         `UPDATE example_bank.statement SET delivered_at = now(), delivery_attempts = delivery_attempts + 1,
            delivery_error = NULL WHERE statement_id = $1`,
@@ -259,23 +313,32 @@ export async function deliverStatements(
   return { delivered, failed, pending: rows.length - delivered };
 }
 
+/** The bridge's route for a statement of `format`: MT940 keeps its own; camt goes to the format-neutral one. */
+export const uploadRouteOf = (format: StatementFormat = 'mt940') =>
+  format === 'camt053' ? '/upload_statement' : '/upload_mt940';
+
+export const contentTypeOf = (format: StatementFormat = 'mt940') =>
+  format === 'camt053' ? 'application/xml' : 'text/plain';
+
 /** Uploads to the bridge over HTTP: multipart field statement_file, bearer token when configured. */
 export function httpUploader(
   bridgeUrl: string,
   token: string | undefined,
   timeoutMs = 60_000,
 ): StatementUploader {
-  return async (text, fileName) => {
+  return async (text, fileName, format = 'mt940') => {
     const form = new FormData();
-    form.append('statement_file', new Blob([text], { type: 'text/plain' }), fileName);
-    const response = await fetch(`${bridgeUrl}/upload_mt940`, {
+    form.append('statement_file', new Blob([text], { type: contentTypeOf(format) }), fileName);
+    const route = uploadRouteOf(format);
+    const response = await fetch(`${bridgeUrl}${route}`, {
       method: 'POST',
       body: form,
       headers: token ? { authorization: `Bearer ${token}` } : {},
       signal: AbortSignal.timeout(timeoutMs),
     });
     const body = await response.text();
-    if (!response.ok) throw new Error(`upload_mt940 answered HTTP ${response.status}: ${body.slice(0, 200)}`);
+    if (!response.ok)
+      throw new Error(`${route.slice(1)} answered HTTP ${response.status}: ${body.slice(0, 200)}`);
   };
 }
 
@@ -290,6 +353,7 @@ export interface StatementSummary {
   closing_balance: string;
   entry_count: number;
   file_name: string;
+  format: StatementFormat;
   created_at: Date;
   delivered_at: Date | null;
   delivery_attempts: number;
@@ -303,7 +367,7 @@ export async function listStatements(
 ): Promise<StatementSummary[]> {
   const { rows } = await db.query<StatementSummary>(
     `SELECT statement_id, account_number, statement_number, reference, statement_date, currency,
-       opening_balance::text, closing_balance::text, entry_count, file_name, created_at, delivered_at,
+       opening_balance::text, closing_balance::text, entry_count, file_name, format, created_at, delivered_at,
        delivery_attempts, delivery_error
      FROM example_bank.statement WHERE ($1::text IS NULL OR account_number = $1)
      ORDER BY statement_id DESC LIMIT $2`,
@@ -319,10 +383,10 @@ export async function listStatements(
 export async function readStatement(
   db: Db,
   statementId: number,
-): Promise<{ fileName: string; text: string } | null> {
-  const { rows } = await db.query<{ file_name: string; mt940: string }>(
-    'SELECT file_name, mt940 FROM example_bank.statement WHERE statement_id = $1',
+): Promise<{ fileName: string; text: string; format: StatementFormat } | null> {
+  const { rows } = await db.query<{ file_name: string; mt940: string; format: StatementFormat }>(
+    'SELECT file_name, mt940, format FROM example_bank.statement WHERE statement_id = $1',
     [statementId],
   );
-  return rows[0] ? { fileName: rows[0].file_name, text: rows[0].mt940 } : null;
+  return rows[0] ? { fileName: rows[0].file_name, text: rows[0].mt940, format: rows[0].format } : null;
 }
