@@ -1,6 +1,7 @@
 // The bank connector: the one seam through which the bridge reaches any sponsor bank. A bank integrator
 // implements this interface in its own module and names it in BANK_CONNECTORS; see docs/bank-connectors.md.
 import type { Logger } from 'pino';
+import type { CamtEntry, CamtTransaction } from '../camt/index.js';
 
 /** A failure the bridge records on the driving row and retries later (timeouts, refusals, HTTP 5xx, bad answers). */
 export interface ConnectorFailure {
@@ -106,7 +107,26 @@ export interface BankConnector {
   ): string | null;
   retrieveBeneficiaryName(narratives: string[]): string | null;
   retrieveReversalReason(narratives: string[]): string | null;
+  // ISO 20022 statements (camt.053 / camt.054). Each is optional: without it the bridge reads the standard
+  // place (docs/bank-connectors.md, "camt statements"). Pure functions of their input, like the MT940 ones.
+  /** Our reference in one transaction of an entry; default Refs/EndToEndId (unless NOTPROVIDED). */
+  retrieveDisbursementIdFromTransaction?(t: CamtTransactionView): string | null;
+  /** The beneficiary's name on a debit; default the creditor's name (Cdtr, else UltmtCdtr). */
+  retrieveBeneficiaryNameFromTransaction?(t: CamtTransactionView): string | null;
+  /** The return's reason code; default RtrInf/Rsn/Cd, else Rsn/Prtry. */
+  retrieveReturnCodeFromTransaction?(t: CamtTransactionView): string | null;
+  /**
+   * A reversal reason for a return code the operators' table (statement_return_reason) has no row for, e.g.
+   * the bank's own proprietary codes; null (or absent): the code itself is the reason.
+   */
+  reversalReasonFromReturnCode?(code: string): string | null;
   close?(): Promise<void>;
+}
+
+/** One transaction of a camt entry: the TxDtls of a batch entry, or the entry alone (transaction null). */
+export interface CamtTransactionView {
+  entry: CamtEntry;
+  transaction: CamtTransaction | null;
 }
 
 /** What a connector module receives when the factory builds it. */

@@ -1,16 +1,26 @@
-// Statement processing, the last stage: parse an uploaded MT940 file, find each statement's program by its
-// :25: account, recognise a statement uploaded twice, then reconcile set-based (./reconcile.ts) in bounded
-// chunks: each chunk of entries is read through the program's connector and applied in its own transaction,
-// and the statement row remembers how far it got (reconcile_cursor), so a large file neither holds the
-// database for long nor is counted twice when a worker dies half-way. Text that does not parse and accounts no
-// program owns are permanent errors: the row becomes ERROR with the reason, and the uploaded text stays as it
-// was.
+// Statement processing, the last stage: read an uploaded statement file (MT940, camt.053 or camt.054, into the
+// format-neutral model of ./model.ts), find each statement's program by its account, recognise a statement
+// uploaded twice, then reconcile set-based (./reconcile.ts) in bounded chunks: each chunk of transactions is
+// read through the program's connector and applied in its own transaction, and the statement row remembers
+// how far it got (reconcile_cursor), so a large file neither holds the database (nor its entries, memory) for
+// long nor is counted twice when a worker dies half-way. Text that does not parse and accounts no program owns
+// are permanent errors: the row becomes ERROR with the reason, and the uploaded text stays as it was.
 import type { BankConnector } from '../bank/connector.js';
+import { detectStatementFormat } from '../camt/index.js';
 import type { Queryable } from '../db/index.js';
-import { type Mt940ColumnsStatement, parseMt940Columns } from '../mt940/index.js';
 import { connectorFor, isFailure, type StageDeps } from '../pipeline/deps.js';
 import type { QueueSpec } from '../pipeline/queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../pipeline/runner.js';
+import { readCamt } from './from-camt.js';
+import { readMt940 } from './from-mt940.js';
+import {
+  applies,
+  describeProblems,
+  type StatementFile,
+  type StatementFormatName,
+  type StatementSummary,
+  type StatementTransaction,
+} from './model.js';
 import { emptySummary, type ReconEntry, type ReconSummary, reconcileEntries } from './reconcile.js';
 
 export const statementQueue: QueueSpec = {
@@ -37,6 +47,8 @@ export interface ProgramAccount {
   currency: string;
   bankCode: string;
 }
+
+const orNull = (s: string | undefined | null) => (s ? s : null);
 
 const compact = (s: string) => s.replace(/[\s\-./]/g, '').toUpperCase();
 
@@ -75,111 +87,102 @@ export function findProgramByAccount(
   return null;
 }
 
-type Statement = Mt940ColumnsStatement;
-
-function statementDate(s: Statement): string | null {
-  const n = s.entries.count;
-  return (
-    s.closingBalance?.date || s.openingBalance?.date || (n > 0 ? s.entries.valueDate(n - 1) : '') || null
-  );
+/** Reads a stored statement as whichever format it is in: camt.053 / camt.054 XML, else MT940. */
+export async function readStatement(text: string): Promise<StatementFile> {
+  // MT940 is text of tags; only what opens like XML goes to the camt reader.
+  if (!/^\uFEFF?\s*</.test(text.slice(0, 1024))) return readMt940(text);
+  const detected = detectStatementFormat(text.slice(0, 4096));
+  if (detected.format === 'camt') return readCamt(text, detected.kind);
+  const reason = detected.format === 'unknown' ? detected.reason : 'XML that is not camt';
+  return {
+    format: 'MT940',
+    statements: [],
+    errors: [{ message: `not a statement the bridge reads: ${reason}`, where: 'line 1', severity: 'error' }],
+    warnings: [],
+    counts: { D: 0, RD: 0, notBooked: 0 },
+    transactions: async function* () {},
+  };
 }
 
-/** The currency the statement's :60F: / :62F: balances are in; null without one, or when they disagree. */
-function statementCurrency(s: Statement): string | null {
-  const opening = s.openingBalance?.currency?.trim().toUpperCase();
-  const closing = s.closingBalance?.currency?.trim().toUpperCase();
-  if (opening && closing && opening !== closing) return null;
-  return opening || closing || null;
+/** What the connector makes of one transaction: our reference, the name, the reversal reason. */
+function reconEntryOf(
+  t: StatementTransaction,
+  s: StatementSummary,
+  program: ProgramAccount,
+  connector: BankConnector,
+  returnReasons: ReadonlyMap<string, string>,
+): ReconEntry {
+  const mark = t.mark as 'D' | 'RD';
+  let disbursementId: string | null;
+  let name: string | null = null;
+  let reason: string | null = null;
+  if (t.source.format === 'MT940') {
+    const { customerReference, narratives } = t.source;
+    disbursementId = connector.retrieveDisbursementId(t.bankReference, customerReference, narratives);
+    if (mark === 'D') name = connector.retrieveBeneficiaryName(narratives);
+    else reason = connector.retrieveReversalReason(narratives);
+  } else {
+    const view = { entry: t.source.entry, transaction: t.source.transaction };
+    disbursementId = connector.retrieveDisbursementIdFromTransaction
+      ? connector.retrieveDisbursementIdFromTransaction(view)
+      : t.reference;
+    if (mark === 'D')
+      name = connector.retrieveBeneficiaryNameFromTransaction
+        ? connector.retrieveBeneficiaryNameFromTransaction(view)
+        : t.name;
+    else {
+      const code = connector.retrieveReturnCodeFromTransaction
+        ? connector.retrieveReturnCodeFromTransaction(view)
+        : t.returnCode;
+      if (code)
+        reason =
+          returnReasons.get(code.trim().toUpperCase()) ??
+          connector.reversalReasonFromReturnCode?.(code) ??
+          code;
+    }
+  }
+  // Our reference where the format puts it is kept on the error recon for the operator.
+  if (!disbursementId) disbursementId = t.reference;
+  return {
+    seq: t.position,
+    mark,
+    program: program.program,
+    statementNumber: s.number,
+    statementSequence: s.sequence,
+    disbursementId: orNull(disbursementId),
+    bankReference: t.bankReference,
+    beneficiaryName: orNull(name),
+    reversalReason: orNull(reason),
+    entryDate: t.entryDate,
+    valueDate: t.valueDate,
+    amount: t.amount,
+    currency: t.currency,
+  };
 }
-
-const orNull = (s: string | undefined | null) => (s ? s : null);
 
 /**
- * The D and RD entries of the file in the order they are applied: every debit first, then every reversal,
- * each in file order (within one call reconcileEntries applies a file's debits before its reversals, so
- * chunks cut anywhere in this order give the same result as one call). Credits are top-ups, not payments.
+ * The booked D and RD transactions of the file in the order they are applied, from the `from`-th on: every
+ * debit first, then every reversal, each in file order (within one call reconcileEntries applies a file's
+ * debits before its reversals, so chunks cut anywhere in this order give the same result as one call).
+ * Credits are top-ups, not payments; pending and information-only entries are not booked.
  */
-interface EntryPlan {
-  length: number;
-  statement: Int32Array;
-  index: Int32Array;
-  /** 1-based position of the :61: in the file, all statements counted together. */
-  seq: Int32Array;
-}
-
-function planEntries(statements: readonly Statement[]): EntryPlan {
-  let n = 0;
-  for (const s of statements)
-    for (let i = 0; i < s.entries.count; i++) {
-      const m = s.entries.mark(i);
-      if (m === 'D' || m === 'RD') n++;
-    }
-  const plan: EntryPlan = {
-    length: n,
-    statement: new Int32Array(n),
-    index: new Int32Array(n),
-    seq: new Int32Array(n),
-  };
+async function* plannedTransactions(file: StatementFile, from: number): AsyncGenerator<StatementTransaction> {
   let k = 0;
   for (const mark of ['D', 'RD'] as const) {
-    let seq = 0;
-    statements.forEach((s, si) => {
-      for (let i = 0; i < s.entries.count; i++) {
-        seq++;
-        if (s.entries.mark(i) !== mark) continue;
-        plan.statement[k] = si;
-        plan.index[k] = i;
-        plan.seq[k] = seq;
-        k++;
-      }
-    });
+    const n = file.counts[mark];
+    if (k + n <= from) {
+      k += n; // nothing of this pass is left to apply: not even read
+      continue;
+    }
+    for await (const t of file.transactions(mark)) {
+      if (!applies(t, mark)) continue;
+      if (k++ >= from) yield t;
+    }
   }
-  return plan;
-}
-
-/** The connector reads where its bank put our reference, the name and the reversal reason (plan[from, to)). */
-function readEntries(
-  statements: readonly Statement[],
-  programs: readonly ProgramAccount[],
-  connectors: readonly BankConnector[],
-  plan: EntryPlan,
-  from: number,
-  to: number,
-): ReconEntry[] {
-  const out: ReconEntry[] = [];
-  for (let k = from; k < to; k++) {
-    const si = plan.statement[k]!;
-    const i = plan.index[k]!;
-    const s = statements[si]!;
-    const connector = connectors[si]!;
-    const e = s.entries;
-    const mark = e.mark(i) as 'D' | 'RD';
-    const narratives = e.narratives(i);
-    const bankReference = orNull(e.bankReference(i)?.trim());
-    const customerReference = e.customerReference(i).trim();
-    let disbursementId = connector.retrieveDisbursementId(bankReference, customerReference, narratives);
-    if (!disbursementId && customerReference && customerReference !== 'NONREF')
-      disbursementId = customerReference; // kept on the error recon for the operator
-    out.push({
-      seq: plan.seq[k]!,
-      mark,
-      program: programs[si]!.program,
-      statementNumber: orNull(s.statementNumber),
-      statementSequence: orNull(s.sequenceNumber),
-      disbursementId: orNull(disbursementId),
-      bankReference,
-      beneficiaryName: mark === 'D' ? orNull(connector.retrieveBeneficiaryName(narratives)) : null,
-      reversalReason: mark === 'RD' ? orNull(connector.retrieveReversalReason(narratives)) : null,
-      entryDate: orNull(e.entryDate(i)),
-      valueDate: orNull(e.valueDate(i)),
-      amount: e.amount(i),
-      currency: statementCurrency(s),
-    });
-  }
-  return out;
 }
 
 interface Header {
+  format: StatementFormatName;
   account: string | null;
   reference: string | null;
   number: string | null;
@@ -187,27 +190,29 @@ interface Header {
   date: string | null;
 }
 
-const headerOf = (s: Statement | undefined): Header => ({
-  account: orNull(s?.accountIdentification?.trim()),
-  reference: orNull(s?.transactionReference?.trim()),
-  number: orNull(s?.statementNumber),
-  sequence: orNull(s?.sequenceNumber),
-  date: s ? statementDate(s) : null,
+const headerOf = (format: StatementFormatName, s: StatementSummary | undefined): Header => ({
+  format,
+  account: orNull(s?.account),
+  reference: s?.reference ?? null,
+  number: s?.number ?? null,
+  sequence: s?.sequence ?? null,
+  date: s?.date ?? null,
 });
 
 async function writeHeader(db: Queryable, job: Job, h: Header): Promise<void> {
   await db.query(
     `UPDATE account_statement
         SET account_number = $3, reference_number = $4, statement_number = $5, sequence_number = $6,
-            statement_date = $7::date
+            statement_date = $7::date, statement_format = $8
       WHERE statement_id = $1 AND lease_owner = $2`,
-    [job.key, job.owner, h.account, h.reference, h.number, h.sequence, h.date],
+    [job.key, job.owner, h.account, h.reference, h.number, h.sequence, h.date, h.format],
   );
 }
 
 /**
- * An earlier, counted statement with the same bytes, or the same account, :20: and :28C:. A statement whose
- * first chunks are applied (reconcile_cursor > 0) counts already: its copy must not be reconciled beside it.
+ * An earlier, counted statement with the same bytes, or the same format, account, statement reference and
+ * number (MT940 :20: and :28C:; camt Stmt/Id and ElctrncSeqNb). A statement whose first chunks are applied
+ * (reconcile_cursor > 0) counts already: its copy must not be reconciled beside it.
  */
 async function findOriginal(
   tx: Queryable,
@@ -224,18 +229,12 @@ async function findOriginal(
              OR (statement_process_status = 'PENDING' AND reconcile_cursor > 0))
         AND (content_sha256 = $2
              OR ($3::boolean AND account_number = $4 AND reference_number = $5 AND statement_number = $6
-                 AND sequence_number IS NOT DISTINCT FROM $7))
+                 AND sequence_number IS NOT DISTINCT FROM $7 AND coalesce(statement_format, 'MT940') = $8))
       ORDER BY statement_upload_timestamp, statement_id
       LIMIT 1`,
-    [statementId, sha, byHeader, h.account, h.reference, h.number, h.sequence],
+    [statementId, sha, byHeader, h.account, h.reference, h.number, h.sequence, h.format],
   );
   return rows[0]?.statement_id ?? null;
-}
-
-function describeProblems(problems: { message: string; line: number; column: number }[]): string {
-  const shown = problems.slice(0, 5).map((p) => `line ${p.line}, column ${p.column}: ${p.message}`);
-  const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
-  return `${shown.join('; ')}${more}`.slice(0, 2000);
 }
 
 /** Gives API requests waiting for the (embedded, single-connection) database their turn between chunks. */
@@ -267,20 +266,11 @@ export function statementStage(deps: StageDeps): Stage {
     );
     const row = rows[0];
     if (!row || row.text === null) return failure('STATEMENT_TEXT_MISSING', { permanent: true });
-    // Entries stay in compact columns over the text; objects are made one chunk at a time.
-    const parsed = parseMt940Columns(row.text);
-    const statements = parsed.statements;
-    const errors = [...parsed.problems, ...statements.flatMap((s) => s.problems)].filter(
-      (p) => p.severity === 'error',
-    );
-    if (statements.length === 0 || errors.length > 0) {
-      const problems = errors.length > 0 ? errors : parsed.problems;
-      return failure('STATEMENT_PARSE_ERROR', {
-        permanent: true,
-        message: problems.length > 0 ? describeProblems(problems) : 'no MT940 statement found',
-      });
-    }
-    const header = headerOf(statements[0]);
+    const file = await readStatement(row.text);
+    if (file.errors.length > 0 || file.statements.length === 0)
+      return failure('STATEMENT_PARSE_ERROR', { permanent: true, message: describeProblems(file.errors) });
+    const statements = file.statements;
+    const header = headerOf(file.format, statements[0]);
     await writeHeader(deps.db, job, header);
 
     const { rows: known } = await deps.db.query<ProgramAccount>(
@@ -290,11 +280,11 @@ export function statementStage(deps: StageDeps): Stage {
     );
     const programs: ProgramAccount[] = [];
     for (const s of statements) {
-      const p = findProgramByAccount(s.accountIdentification ?? '', known);
+      const p = findProgramByAccount(s.account, known);
       if (!p)
         return failure('UNKNOWN_ACCOUNT', {
           permanent: true,
-          message: `no benefit program has the funding account ${JSON.stringify(s.accountIdentification ?? '')} (statement at line ${s.line})`,
+          message: `no benefit program has the funding account ${JSON.stringify(s.account)} (statement at ${s.where})`,
         });
       programs.push(p);
     }
@@ -305,49 +295,85 @@ export function statementStage(deps: StageDeps): Stage {
       connectors.push(c);
     }
     for (const s of statements)
-      if (s.balanceCheck && !s.balanceCheck.ok)
+      if (s.balanceOk === false)
         deps.log.warn(
-          { stage: q.stage, statement: job.key, line: s.line },
+          { stage: q.stage, statement: job.key, at: s.where },
           'opening balance plus entries does not equal the closing balance',
         );
+    if (file.warnings.length > 0)
+      deps.log.warn(
+        { stage: q.stage, statement: job.key, warnings: file.warnings.length },
+        'statement read with warnings (sums the bank wrote do not add up); every entry is still checked',
+      );
+    const returnReasons = new Map<string, string>();
+    if (file.format !== 'MT940') {
+      const { rows: reasons } = await deps.db.query<{ code: string; reason: string }>(
+        'SELECT return_code AS code, reversal_reason AS reason FROM statement_return_reason',
+      );
+      for (const r of reasons) returnReasons.set(r.code.toUpperCase(), r.reason);
+    }
 
-    const plan = planEntries(statements);
+    const total = file.counts.D + file.counts.RD;
     const summary: ReconSummary = emptySummary();
-    let cursor = Math.min(row.cursor, plan.length);
+    let cursor = Math.min(row.cursor, total);
     const resumedAt = cursor;
     let original: string | null = null;
-    for (;;) {
-      const end = Math.min(cursor + chunkSize, plan.length);
-      let entries: ReconEntry[];
-      try {
-        entries = readEntries(statements, programs, connectors, plan, cursor, end);
-      } catch (error) {
-        return failure('BANK_CONNECTOR_ERROR', { message: (error as Error).message?.slice(0, 500) });
-      }
-      const from = cursor;
-      const step = await deps.db.transaction(async (tx) => {
-        await tx.query(RECONCILE_LOCK);
-        // Before anything of this file is counted: is it a copy of a statement counted already?
-        const copyOf = from === 0 ? await findOriginal(tx, job.key, row.sha, header) : null;
-        if (copyOf) {
-          expectLease(await tx.query(FINISH_SQL, [job.key, job.owner, from, from, copyOf]), q.stage);
-          return { done: true, copyOf };
+    // Only the chunk at hand is held as objects; the file is read on as chunks are applied.
+    const planned = plannedTransactions(file, cursor);
+    try {
+      for (;;) {
+        const end = Math.min(cursor + chunkSize, total);
+        const entries: ReconEntry[] = [];
+        while (entries.length < end - cursor) {
+          const next = await planned.next();
+          if (next.done) break;
+          const t = next.value;
+          try {
+            entries.push(
+              reconEntryOf(
+                t,
+                statements[t.statement]!,
+                programs[t.statement]!,
+                connectors[t.statement]!,
+                returnReasons,
+              ),
+            );
+          } catch (error) {
+            return failure('BANK_CONNECTOR_ERROR', { message: (error as Error).message?.slice(0, 500) });
+          }
         }
-        const chunk = await reconcileEntries(tx, job.key, entries);
-        const last = end === plan.length;
-        expectLease(
-          last
-            ? await tx.query(FINISH_SQL, [job.key, job.owner, from, end, null])
-            : await tx.query(ADVANCE_SQL, [job.key, job.owner, from, end, deps.settings.leaseSeconds]),
-          q.stage,
-        );
-        for (const [k, n] of Object.entries(chunk)) summary[k as keyof ReconSummary] += n;
-        return { done: last, copyOf: null };
-      });
-      original = step.copyOf;
-      if (step.done) break;
-      cursor = end;
-      await yieldToEventLoop();
+        if (entries.length < end - cursor)
+          return failure('STATEMENT_PARSE_ERROR', {
+            permanent: true,
+            message: `the statement gave ${cursor + entries.length} transactions to apply on a second reading, ${total} on the first`,
+          });
+        const from = cursor;
+        const step = await deps.db.transaction(async (tx) => {
+          await tx.query(RECONCILE_LOCK);
+          // Before anything of this file is counted: is it a copy of a statement counted already?
+          const copyOf = from === 0 ? await findOriginal(tx, job.key, row.sha, header) : null;
+          if (copyOf) {
+            expectLease(await tx.query(FINISH_SQL, [job.key, job.owner, from, from, copyOf]), q.stage);
+            return { done: true, copyOf };
+          }
+          const chunk = await reconcileEntries(tx, job.key, entries);
+          const last = end === total;
+          expectLease(
+            last
+              ? await tx.query(FINISH_SQL, [job.key, job.owner, from, end, null])
+              : await tx.query(ADVANCE_SQL, [job.key, job.owner, from, end, deps.settings.leaseSeconds]),
+            q.stage,
+          );
+          for (const [k, n] of Object.entries(chunk)) summary[k as keyof ReconSummary] += n;
+          return { done: last, copyOf: null };
+        });
+        original = step.copyOf;
+        if (step.done) break;
+        cursor = end;
+        await yieldToEventLoop();
+      }
+    } finally {
+      await planned.return(undefined);
     }
     if (original)
       deps.log.info(
@@ -359,7 +385,9 @@ export function statementStage(deps: StageDeps): Stage {
         {
           stage: q.stage,
           statement: job.key,
-          entries: plan.length,
+          format: file.format,
+          entries: total,
+          ...(file.counts.notBooked > 0 ? { notBooked: file.counts.notBooked } : {}),
           ...(resumedAt > 0 ? { resumedAt } : {}),
           ...summary,
         },

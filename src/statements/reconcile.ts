@@ -28,9 +28,15 @@ export interface ReconEntry {
   reversalReason: string | null;
   entryDate: string | null;
   valueDate: string | null;
-  /** Exact decimal as the bank wrote it ("1000.00"), never a float. */
-  amount: string;
-  /** The statement's currency (its :60F:/:62F: balances); null when it has none, or two different ones. */
+  /**
+   * Exact decimal as the bank wrote it ("1000.00"), never a float; null when the bank wrote none (a camt batch
+   * transaction without its own amount), which matches no amount.
+   */
+  amount: string | null;
+  /**
+   * The entry's currency: MT940 the statement's (its :60F:/:62F: balances; null when it has none, or two
+   * different ones), camt the amount's own Ccy.
+   */
   currency: string | null;
 }
 
@@ -94,7 +100,7 @@ export async function reconcileEntries(
       reversal_reason text,
       entry_date date,
       value_date date,
-      amount numeric NOT NULL,
+      amount numeric,
       currency text,
       envelope_id text,
       bank_batch_id text,
@@ -163,7 +169,7 @@ export async function reconcileEntries(
               WHEN currency IS DISTINCT FROM due_currency THEN 'CURRENCY_MISMATCH'
               WHEN mark = 'D' AND cancelled THEN 'CANCELLED_DISBURSEMENT'
               WHEN mark = 'D' AND NOT shipped THEN 'NOT_SHIPPED'
-              WHEN mark = 'D' AND amount <> due_amount THEN 'AMOUNT_MISMATCH'
+              WHEN mark = 'D' AND amount IS DISTINCT FROM due_amount THEN 'AMOUNT_MISMATCH'
             END`,
   );
   // Debits that match: the first one per disbursement and per bank reference wins, if nothing reconciled it
@@ -215,13 +221,13 @@ export async function reconcileEntries(
         SET outcome = CASE
               WHEN NOT EXISTS (SELECT 1 FROM disbursement_recon r WHERE r.disbursement_id = t.disbursement_id)
                 THEN 'INVALID_REVERSAL'
-              WHEN t.amount <> t.due_amount THEN 'REVERSAL_AMOUNT_MISMATCH'
+              WHEN t.amount IS DISTINCT FROM t.due_amount THEN 'REVERSAL_AMOUNT_MISMATCH'
               WHEN w.nth = 1 AND EXISTS (SELECT 1 FROM disbursement_recon r
                                           WHERE r.disbursement_id = t.disbursement_id AND NOT r.reversal_found)
                 THEN 'REVERSED'
               ELSE 'INVALID_REVERSAL' END
        FROM (SELECT seq,
-                    row_number() OVER (PARTITION BY disbursement_id, amount = due_amount ORDER BY seq) AS nth
+                    row_number() OVER (PARTITION BY disbursement_id, amount IS NOT DISTINCT FROM due_amount ORDER BY seq) AS nth
                FROM recon_entry
               WHERE mark = 'RD' AND outcome IS NULL) w
       WHERE t.seq = w.seq`,
