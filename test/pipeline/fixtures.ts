@@ -163,5 +163,5 @@ export function statementText(
 
 /** Empties every bridge table the pipeline touches, so one cloned database serves a whole test file. */
 export async function resetBridge(db: Db): Promise<void> {
-  await db.query('TRUNCATE benefit_program, account_statement CASCADE');
+  await db.query('TRUNCATE benefit_program, account_statement, disbursement CASCADE');
 }
