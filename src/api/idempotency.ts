@@ -11,12 +11,47 @@ export const DUPLICATE_MESSAGE_ID = 'rjct.message_id.duplicate';
 
 /** JSON with object keys sorted at every level, so equal bodies hash equally whatever their key order. */
 export function canonicalJson(value: unknown): string {
+  // One native JSON.stringify over copies whose keys were inserted in sorted order: the same text as
+  // writing it out key by key (canonicalJsonSlow), several times faster for a list of 10,000 items.
+  const copy = sortedCopy(value);
+  return copy === SPECIAL ? canonicalJsonSlow(value) : (JSON.stringify(copy) ?? 'null');
+}
+
+/** Object keys that JavaScript orders before the others whatever their insertion order, or that set a prototype. */
+const SPECIAL_KEY = /^(?:0|[1-9]\d*|__proto__)$/;
+const SPECIAL: unique symbol = Symbol('special key');
+
+function sortedCopy(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const inner = sortedCopy(value[i]);
+      if (inner === SPECIAL) return SPECIAL;
+      out[i] = inner;
+    }
+    return out;
+  }
+  const keys = Object.keys(value).sort();
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    // Integer-like keys (and __proto__) cannot keep a sorted insertion order: canonicalJsonSlow writes it.
+    if (SPECIAL_KEY.test(key)) return SPECIAL;
+    const inner = sortedCopy((value as Record<string, unknown>)[key]);
+    if (inner === SPECIAL) return SPECIAL;
+    out[key] = inner;
+  }
+  return out;
+}
+
+/** The definition of the canonical form (and the path for objects with integer-like keys). */
+export function canonicalJsonSlow(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map(canonicalJsonSlow).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJsonSlow(v)}`).join(',')}}`;
 }
 
 /**
@@ -25,6 +60,17 @@ export function canonicalJson(value: unknown): string {
  */
 export function requestHash(action: string, message: unknown): string {
   return createHash('sha256').update(action).update('\n').update(canonicalJson(message)).digest('hex');
+}
+
+/**
+ * How a route stores its answer compactly: what to keep (JSON) instead of the whole answer, and how to build
+ * the very same answer again from that and the replayed request's message, which is the first one's (same
+ * request hash). A create_disbursements answer of 10,000 items is 4 MB; what it keeps is the header and the
+ * ids the bridge assigned.
+ */
+export interface CompactAnswer<M> {
+  keep(response: G2pResponse<M>): unknown;
+  rebuild(kept: unknown, message: unknown): G2pResponse<M>;
 }
 
 /**
@@ -40,6 +86,8 @@ export async function idempotent<M>(
   effect: (tx: Queryable) => Promise<G2pResponse<M>>,
   /** The verified token subject, stored beside sender_id; a replay must come from the same subject. */
   subject: string | null = null,
+  /** Store what rebuilds the answer instead of the answer itself. */
+  compact?: CompactAnswer<M>,
 ): Promise<G2pResponse<M>> {
   const hash = requestHash(action, message);
   const key = [header.sender_id, header.message_id];
@@ -64,6 +112,9 @@ export async function idempotent<M>(
       // Another token's stored answer is not handed out: sender_id is only what the body claims.
       const sameCaller = !first?.caller_subject || !subject || first.caller_subject === subject;
       if (first && sameCaller && first.action === action && first.request_sha256 === hash && first.response) {
+        const stored = first.response as { kept?: unknown };
+        // Answers stored whole (before compact answers, or by routes without one) are handed back as they are.
+        if (compact && stored.kept !== undefined) return compact.rebuild(stored.kept, message);
         return first.response as G2pResponse<M>;
       }
       throw new Rejection(
@@ -72,9 +123,10 @@ export async function idempotent<M>(
       );
     }
     const response = await effect(tx);
+    const stored = compact ? { kept: compact.keep(response) } : response;
     await tx.query('UPDATE api_request SET response = $3::jsonb WHERE sender_id = $1 AND message_id = $2', [
       ...key,
-      JSON.stringify(response),
+      JSON.stringify(stored),
     ]);
     return response;
   });

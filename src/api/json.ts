@@ -111,3 +111,15 @@ export function registerG2pInput(app: FastifyInstance, config: { G2P_LENIENT_HEA
     },
   );
 }
+
+/**
+ * A piece of an answer that is already JSON text (a list of 10,000 items written out while the database
+ * was busy). pbmsChange sends an answer whose message is one as text, without a second serialisation.
+ */
+export class RawJson {
+  constructor(readonly text: string) {}
+  /** Anything else that serialises it gets the value back (slowly, but the same JSON). */
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
+}

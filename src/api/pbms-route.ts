@@ -4,16 +4,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db, Queryable } from '../db/index.js';
 import { type Caller, callerOf, isForbiddenCode } from './context.js';
 import {
+  encryptionProblem,
   type G2pRequest,
   type G2pResponse,
-  encryptionProblem,
   g2pRequestSchema,
   headerProblem,
   Rejection,
   rejectResponse,
+  responseHeaderSchema,
   successResponse,
 } from './g2p.js';
-import { answer, idempotent } from './idempotency.js';
+import { answer, type CompactAnswer, idempotent } from './idempotency.js';
+import { RawJson } from './json.js';
 
 export interface PbmsCall {
   action: string;
@@ -38,7 +40,7 @@ function register<M>(
     body: G2pRequest<M>,
     request: FastifyRequest,
     reply: FastifyReply,
-  ) => Promise<G2pResponse<unknown>>,
+  ) => Promise<G2pResponse<unknown> | string>,
 ) {
   app.post(
     `/${call.action}`,
@@ -74,6 +76,23 @@ function scopeStatus(reply: FastifyReply, response: G2pResponse<unknown>) {
   return response;
 }
 
+const HEADER_KEYS = Object.keys(responseHeaderSchema.properties) as (keyof G2pResponse<unknown>['header'])[];
+
+/**
+ * An answer whose message is already JSON text (RawJson) goes out as text: the header written in the order of
+ * its schema, as the schema's serializer writes it (a stored header read back from jsonb has its keys in
+ * another order). Any other answer is left to the route's serializer.
+ */
+function sendable(reply: FastifyReply, response: G2pResponse<unknown>): G2pResponse<unknown> | string {
+  if (!(response.message instanceof RawJson)) return response;
+  const h = response.header;
+  const header = HEADER_KEYS.filter((k) => h[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(h[k])}`)
+    .join(',');
+  reply.type('application/json; charset=utf-8');
+  return `{"signature":${JSON.stringify(response.signature ?? null)},"header":{${header}},"message":${response.message.text}}`;
+}
+
 /** A call that only reads: answered from `read`, nothing stored. */
 export function pbmsRead<M, R>(
   app: FastifyInstance,
@@ -101,6 +120,8 @@ export function pbmsChange<M, R>(
   call: PbmsCall,
   apply: (tx: Queryable, message: M, caller: Caller) => Promise<PbmsAnswer<R>>,
   log: { message: string; fields: (message: M, response: G2pResponse<unknown>) => Record<string, unknown> },
+  /** Store a compact form of the answer instead of the whole answer (see CompactAnswer). */
+  compact?: CompactAnswer<R>,
 ) {
   register<M>(app, call, async ({ header, message }, request, reply) => {
     const caller = callerOf(request, header);
@@ -115,6 +136,7 @@ export function pbmsChange<M, R>(
           return successResponse(header, call.action, out.message, out.counts);
         },
         caller.subject,
+        compact,
       ),
     );
     scopeStatus(reply, response);
@@ -127,6 +149,6 @@ export function pbmsChange<M, R>(
       },
       log.message,
     );
-    return response;
+    return sendable(reply, response);
   });
 }

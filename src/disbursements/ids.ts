@@ -21,12 +21,15 @@ export async function assignDisbursementIds(
       [count - ids.length],
     );
     const candidates = rows.map((r) => renderDisbursementId(r.v)).filter((id) => !taken.has(id));
-    const { rows: used } = await tx.query<{ disbursement_id: string }>(
-      'SELECT disbursement_id FROM disbursement WHERE disbursement_id = ANY($1::text[])',
+    // Fresh sequence values are new, so only an id some PBMS sent can equal one: read the index range from
+    // the smallest to the largest candidate (in the database's collation) instead of probing 10,000 times.
+    const { rows: inRange } = await tx.query<{ disbursement_id: string }>(
+      `SELECT d.disbursement_id FROM (SELECT min(c) AS lo, max(c) AS hi FROM unnest($1::text[]) c) r
+       JOIN disbursement d ON d.disbursement_id BETWEEN r.lo AND r.hi`,
       [candidates],
     );
-    const usedSet = new Set(used.map((r) => r.disbursement_id));
-    ids.push(...candidates.filter((id) => !usedSet.has(id)));
+    const used = new Set(inRange.map((r) => r.disbursement_id));
+    for (const id of candidates) if (!used.has(id)) ids.push(id);
   }
   return ids;
 }

@@ -1,16 +1,21 @@
 import { type AppContext, requirePrograms } from '../api/context.js';
+import type { G2pResponse } from '../api/g2p.js';
+import type { CompactAnswer } from '../api/idempotency.js';
 import { pbmsChange, pbmsRead } from '../api/pbms-route.js';
 import type { Feature } from '../api/server.js';
-import { recordDisbursementAudit } from '../audit/index.js';
+import { recordAudit, recordDisbursementAudit } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
 import { g2pResponseSchema } from '../envelopes/schemas.js';
 import { programsOfDisbursements, programsOfEnvelopes } from '../envelopes/service.js';
 import { disbursementListOutSchema, disbursementListSchema, disbursementStatusOutSchema } from './schemas.js';
 import {
+  type CreatedItems,
   cancelDisbursements,
   createDisbursements,
   type DisbursementPayload,
   disbursementStatus,
+  type KeptAnswer,
+  rebuildCreatedAnswer,
 } from './service.js';
 
 const TAG = 'G2P Bridge Disbursement Envelope';
@@ -57,18 +62,54 @@ export const disbursementRoutes: Feature = (app, ctx: AppContext) => {
       { message: 'disbursement call', fields: (message) => ({ items: message.length }) },
     );
 
-  batch(
-    'create_disbursements',
-    'Create disbursements (one batch)',
-    'All items must belong to one envelope; all-or-nothing. Every item carries its own response_error_codes. ' +
-      'Codes: MULTIPLE_ENVELOPES_FOUND, DISBURSEMENT_ENVELOPE_NOT_FOUND, DISBURSEMENT_ENVELOPE_ALREADY_CANCELED, ' +
-      'INVALID_DISBURSEMENT_ENVELOPE_ID, INVALID_BENEFICIARY_ID, INVALID_BENEFICIARY_NAME, INVALID_NARRATIVE, ' +
-      'INVALID_DISBURSEMENT_AMOUNT, INVALID_DISBURSEMENT_ID, DUPLICATE_DISBURSEMENT (items); header: the envelope code, ' +
-      'INVALID_DISBURSEMENT_PAYLOAD, NO_OF_DISBUESEMENTS_EXCEEDS_DECLARED, TOTAL_DISBURSEMENT_AMOUNT_EXCEEDS_DECLARED, ' +
-      'rjct.total_count.limit_exceeded.',
-    createDisbursements,
-    (tx, items) => programsOfEnvelopes(tx, idsOf(items, 'disbursement_envelope_id')),
-    'create_disbursements',
+  // create_disbursements keeps a compact answer (the header and the assigned ids) and sends its items as the
+  // JSON text the service wrote while the database inserted them.
+  const createdAnswer: CompactAnswer<CreatedItems> = {
+    keep: (response) => ({ header: response.header, answer: response.message.kept }),
+    rebuild: (kept, message) => {
+      const k = kept as { header: G2pResponse<CreatedItems>['header']; answer: KeptAnswer };
+      return {
+        signature: null,
+        header: k.header,
+        message: rebuildCreatedAnswer(message as DisbursementPayload[], k.answer),
+      };
+    },
+  };
+  pbmsChange<DisbursementPayload[], CreatedItems>(
+    app,
+    ctx.db,
+    {
+      action: 'create_disbursements',
+      tag: TAG,
+      summary: 'Create disbursements (one batch)',
+      description:
+        'All items must belong to one envelope; all-or-nothing. Every item carries its own response_error_codes. ' +
+        'Codes: MULTIPLE_ENVELOPES_FOUND, DISBURSEMENT_ENVELOPE_NOT_FOUND, DISBURSEMENT_ENVELOPE_ALREADY_CANCELED, ' +
+        'INVALID_DISBURSEMENT_ENVELOPE_ID, INVALID_BENEFICIARY_ID, INVALID_BENEFICIARY_NAME, INVALID_NARRATIVE, ' +
+        'INVALID_DISBURSEMENT_AMOUNT, INVALID_DISBURSEMENT_ID, DUPLICATE_DISBURSEMENT (items); header: the envelope code, ' +
+        'INVALID_DISBURSEMENT_PAYLOAD, NO_OF_DISBUESEMENTS_EXCEEDS_DECLARED, TOTAL_DISBURSEMENT_AMOUNT_EXCEEDS_DECLARED, ' +
+        'rjct.total_count.limit_exceeded.',
+      message: disbursementListSchema,
+      response: g2pResponseSchema(disbursementListOutSchema),
+    },
+    async (tx, message, caller) => {
+      // Scope first (the envelopes' programs), audit last, both in the call's transaction.
+      if (caller.programs)
+        requirePrograms(caller, await programsOfEnvelopes(tx, idsOf(message, 'disbursement_envelope_id')));
+      const created = await createDisbursements(tx, ctx, message);
+      // The audit row from the call's own figures (what recordDisbursementAudit would sum from the new rows).
+      await recordAudit(tx, caller, {
+        action: 'create_disbursements',
+        program: created.program,
+        envelopeId: created.envelopeId,
+        targetIds: [created.batchId],
+        summary: { count: created.ids.length, amount: created.amount, currency: created.currency },
+      });
+      return { message: created.answer, counts: { total: message.length, completed: created.ids.length } };
+    },
+    // Counts and codes only: items carry beneficiary data.
+    { message: 'disbursement call', fields: (message) => ({ items: message.length }) },
+    createdAnswer,
   );
   batch(
     'cancel_disbursements',

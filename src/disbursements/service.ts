@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../api/context.js';
 import { Rejection } from '../api/g2p.js';
+import { RawJson } from '../api/json.js';
 import type { ConnectorLimits } from '../bank/connector.js';
 import { amountProblem, DEFAULT_CONNECTOR_LIMITS, referenceProblem } from '../bank/limits.js';
 import type { Queryable } from '../db/index.js';
@@ -82,21 +83,63 @@ async function existingIds(tx: Queryable, ids: string[]): Promise<Set<string>> {
   return new Set(rows.map((r) => r.disbursement_id));
 }
 
+/** What a create_disbursements call stored: its answer, already serialised, and the figures of its audit row. */
+export interface CreatedDisbursements {
+  /** The answer's message, the JSON text of every item as stored. */
+  answer: CreatedItems;
+  ids: string[];
+  envelopeId: string;
+  program: string;
+  batchId: string;
+  /** The exact sum of the items, with the currency's decimals. */
+  amount: string;
+  currency: string;
+}
+
+/** The items of a create_disbursements answer as JSON text, with what a replay needs to write them again. */
+export class CreatedItems extends RawJson {
+  constructor(
+    text: string,
+    /** What a replay needs, besides its own (identical) message, to rebuild the text byte for byte. */
+    readonly kept: KeptAnswer,
+  ) {
+    super(text);
+  }
+}
+
+/** The stored form of a create_disbursements answer: a few bytes besides the assigned ids. */
+export interface KeptAnswer {
+  envelope: string;
+  currency: string;
+  at: string;
+  /** The ids the bridge assigned, in item order, comma-separated (ids never hold a comma). */
+  assigned: string;
+}
+
 /**
  * Stores a batch of disbursements of one envelope. Checks every item, then the envelope's running
  * figures under a row lock on the envelope, so concurrent calls can never exceed the declared count or
- * amount; then one insert for the two batch rows each, one for all disbursements, one counter update.
+ * amount; then one statement for the two batch rows, one insert for all disbursements (whose parents a
+ * statement trigger checks once, migrations/bridge/009_ingest.sql), one counter update. The answer is
+ * serialised while the database inserts.
  */
-export async function createDisbursements(tx: Queryable, ctx: Ctx, items: DisbursementPayload[]) {
+export async function createDisbursements(
+  tx: Queryable,
+  ctx: Ctx,
+  items: DisbursementPayload[],
+): Promise<CreatedDisbursements> {
   checkSize(items, ctx);
-  const codes: string[][] = items.map(() => []);
+  const count = items.length;
   const callCodes: string[] = [];
 
-  const envelopeIds = [...new Set(items.map((i) => i.disbursement_envelope_id).filter(present))];
+  const envelopeIds = new Set<string>();
+  for (const item of items)
+    if (present(item.disbursement_envelope_id)) envelopeIds.add(item.disbursement_envelope_id);
   let envelope: EnvelopeRow | null = null;
-  if (envelopeIds.length > 1) callCodes.push(ErrorCode.MULTIPLE_ENVELOPES_FOUND);
-  else if (envelopeIds.length === 1) {
-    envelope = await lockEnvelope(tx, envelopeIds[0]!);
+  if (envelopeIds.size > 1) callCodes.push(ErrorCode.MULTIPLE_ENVELOPES_FOUND);
+  else if (envelopeIds.size === 1) {
+    const [id] = envelopeIds;
+    envelope = await lockEnvelope(tx, id!);
     if (!envelope) callCodes.push(ErrorCode.DISBURSEMENT_ENVELOPE_NOT_FOUND);
     else if (envelope.cancellation_status === 'Cancelled')
       callCodes.push(ErrorCode.DISBURSEMENT_ENVELOPE_ALREADY_CANCELED);
@@ -106,46 +149,65 @@ export async function createDisbursements(tx: Queryable, ctx: Ctx, items: Disbur
   const limits = envelope ? await bankLimitsOf(tx, ctx, envelope.benefit_program_mnemonic) : null;
   const exponentOfCurrency = currency ? (currencyExponent(currency) ?? 0) : 0;
 
-  const sentIds = items.map((i) => i.disbursement_id).filter(present);
+  const sentIds: string[] = [];
+  for (const item of items) if (present(item.disbursement_id)) sentIds.push(item.disbursement_id);
   const taken = await existingIds(tx, sentIds);
   const seen = new Set<string>();
-  const amounts: bigint[] = [];
-  items.forEach((item, i) => {
-    const own = codes[i]!;
-    if (!present(item.disbursement_envelope_id)) own.push(ErrorCode.INVALID_DISBURSEMENT_ENVELOPE_ID);
-    own.push(...callCodes);
+  const amounts: bigint[] = new Array(count);
+  // Codes are made only for items that have some: a good call of 10,000 items allocates none.
+  const codes: (string[] | undefined)[] = new Array(count);
+  let bad = callCodes.length > 0;
+  for (let i = 0; i < count; i++) {
+    const item = items[i]!;
+    let own: string[] | undefined = callCodes.length > 0 ? [] : undefined;
+    const add = (code: string) => {
+      if (own === undefined) own = [];
+      own.push(code);
+    };
+    if (!present(item.disbursement_envelope_id)) add(ErrorCode.INVALID_DISBURSEMENT_ENVELOPE_ID);
+    if (callCodes.length > 0) own!.push(...callCodes);
     const id = item.disbursement_id;
     if (id !== null && id !== undefined) {
       const tooMuch = limits && ID_PATTERN.test(id) ? referenceProblem(limits, id) : null;
-      if (!ID_PATTERN.test(id)) own.push(ErrorCode.INVALID_DISBURSEMENT_ID);
-      else if (tooMuch) own.push(tooMuch);
-      else if (taken.has(id) || seen.has(id)) own.push(ErrorCode.DUPLICATE_DISBURSEMENT);
+      if (!ID_PATTERN.test(id)) add(ErrorCode.INVALID_DISBURSEMENT_ID);
+      else if (tooMuch) add(tooMuch);
+      else if (taken.has(id) || seen.has(id)) add(ErrorCode.DUPLICATE_DISBURSEMENT);
       seen.add(id);
     }
-    if (!present(item.beneficiary_id)) own.push(ErrorCode.INVALID_BENEFICIARY_ID);
-    if (!present(item.beneficiary_name)) own.push(ErrorCode.INVALID_BENEFICIARY_NAME);
-    if (!present(item.narrative)) own.push(ErrorCode.INVALID_NARRATIVE);
+    if (!present(item.beneficiary_id)) add(ErrorCode.INVALID_BENEFICIARY_ID);
+    if (!present(item.beneficiary_name)) add(ErrorCode.INVALID_BENEFICIARY_NAME);
+    if (!present(item.narrative)) add(ErrorCode.INVALID_NARRATIVE);
     const minor = positiveMinor(item.disbursement_amount, currency);
-    if (minor === null) own.push(ErrorCode.INVALID_DISBURSEMENT_AMOUNT);
+    if (minor === null) add(ErrorCode.INVALID_DISBURSEMENT_AMOUNT);
     else if (limits && currency) {
       const tooLarge = amountProblem(limits, minor, exponentOfCurrency);
-      if (tooLarge) own.push(tooLarge);
+      if (tooLarge) add(tooLarge);
     }
-    amounts.push(minor ?? 0n);
-  });
-  if (codes.some((c) => c.length > 0)) rejectItems(items, codes, callCodes[0]);
+    amounts[i] = minor ?? 0n;
+    if (own !== undefined) {
+      codes[i] = own;
+      bad = true;
+    }
+  }
+  if (bad)
+    rejectItems(
+      items,
+      Array.from(codes, (c) => c ?? []),
+      callCodes[0],
+    );
 
   // From here on every item is valid and `envelope` is the one open envelope, locked.
   const e = envelope!;
   const exponent = currencyExponent(e.disbursement_currency_code) ?? 0;
-  const sum = amounts.reduce((a, b) => a + b, 0n);
-  const receivedCount = e.number_of_disbursements_received + items.length;
+  let sum = 0n;
+  for (const a of amounts) sum += a;
+  const receivedCount = e.number_of_disbursements_received + count;
   if (receivedCount > e.number_of_disbursements) {
     rejectItems(
       items,
       [],
       ErrorCode.NO_OF_DISBURSEMENTS_EXCEEDS_DECLARED,
-      `${e.number_of_disbursements_received} received + ${items.length} in this call exceeds the declared ${e.number_of_disbursements}`,
+      `${e.number_of_disbursements_received} received + ${count} in this call exceeds the declared ${e.number_of_disbursements}`,
     );
   }
   const receivedAmount = decimalToMinor(e.total_disbursement_amount_received, exponent) + sum;
@@ -158,78 +220,128 @@ export async function createDisbursements(tx: Queryable, ctx: Ctx, items: Disbur
     );
   }
 
-  const missing = items.filter((i) => i.disbursement_id == null).length;
+  let missing = 0;
+  for (const item of items) if (item.disbursement_id == null) missing++;
   const fresh = await assignDisbursementIds(tx, missing, seen);
+  const ids: string[] = new Array(count);
+  const decimals: string[] = new Array(count);
+  const mis: (string | null)[] = new Array(count);
+  const beneficiaryIds: string[] = new Array(count);
+  const names: string[] = new Array(count);
+  const narratives: string[] = new Array(count);
   let next = 0;
-  const ids = items.map((i) => i.disbursement_id ?? fresh[next++]!);
-  const decimals = amounts.map((a) => formatMinorUnits(a, exponent));
+  for (let i = 0; i < count; i++) {
+    const item = items[i]!;
+    ids[i] = item.disbursement_id ?? fresh[next++]!;
+    decimals[i] = formatMinorUnits(amounts[i]!, exponent);
+    mis[i] = item.mis_reference_number ?? null;
+    beneficiaryIds[i] = item.beneficiary_id!;
+    names[i] = item.beneficiary_name!;
+    narratives[i] = item.narrative!;
+  }
   const batchId = randomUUID();
   const receivedAt = ctx.now();
+  const envelopeId = e.disbursement_envelope_id;
 
   await tx.query(
-    'INSERT INTO mapper_resolution_batch_status (mapper_resolution_batch_id, disbursement_envelope_id) VALUES ($1, $2)',
-    [batchId, e.disbursement_envelope_id],
+    `WITH mapper AS (
+       INSERT INTO mapper_resolution_batch_status (mapper_resolution_batch_id, disbursement_envelope_id)
+       VALUES ($1, $2))
+     INSERT INTO bank_disbursement_batch_status (bank_disbursement_batch_id, disbursement_envelope_id)
+     VALUES ($1, $2)`,
+    [batchId, envelopeId],
   );
-  await tx.query(
-    'INSERT INTO bank_disbursement_batch_status (bank_disbursement_batch_id, disbursement_envelope_id) VALUES ($1, $2)',
-    [batchId, e.disbursement_envelope_id],
-  );
-  const inserted = await tx.query(
-    `INSERT INTO disbursement (disbursement_id, disbursement_envelope_id, mapper_resolution_batch_id,
-       bank_disbursement_batch_id, mis_reference_number, beneficiary_id, beneficiary_name, disbursement_amount,
-       narrative, receipt_time_stamp)
-     SELECT u.id, $1, $2, $2, u.mis, u.beneficiary_id, u.beneficiary_name, u.amount, u.narrative, $3
-     FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::text[])
-       AS u(id, mis, beneficiary_id, beneficiary_name, amount, narrative)
-     ON CONFLICT (disbursement_id) DO NOTHING`,
-    [
-      e.disbursement_envelope_id,
-      batchId,
-      receivedAt,
-      ids,
-      items.map((i) => i.mis_reference_number ?? null),
-      items.map((i) => i.beneficiary_id),
-      items.map((i) => i.beneficiary_name),
-      decimals,
-      items.map((i) => i.narrative),
-    ],
-  );
-  if (inserted.rowCount !== items.length) {
-    // A concurrent call for another envelope took one of our ids between the check and the insert.
-    const { rows } = await tx.query<{ disbursement_id: string }>(
-      `SELECT disbursement_id FROM disbursement WHERE disbursement_id = ANY($1::text[])
-       AND bank_disbursement_batch_id <> $2`,
-      [ids, batchId],
+  // A concurrent call may have taken one of our ids since the check: the savepoint lets us name it.
+  await tx.query('SAVEPOINT create_disbursements');
+  const inserting = tx
+    .query(
+      `INSERT INTO disbursement (disbursement_id, disbursement_envelope_id, mapper_resolution_batch_id,
+         bank_disbursement_batch_id, mis_reference_number, beneficiary_id, beneficiary_name, disbursement_amount,
+         narrative, receipt_time_stamp)
+       SELECT u.id, $1, $2, $2, u.mis, u.beneficiary_id, u.beneficiary_name, u.amount, u.narrative, $3
+       FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::text[])
+         AS u(id, mis, beneficiary_id, beneficiary_name, amount, narrative)`,
+      [envelopeId, batchId, receivedAt, ids, mis, beneficiaryIds, names, decimals, narratives],
+    )
+    .then(
+      () => null,
+      (error: unknown) => error,
     );
-    const clash = new Set(rows.map((r) => r.disbursement_id));
+  const kept: KeptAnswer = {
+    envelope: envelopeId,
+    currency: e.disbursement_currency_code,
+    at: receivedAt.toISOString(),
+    assigned: fresh.join(','),
+  };
+  // The database is busy with the rows: meanwhile the answer is written out.
+  const answer = createdAnswer(items, ids, decimals, kept);
+  const failed = await inserting;
+  if (failed) {
+    if ((failed as { code?: string }).code !== UNIQUE_VIOLATION) throw failed;
+    await tx.query('ROLLBACK TO SAVEPOINT create_disbursements');
+    const clash = await existingIds(tx, ids);
     rejectItems(
       items,
       ids.map((id) => (clash.has(id) ? [ErrorCode.DUPLICATE_DISBURSEMENT] : [])),
     );
   }
+  const amount = formatMinorUnits(sum, exponent);
   await tx.query(
     `UPDATE disbursement_envelope_batch_status
      SET number_of_disbursements_received = number_of_disbursements_received + $2,
          total_disbursement_amount_received = total_disbursement_amount_received + $3::numeric
      WHERE disbursement_envelope_id = $1`,
-    [e.disbursement_envelope_id, items.length, formatMinorUnits(sum, exponent)],
+    [envelopeId, count, amount],
   );
+  return {
+    answer,
+    ids,
+    envelopeId,
+    program: e.benefit_program_mnemonic,
+    batchId,
+    amount,
+    currency: e.disbursement_currency_code,
+  };
+}
 
-  const at = receivedAt.toISOString();
-  return items.map((item, i) => ({
-    id: ids[i]!,
-    mis_reference_number: item.mis_reference_number ?? null,
-    disbursement_id: ids[i]!,
-    disbursement_envelope_id: e.disbursement_envelope_id,
-    beneficiary_id: item.beneficiary_id!,
-    beneficiary_name: item.beneficiary_name!,
-    disbursement_amount: amountOut(decimals[i]!),
-    narrative: item.narrative!,
-    receipt_time_stamp: at,
-    cancellation_status: 'Not_Cancelled' as const,
-    cancellation_time_stamp: null,
-    response_error_codes: [] as string[],
-  }));
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The answer to a create_disbursements call, as JSON text: every item as stored (1.0.2 DisbursementPayload,
+ * fields in the order of disbursementOutSchema). Built from the request's items, the ids and the decimals;
+ * a replay rebuilds it from the same request and the kept figures, so both are the same bytes.
+ */
+function createdAnswer(
+  items: readonly DisbursementPayload[],
+  ids: readonly string[],
+  decimals: readonly string[],
+  kept: KeptAnswer,
+): CreatedItems {
+  const envelope = JSON.stringify(kept.envelope);
+  const tail = `,"receipt_time_stamp":${JSON.stringify(kept.at)},"cancellation_status":"Not_Cancelled","cancellation_time_stamp":null,"response_error_codes":[]}`;
+  const parts: string[] = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    const id = JSON.stringify(ids[i]);
+    parts[i] =
+      `{"id":${id},"mis_reference_number":${JSON.stringify(item.mis_reference_number ?? null)},"disbursement_id":${id}` +
+      `,"disbursement_envelope_id":${envelope},"beneficiary_id":${JSON.stringify(item.beneficiary_id)}` +
+      `,"beneficiary_name":${JSON.stringify(item.beneficiary_name)},"disbursement_amount":${JSON.stringify(amountOut(decimals[i]!))}` +
+      `,"narrative":${JSON.stringify(item.narrative)}${tail}`;
+  }
+  return new CreatedItems(`[${parts.join(',')}]`, kept);
+}
+
+/** The first answer's message again, for a replay of the identical request (see `KeptAnswer`). */
+export function rebuildCreatedAnswer(items: readonly DisbursementPayload[], kept: KeptAnswer): CreatedItems {
+  const exponent = currencyExponent(kept.currency) ?? 0;
+  const assigned = kept.assigned === '' ? [] : kept.assigned.split(',');
+  let next = 0;
+  const ids = items.map((item) => item.disbursement_id ?? assigned[next++]!);
+  const decimals = items.map((item) =>
+    formatMinorUnits(positiveMinor(item.disbursement_amount, kept.currency) ?? 0n, exponent),
+  );
+  return createdAnswer(items, ids, decimals, kept);
 }
 
 interface DisbursementRow {
