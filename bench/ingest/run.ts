@@ -1,0 +1,333 @@
+// Ingest benchmark: create_disbursements over real HTTP against `COPY FROM STDIN` of the same rows, in one run.
+// Starts the bridge API in a child process (PBMS and admin routes only, no background workers) on a scratch
+// PostgreSQL database, sends CALLS sequential create_disbursements calls of ITEMS items each over HTTP from
+// this process, then copies the very rows the API stored (exported to a CSV file before the clock starts)
+// with `psql \copy` into a table `LIKE disbursement INCLUDING ALL`, and prints both rates, their ratio and
+// the machine's load. Each of ROUNDS rounds does both, on a new envelope.
+// Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:ingest
+//   CALLS=10 ITEMS=10000 ROUNDS=3; PROFILE=1 prints where each call's time went (HTTP phases, SQL statements).
+//   Without DATABASE_URL the API runs on PGlite in memory (in the child) and only its rate is printed.
+import { execFileSync, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { g2pRequest } from '../../src/api/g2p-request.js';
+import { createApp, createContext } from '../../src/app.js';
+import { localSecret, mintToken } from '../../src/auth/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { type Db, migrate, openPglite, openPostgres, type Queryable } from '../../src/db/index.js';
+import { disbursementRoutes } from '../../src/disbursements/routes.js';
+import { envelopeRoutes } from '../../src/envelopes/routes.js';
+import { createLogger } from '../../src/logger.js';
+import { programRoutes } from '../../src/programs/routes.js';
+
+const CALLS = Number(process.env.CALLS ?? 10);
+const ITEMS = Number(process.env.ITEMS ?? 10_000);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const PROFILE = process.env.PROFILE === '1';
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+interface Ready {
+  port: number;
+  pbms: string;
+  admin: string;
+}
+interface Report {
+  phases: [string, number][];
+  sql: [string, { n: number; ms: number }][];
+}
+
+// ---- The server (child process) ----
+
+/** Time per SQL statement (first 60 characters), inside transactions too. */
+function profiled(db: Db, times: Map<string, { n: number; ms: number }>): Db {
+  const timed = async <T>(q: Queryable, sql: string, params?: readonly unknown[]) => {
+    const start = performance.now();
+    try {
+      return await q.query<T>(sql, params);
+    } finally {
+      const key = sql.replace(/\s+/g, ' ').trim().slice(0, 60);
+      const t = times.get(key) ?? { n: 0, ms: 0 };
+      t.n++;
+      t.ms += performance.now() - start;
+      times.set(key, t);
+    }
+  };
+  const wrap = (q: Queryable): Queryable => ({ query: (sql, params) => timed(q, sql, params) });
+  return {
+    ...db,
+    query: (sql, params) => timed(db, sql, params),
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+  } as Db;
+}
+
+async function serve() {
+  const url = process.env.BENCH_DATABASE_URL;
+  const rawDb = url ? await openPostgres(url) : await openPglite();
+  await migrate(rawDb, 'bridge');
+  const sql = new Map<string, { n: number; ms: number }>();
+  const db = PROFILE ? profiled(rawDb, sql) : rawDb;
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: 'bench-secret-0123456789abcdef',
+    ...(url ? { DATABASE_URL: url } : {}),
+  });
+  const ctx = await createContext(config, db, createLogger(config.LOG_LEVEL));
+  const app = await createApp(ctx, [programRoutes, envelopeRoutes, disbursementRoutes]);
+  const phases = new Map<string, number>();
+  if (PROFILE) {
+    // Where a create_disbursements call's time goes between Fastify's hooks.
+    const marks = new WeakMap<object, [string, number][]>();
+    const mark = (name: string) => async (request: { raw: object }) => {
+      const list = marks.get(request.raw) ?? [];
+      list.push([name, performance.now()]);
+      marks.set(request.raw, list);
+    };
+    app.addHook('onRequest', mark('start'));
+    app.addHook('preValidation', mark('body read + JSON parse + pre-scan'));
+    app.addHook('preHandler', mark('schema validation'));
+    app.addHook('onSend', mark('handler (checks, SQL, answer)'));
+    app.addHook('onResponse', async (request) => {
+      const list = marks.get(request.raw);
+      if (!list || !request.url.startsWith('/create_disbursements')) return;
+      list.push(['send', performance.now()]);
+      for (let i = 1; i < list.length; i++) {
+        const [name, at] = list[i]!;
+        phases.set(name, (phases.get(name) ?? 0) + at - list[i - 1]![1]);
+      }
+    });
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const secret = await localSecret(config, rawDb);
+  const ready: Ready = {
+    port: typeof address === 'object' && address ? address.port : 0,
+    pbms: await mintToken(secret, { roles: ['pbms'] }),
+    admin: await mintToken(secret, { roles: ['admin'] }),
+  };
+  process.send!({ ready });
+  process.on('message', async (m: { report?: boolean }) => {
+    if (!m.report) return;
+    const report: Report = { phases: [...phases], sql: [...sql] };
+    process.send!({ report });
+    await app.close();
+    await rawDb.close();
+    process.exit(0);
+  });
+}
+
+// ---- The client and the COPY (this process) ----
+
+async function scratchDb(): Promise<{ url?: string; drop: () => Promise<void> }> {
+  const base = process.env.DATABASE_URL;
+  if (!base) return { drop: async () => {} };
+  const name = `g2p_bench_ingest_${process.pid}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+async function main() {
+  const loadBefore = load();
+  const { url, drop } = await scratchDb();
+  const work = mkdtempSync(join(tmpdir(), 'g2p-ingest-'));
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
+    env: { ...process.env, BENCH_DATABASE_URL: url ?? '' },
+    execArgv: ['--import', 'tsx'],
+  });
+  const fromChild = <T>(key: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (m: Record<string, unknown>) => {
+        if (key in m) {
+          child.off('message', onMessage);
+          resolve(m[key] as T);
+        }
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`the API process exited (${code})`)));
+    });
+  const db = url ? new pg.Client({ connectionString: url }) : null;
+  try {
+    const ready = await fromChild<Ready>('ready');
+    await db?.connect();
+    const base = `http://127.0.0.1:${ready.port}`;
+    const post = async (path: string, token: string, body: string) => {
+      const res = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    const program = `BENCH-${randomUUID().slice(0, 6)}`;
+    const made = await post(
+      '/admin/programs',
+      ready.admin,
+      JSON.stringify({
+        benefit_program_mnemonic: program,
+        benefit_program_name: 'Bench',
+        funding_org_code: 'MOF',
+        funding_org_name: 'Ministry of Finance',
+        sponsor_bank_code: 'EXAMPLE',
+        sponsor_bank_account_number: 'BENCH0001',
+        sponsor_bank_account_currency: 'USD',
+        id_mapper_resolution_required: true,
+      }),
+    );
+    if (made.status !== 201) throw new Error(`program: ${made.status} ${made.text}`);
+
+    const rows = CALLS * ITEMS;
+    const results: { apiMs: number; copyMs: number; requestBytes: number; answerBytes: number }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const envelope = await post(
+        '/create_disbursement_envelope',
+        ready.pbms,
+        JSON.stringify(
+          g2pRequest(
+            'create_disbursement_envelope',
+            {
+              benefit_program_mnemonic: program,
+              disbursement_frequency: 'Monthly',
+              cycle_code_mnemonic: `R${round}`,
+              number_of_beneficiaries: rows,
+              number_of_disbursements: rows,
+              total_disbursement_amount: `${rows * 25}.50`,
+              disbursement_currency_code: 'USD',
+              disbursement_schedule_date: '2099-12-31',
+            },
+            'bench-pbms',
+          ),
+        ),
+      );
+      const envelopeId = JSON.parse(envelope.text).message.disbursement_envelope_id as string;
+      // Bodies are serialised before the clock starts: the PBMS's work is not the bridge's.
+      const bodies = Array.from({ length: CALLS }, (_, c) =>
+        JSON.stringify(
+          g2pRequest(
+            'create_disbursements',
+            Array.from({ length: ITEMS }, (_, i) => {
+              const n = c * ITEMS + i;
+              return {
+                disbursement_envelope_id: envelopeId,
+                mis_reference_number: `MIS-${round}-${n}`,
+                beneficiary_id: `BEN-${n.toString().padStart(8, '0')}`,
+                beneficiary_name: `Beneficiary ${n}`,
+                disbursement_amount: n % 2 === 0 ? 25 : '25.00',
+                narrative: 'Monthly benefit, March 2030',
+              };
+            }),
+            'bench-pbms',
+          ),
+        ),
+      );
+      let answerBytes = 0;
+      const started = performance.now();
+      for (const body of bodies) {
+        const res = await post('/create_disbursements', ready.pbms, body);
+        answerBytes = Math.max(answerBytes, Buffer.byteLength(res.text));
+        if (res.status !== 200 || !res.text.includes('"status":"succ"'))
+          throw new Error(`create_disbursements: ${res.status} ${res.text.slice(0, 500)}`);
+      }
+      const apiMs = performance.now() - started;
+
+      let copyMs = Number.NaN;
+      if (url && db) {
+        // The same rows, as stored, into a table with the same columns, defaults, checks and indexes.
+        const csv = join(work, `round${round}.csv`);
+        const psql = (sql: string) =>
+          execFileSync('psql', ['-q', '-X', '-v', 'ON_ERROR_STOP=1', url, '-c', sql]);
+        psql(
+          `\\copy (SELECT * FROM disbursement WHERE disbursement_envelope_id = '${envelopeId}') TO '${csv}' CSV`,
+        );
+        await db.query('DROP TABLE IF EXISTS bench_copy');
+        await db.query('CREATE TABLE bench_copy (LIKE disbursement INCLUDING ALL)');
+        const copyStart = performance.now();
+        psql(`\\copy bench_copy FROM '${csv}' CSV`);
+        copyMs = performance.now() - copyStart;
+        const copied = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM bench_copy');
+        if (copied.rows[0]!.n !== rows) throw new Error(`COPY stored ${copied.rows[0]!.n} rows, not ${rows}`);
+        rmSync(csv);
+        await db.query('DROP TABLE bench_copy');
+        const stored = await db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM disbursement WHERE disbursement_envelope_id = $1',
+          [envelopeId],
+        );
+        if (stored.rows[0]!.n !== rows)
+          throw new Error(`the API stored ${stored.rows[0]!.n} rows, not ${rows}`);
+      }
+      results.push({ apiMs, copyMs, requestBytes: Buffer.byteLength(bodies[0]!), answerBytes });
+    }
+    const stored = db
+      ? (
+          await db.query<{ bytes: number; raw: number }>(
+            `SELECT max(pg_column_size(response))::int AS bytes, max(octet_length(response::text))::int AS raw
+             FROM api_request WHERE action = 'create_disbursements'`,
+          )
+        ).rows[0]
+      : undefined;
+    child.send({ report: true });
+    const report = await fromChild<Report>('report');
+
+    console.log(
+      `ingest: ${CALLS} sequential create_disbursements calls of ${ITEMS} items (${rows} rows) per round, ` +
+        `${url ? 'PostgreSQL' : 'PGlite'}, Node ${process.version}`,
+    );
+    console.log(`load average (1/5/15 min) before: ${loadBefore}, after: ${load()}`);
+    const ratios: number[] = [];
+    results.forEach((r, i) => {
+      const api = (rows / r.apiMs) * 1000;
+      const copy = (rows / r.copyMs) * 1000;
+      if (url) ratios.push(api / copy);
+      console.log(
+        `round ${i + 1}: API ${r.apiMs.toFixed(0)} ms (${api.toFixed(0)} rows/s)` +
+          (url
+            ? `, COPY ${r.copyMs.toFixed(0)} ms (${copy.toFixed(0)} rows/s), ratio API/COPY ${(api / copy).toFixed(2)}`
+            : ''),
+      );
+    });
+    if (ratios.length > 0) {
+      const sorted = [...ratios].sort((a, b) => a - b);
+      console.log(`median ratio API/COPY: ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} (goal ≥ 0.5)`);
+    }
+    const r0 = results[0]!;
+    console.log(
+      `request ${(r0.requestBytes / 1e6).toFixed(2)} MB, answer ${(r0.answerBytes / 1e6).toFixed(2)} MB` +
+        (stored
+          ? `, stored answer ${(stored.bytes / 1e3).toFixed(1)} kB on disk (${(stored.raw / 1e3).toFixed(1)} kB as text)`
+          : ''),
+    );
+    if (PROFILE) {
+      const calls = CALLS * ROUNDS;
+      console.log(`\nper create_disbursements call, server side (mean of ${calls}):`);
+      for (const [name, ms] of report.phases)
+        console.log(`  ${name.padEnd(34)} ${(ms / calls).toFixed(1)} ms`);
+      console.log('SQL statements, server side (total ms over the run, count):');
+      for (const [sql, t] of report.sql.sort((a, b) => b[1].ms - a[1].ms).slice(0, 15))
+        console.log(`  ${t.ms.toFixed(0).padStart(6)} ms ${String(t.n).padStart(4)}× ${sql}`);
+    }
+  } finally {
+    if (child.exitCode === null) child.kill();
+    await db?.end();
+    rmSync(work, { recursive: true, force: true });
+    await drop();
+  }
+}
+
+if (process.argv.includes('--serve')) await serve();
+else await main();
