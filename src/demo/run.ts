@@ -34,7 +34,17 @@ export interface DemoOptions {
   out: Output;
   /** Print the envelope's dashboard address at the end (false when the bridge stops right after). */
   dashboardHint?: boolean;
+  /**
+   * The statement format the example bank writes for this run's funding account (the bank's own setting when
+   * not given): mt940, or camt053, delivered to /upload_statement.
+   */
+  statementFormat?: DemoStatementFormat;
+  /** camt053: the bank books each bank batch as one entry with a transaction per payment. */
+  batchBooking?: boolean;
 }
+
+export const DEMO_STATEMENT_FORMATS = ['mt940', 'camt053'] as const;
+export type DemoStatementFormat = (typeof DEMO_STATEMENT_FORMATS)[number];
 
 export interface DemoResult {
   ok: boolean;
@@ -108,6 +118,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     holder_name: `Demo program ${plan.run} funding`,
     opening_balance: money(funding),
     statements_enabled: true,
+    ...(options.statementFormat ? { statement_format: options.statementFormat } : {}),
+    ...(options.batchBooking !== undefined ? { batch_booking: options.batchBooking } : {}),
   });
   for (const own of expected.ownAccounts) {
     await client.call('POST', '/example-bank/admin/accounts', {
@@ -131,6 +143,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   say(
     `  program ${plan.program}, funding account ${plan.fundingAccount} at the example bank with ${groupAmount(money(funding))} ${plan.currency}`,
   );
+  if (options.statementFormat)
+    say(
+      `  statements: ${options.statementFormat === 'camt053' ? `camt.053.001.08${options.batchBooking ? ', each bank batch booked as one entry' : ''}` : 'MT940'}`,
+    );
   let linked = 0;
   for (let from = 0; from < plan.size; from += 100_000) {
     const lines = ['id,fa,name'];

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { DemoError } from '../../demo/client.js';
-import { runDemo, validateSize } from '../../demo/run.js';
+import { DEMO_STATEMENT_FORMATS, type DemoStatementFormat, runDemo, validateSize } from '../../demo/run.js';
 import { createLogger } from '../../logger.js';
 import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
 import { mintLocalToken } from '../local-token.js';
@@ -30,6 +30,11 @@ database (removed afterwards unless --keep or --data-dir), with fast worker and 
   --batch N        disbursements per create_disbursements call, at most 10,000 (default 10,000)
   --currency CCY   the program's currency (default USD)
   --timeout S      give up following after S seconds (default 300 + 2 ms per disbursement)
+  --statement-format FORMAT
+                   what the example bank writes the funding account's statements in: mt940 or camt053
+                   (ISO 20022 camt.053.001.08, uploaded to /upload_statement); default: the bank's setting
+                   (EXAMPLE_BANK_STATEMENT_FORMAT, mt940 unless set)
+  --batch-booking  with camt053: each bank batch is booked as one entry with a transaction per payment
   --keep           without --url: keep the bridge running after the summary to browse the dashboard
   --data-dir DIR   without --url: keep the embedded database in DIR
 
@@ -68,6 +73,8 @@ export async function run(argv: string[]): Promise<number> {
       keep: { type: 'boolean' },
       'data-dir': { type: 'string' },
       run: { type: 'string' },
+      'statement-format': { type: 'string' },
+      'batch-booking': { type: 'boolean' },
     },
     HELP,
   );
@@ -89,6 +96,18 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (timeout !== undefined && !(timeout > 0)) {
     process.stderr.write('--timeout must be a positive number of seconds\n');
+    return 2;
+  }
+  const statementFormat = v['statement-format'];
+  if (
+    statementFormat !== undefined &&
+    !(DEMO_STATEMENT_FORMATS as readonly string[]).includes(statementFormat)
+  ) {
+    process.stderr.write(`--statement-format must be one of ${DEMO_STATEMENT_FORMATS.join(', ')}\n`);
+    return 2;
+  }
+  if (v['batch-booking'] && statementFormat !== 'camt053') {
+    process.stderr.write('--batch-booking applies to --statement-format camt053 only\n');
     return 2;
   }
   if (v.url && (v.keep || v['data-dir'])) {
@@ -142,6 +161,8 @@ export async function run(argv: string[]): Promise<number> {
       timeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
       out: process.stdout,
       dashboardHint: !stack || Boolean(v.keep),
+      statementFormat: statementFormat as DemoStatementFormat | undefined,
+      batchBooking: v['batch-booking'] ? true : undefined,
     });
 
     if (stack && v.keep) {

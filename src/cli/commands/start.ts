@@ -19,7 +19,13 @@ import type { Db } from '../../db/index.js';
 import { createLogger } from '../../logger.js';
 import { startWorkers, type Workers } from '../../pipeline/index.js';
 import { type SimulatorAccess, simulatorAccess } from '../../simulators/access.js';
-import { createExampleBank, type ExampleBank } from '../../simulators/example-bank/index.js';
+import {
+  contentTypeOf,
+  createExampleBank,
+  type ExampleBank,
+  type StatementFormat,
+  uploadRouteOf,
+} from '../../simulators/example-bank/index.js';
 import { createMapperSimulator, type MapperSimulator } from '../../simulators/mapper/index.js';
 import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
 
@@ -82,22 +88,23 @@ function loopbackUrl(address: AddressInfo | string | null): string {
   return `http://${host}:${address.port}`;
 }
 
-/** A multipart upload of one statement through the bridge's own route, as the bank role. */
+/** A multipart upload of one statement through the bridge's own route (by its format), as the bank role. */
 function uploadThrough(app: FastifyInstance, token: () => Promise<string>) {
-  return async (text: string, fileName: string) => {
+  return async (text: string, fileName: string, format?: StatementFormat) => {
+    const route = uploadRouteOf(format);
     const boundary = `----g2p-${randomUUID()}`;
     const safeName = fileName.replace(/["\r\n]/g, '_');
     const payload = Buffer.concat([
       Buffer.from(
         `--${boundary}\r\nContent-Disposition: form-data; name="statement_file"; filename="${safeName}"\r\n` +
-          'Content-Type: text/plain\r\n\r\n',
+          `Content-Type: ${contentTypeOf(format)}\r\n\r\n`,
       ),
       Buffer.from(text, 'utf8'),
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
     const res = await app.inject({
       method: 'POST',
-      url: '/upload_mt940',
+      url: route,
       headers: {
         'content-type': `multipart/form-data; boundary=${boundary}`,
         authorization: `Bearer ${await token()}`,
@@ -106,7 +113,7 @@ function uploadThrough(app: FastifyInstance, token: () => Promise<string>) {
     });
     const status = (res.json() as { header?: { status?: string } }).header?.status;
     if (res.statusCode !== 200 || status === 'rjct') {
-      throw new Error(`upload_mt940 answered HTTP ${res.statusCode}: ${res.body.slice(0, 200)}`);
+      throw new Error(`${route.slice(1)} answered HTTP ${res.statusCode}: ${res.body.slice(0, 200)}`);
     }
   };
 }

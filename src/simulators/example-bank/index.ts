@@ -30,6 +30,7 @@ import {
 export type { AccountView } from './accounts.js';
 export { FAULT_MODES, FAULT_OPERATIONS, type FaultMode, type FaultOperation, Faults } from './faults.js';
 export type { ExampleBankSettings } from './settings.js';
+export { contentTypeOf, type StatementFormat, uploadRouteOf } from './statements.js';
 
 export interface ExampleBankOptions {
   db: Db;
