@@ -25,6 +25,9 @@ export const AUDIT_ACTIONS = [
   'create_disbursements',
   'cancel_disbursements',
   'upload_mt940',
+  'upload_statement',
+  'set_return_reason',
+  'delete_return_reason',
   'create_program',
   'update_program',
 ] as const;

@@ -1,8 +1,11 @@
-// upload_mt940: the bank (role `bank`) posts a statement as multipart field `statement_file`. The text is
-// stored exactly as received, with its sha256 and size, and the statement is queued (PENDING) for the
-// statement stage, which parses and reconciles it later. Nothing is parsed here but the :25: account lines
-// (a cheap scan), to see which programs' accounts the statement is about: a bank identity scoped to sponsor
-// bank codes may only upload statements of its own accounts, and the audit trail names them.
+// upload_mt940 and upload_statement: the bank (role `bank`) posts a statement as multipart field
+// `statement_file` (upload_statement: MT940, camt.053 or camt.054; upload_mt940 keeps its MT940 contract and
+// reads the same formats). The text is stored exactly as received, with its sha256, size and detected format,
+// and the statement is queued (PENDING) for the statement stage, which parses and reconciles it later (a file
+// that cannot be read ends there as ERROR with the parser's problems, its text kept). Nothing is parsed here
+// but the accounts (a cheap scan of the MT940 :25: lines or the camt Acct elements), to see which programs'
+// accounts the statement is about: a bank identity scoped to sponsor bank codes may only upload statements of
+// its own accounts, and the audit trail names them.
 import { createHash, randomUUID } from 'node:crypto';
 import { type AppContext, type Caller, callerOf, FORBIDDEN_ACCOUNT } from '../api/context.js';
 import { type G2pStatus, responseHeader } from '../api/g2p.js';
@@ -11,6 +14,8 @@ import { recordAudit } from '../audit/index.js';
 import { allows } from '../auth/index.js';
 import type { Db, Queryable } from '../db/index.js';
 import { ErrorCode } from '../envelopes/codes.js';
+import { detectStatementFormat, SNIFF_BYTES } from './detect.js';
+import type { StatementFormatName } from './model.js';
 import { isFormData, readForm } from './multipart.js';
 import { findProgramByAccount, type ProgramAccount } from './process.js';
 
@@ -43,10 +48,66 @@ export function decodeStatement(bytes: Uint8Array): { text: string } | { reason:
   }
 }
 
-/** The account identifications of a statement file's :25: lines, in order, without repeats. */
-export function statementAccounts(text: string): string[] {
+/** The format the statement stage will read the text as (null: neither, it will end as ERROR). */
+export function statementFormatOf(text: string): StatementFormatName | null {
+  const detected = detectStatementFormat(text.slice(0, SNIFF_BYTES));
+  if (detected.format === 'mt940') return 'MT940';
+  if (detected.format === 'camt') return detected.kind === '053' ? 'CAMT053' : 'CAMT054';
+  return null;
+}
+
+/** Stands for an Acct element the scan cannot read plainly: no program has it, so a scoped caller is refused. */
+export const UNREADABLE_ACCOUNT = '(an Acct element the upload scan cannot read)';
+
+const NAME = '(?:[A-Za-z_][\\w.-]*:)?';
+const ATTRS = '(?:\\s[^>]*)?';
+const ACCT_ELEMENT = new RegExp(`<${NAME}Acct${ATTRS}>([\\s\\S]*?)</${NAME}Acct\\s*>`, 'g');
+const ACCT_OPEN = new RegExp(`<${NAME}Acct[\\s/>]`, 'g');
+const IBAN_OPEN = new RegExp(`<${NAME}IBAN[\\s/>]`, 'g');
+const IBAN = new RegExp(`<${NAME}IBAN${ATTRS}>([^<&]*)</${NAME}IBAN\\s*>`, 'g');
+// Id/Othr/Id is an account id; an owner's or servicer's Othr sits under OrgId, PrvtId or FinInstnId.
+const OTHER_OPEN = new RegExp(`<${NAME}Id${ATTRS}>\\s*<${NAME}Othr[\\s/>]`, 'g');
+const OTHER_ID = new RegExp(
+  `<${NAME}Id${ATTRS}>\\s*<${NAME}Othr${ATTRS}>\\s*<${NAME}Id${ATTRS}>([^<&]*)</${NAME}Id\\s*>`,
+  'g',
+);
+
+/**
+ * The account ids of a camt file's Acct elements (camt.053/.054 have one per statement or notification):
+ * every IBAN and Id/Othr/Id in them. The scan errs on the side of refusing: an Acct it cannot read plainly
+ * (a comment, CDATA or character reference in the way, an id it cannot pair with its element, an unclosed
+ * element) counts as UNREADABLE_ACCOUNT, so a scoped caller cannot hide from it an account the parser sees.
+ */
+function camtAccounts(text: string): string[] {
+  const accounts: string[] = [];
+  let closed = 0;
+  for (const m of text.matchAll(ACCT_ELEMENT)) {
+    closed++;
+    const body = m[1]!;
+    const ibans = [...body.matchAll(IBAN)].map((x) => x[1]!.trim());
+    const others = [...body.matchAll(OTHER_ID)].map((x) => x[1]!.trim());
+    const plain =
+      !/<[!?]/.test(body) &&
+      ibans.length === (body.match(IBAN_OPEN)?.length ?? 0) &&
+      others.length === (body.match(OTHER_OPEN)?.length ?? 0) &&
+      ibans.length + others.length > 0 &&
+      [...ibans, ...others].every((id) => id !== '');
+    if (!plain) accounts.push(UNREADABLE_ACCOUNT);
+    accounts.push(...ibans, ...others);
+  }
+  if ((text.match(ACCT_OPEN)?.length ?? 0) !== closed) accounts.push(UNREADABLE_ACCOUNT);
+  return accounts;
+}
+
+/**
+ * The account identifications a statement file names, in order, without repeats: its :25: lines (MT940),
+ * its Acct elements (camt), or both when the format is unknown.
+ */
+export function statementAccounts(text: string, format = statementFormatOf(text)): string[] {
   const accounts = new Set<string>();
-  for (const m of text.matchAll(/(?:^|[\r\n]):25:([^\r\n]*)/g)) accounts.add(m[1]!.trim());
+  if (format !== 'MT940') for (const a of camtAccounts(text)) accounts.add(a);
+  if (format === 'MT940' || format === null)
+    for (const m of text.matchAll(/(?:^|[\r\n]):25:([^\r\n]*)/g)) accounts.add(m[1]!.trim());
   return [...accounts];
 }
 
@@ -77,7 +138,7 @@ async function statementPrograms(tx: Queryable, accounts: string[], caller: Call
   }
   if (caller.bankCodes && accounts.length === 0) {
     throw new StatementForbidden(
-      'The statement names no account (:25:), so it cannot be checked against the caller’s bank',
+      'The statement names no account (:25: or Acct), so it cannot be checked against the caller’s bank',
     );
   }
   return [...programs].sort();
@@ -92,6 +153,7 @@ export async function storeStatement(
   bytes: Uint8Array,
   text: string,
   caller: Caller,
+  action: 'upload_mt940' | 'upload_statement' = 'upload_mt940',
 ): Promise<StoredStatement> {
   const stored = {
     statement_id: randomUUID(),
@@ -99,35 +161,39 @@ export async function storeStatement(
     size_bytes: bytes.length,
   };
   const uploadedBy = caller.subject;
-  const accounts = statementAccounts(text);
+  const format = statementFormatOf(text);
+  const accounts = statementAccounts(text, format);
   await db.transaction(async (tx) => {
     const programs = await statementPrograms(tx, accounts, caller);
     await tx.query(
-      `INSERT INTO account_statement (statement_id, content_sha256, size_bytes, uploaded_by)
-       VALUES ($1, $2, $3, $4)`,
-      [stored.statement_id, stored.content_sha256, stored.size_bytes, uploadedBy],
+      `INSERT INTO account_statement (statement_id, content_sha256, size_bytes, uploaded_by, statement_format)
+       VALUES ($1, $2, $3, $4, $5)`,
+      [stored.statement_id, stored.content_sha256, stored.size_bytes, uploadedBy, format],
     );
     await tx.query('INSERT INTO account_statement_lob (statement_id, statement_lob) VALUES ($1, $2)', [
       stored.statement_id,
       text,
     ]);
     await recordAudit(tx, caller, {
-      action: 'upload_mt940',
+      action,
       program: programs.length === 1 ? programs[0] : null,
       targetIds: [stored.statement_id],
-      summary: { ...stored, accounts, programs },
+      summary: { ...stored, format, accounts, programs },
     });
   });
   return stored;
 }
 
+type UploadAction = 'upload_mt940' | 'upload_statement';
+
 function statementResponse(
+  action: UploadAction,
   status: G2pStatus,
   fields: { statement_id?: string; code?: string; message: string; stored?: StoredStatement },
 ) {
   return {
     signature: null,
-    header: responseHeader(undefined, 'upload_mt940', status, {
+    header: responseHeader(undefined, action, status, {
       code: fields.code ?? null,
       message: fields.message,
     }),
@@ -156,15 +222,40 @@ const responseSchema = {
   },
 } as const;
 
-/** POST /upload_mt940 (role bank). */
+const ROUTES: Record<UploadAction, { summary: string; description: string; file: string }> = {
+  upload_mt940: {
+    summary: 'Upload an MT940 account statement',
+    description: '',
+    file: 'The MT940 file.',
+  },
+  upload_statement: {
+    summary: 'Upload an account statement: MT940, camt.053 or camt.054',
+    description:
+      'The format is detected from the content (an XML camt.053.001.02/.04/.08 or camt.054.001.02/.08 document, ' +
+      "else MT940); a file that cannot be read is stored all the same and ends as ERROR with the parser's problems. ",
+    file: 'The statement file: MT940, camt.053 or camt.054.',
+  },
+};
+
+/** POST /upload_mt940 and POST /upload_statement (role bank): the same form, checks and answers. */
 export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
   // The body arrives whole as a Buffer (Fastify enforces the route's bodyLimit while it streams, 413), then
   // our strict reader splits it (./multipart.ts). No other route takes multipart/form-data.
   app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   );
+  for (const [action, route] of Object.entries(ROUTES) as [UploadAction, (typeof ROUTES)[UploadAction]][])
+    uploadRoute(app, ctx, action, route);
+};
+
+function uploadRoute(
+  app: Parameters<Feature>[0],
+  ctx: AppContext,
+  action: UploadAction,
+  route: (typeof ROUTES)[UploadAction],
+) {
   app.post(
-    '/upload_mt940',
+    `/${action}`,
     {
       config: { roles: ['bank'] },
       bodyLimit: ctx.config.MAX_STATEMENT_BYTES + FORM_OVERHEAD_BYTES,
@@ -172,8 +263,9 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
       validatorCompiler: () => () => true,
       schema: {
         tags: ['G2P Bridge Account Statement'],
-        summary: 'Upload an MT940 account statement',
+        summary: route.summary,
         description:
+          route.description +
           `multipart/form-data with one file in field \`${STATEMENT_FIELD}\` (at most MAX_STATEMENT_BYTES). The text is stored ` +
           'unchanged and processed asynchronously; the answer carries its statement_id. Not text (NUL bytes, invalid UTF-8) ' +
           'or empty: rjct STATEMENT_UPLOAD_ERROR. Too large: HTTP 413 REQUEST_TOO_LARGE.',
@@ -182,7 +274,7 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
           type: 'object',
           required: [STATEMENT_FIELD],
           properties: {
-            [STATEMENT_FIELD]: { type: 'string', format: 'binary', description: 'The MT940 file.' },
+            [STATEMENT_FIELD]: { type: 'string', format: 'binary', description: route.file },
           },
         },
         // 403: a role refusal ({error, message}) or a bank-scope refusal (the rjct body), so either shape.
@@ -199,7 +291,7 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
       const contentType = request.headers['content-type'];
       if (!Buffer.isBuffer(request.body) || !isFormData(contentType)) {
         return reply.code(415).send(
-          statementResponse('rjct', {
+          statementResponse(action, 'rjct', {
             code: 'UNSUPPORTED_MEDIA_TYPE',
             message: `Send multipart/form-data with the file in field ${STATEMENT_FIELD}`,
           }),
@@ -214,7 +306,7 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
         const { error, reason } = form;
         if (error === 'too_large') {
           return reply.code(413).send(
-            statementResponse('rjct', {
+            statementResponse(action, 'rjct', {
               code: 'REQUEST_TOO_LARGE',
               message: `The statement is larger than MAX_STATEMENT_BYTES (${ctx.config.MAX_STATEMENT_BYTES} bytes)`,
             }),
@@ -222,7 +314,7 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
         }
         // More files or fields than a statement upload has: a refused upload, not an unreadable one.
         if (error === 'too_many_parts') {
-          return statementResponse('rjct', {
+          return statementResponse(action, 'rjct', {
             code: ErrorCode.STATEMENT_UPLOAD_ERROR,
             message: `Send one file, in multipart field ${STATEMENT_FIELD} (the form holds ${reason})`,
           });
@@ -231,7 +323,7 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
         // upload, a 400, never the bridge's 500.
         request.log.info({ reason }, 'statement upload is not a valid multipart form');
         return reply.code(400).send(
-          statementResponse('rjct', {
+          statementResponse(action, 'rjct', {
             code: ErrorCode.STATEMENT_UPLOAD_ERROR,
             message: `The multipart/form-data body could not be read (${reason}); send the file in field ${STATEMENT_FIELD}`,
           }),
@@ -239,7 +331,7 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
       }
       const file = form.parts.find((p) => p.name === STATEMENT_FIELD && p.filename !== null);
       if (file === undefined) {
-        return statementResponse('rjct', {
+        return statementResponse(action, 'rjct', {
           code: ErrorCode.STATEMENT_UPLOAD_ERROR,
           message: form.parts.some((p) => p.name === STATEMENT_FIELD)
             ? `Multipart field ${STATEMENT_FIELD} is a plain field, not a file (its part has no filename)`
@@ -251,25 +343,27 @@ export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
       if ('reason' in decoded) {
         const { reason } = decoded;
         request.log.info({ size: bytes.length, reason }, 'statement upload rejected');
-        return statementResponse('rjct', {
+        return statementResponse(action, 'rjct', {
           code: ErrorCode.STATEMENT_UPLOAD_ERROR,
           message: `Statement rejected: ${reason}`,
         });
       }
       let stored: StoredStatement;
       try {
-        stored = await storeStatement(ctx.db, bytes, decoded.text, callerOf(request));
+        stored = await storeStatement(ctx.db, bytes, decoded.text, callerOf(request), action);
       } catch (error) {
         if (!(error instanceof StatementForbidden)) throw error;
         request.log.info({ size: bytes.length, code: error.code }, 'statement upload refused');
-        return reply.code(403).send(statementResponse('rjct', { code: error.code, message: error.message }));
+        return reply
+          .code(403)
+          .send(statementResponse(action, 'rjct', { code: error.code, message: error.message }));
       }
       request.log.info({ statement: stored.statement_id, size: stored.size_bytes }, 'statement stored');
-      return statementResponse('succ', {
+      return statementResponse(action, 'succ', {
         statement_id: stored.statement_id,
         message: 'Statement stored; it will be processed asynchronously',
         stored,
       });
     },
   );
-};
+}
