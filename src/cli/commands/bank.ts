@@ -1,6 +1,6 @@
 // `g2p-bridge bank`: the example bank alone, on its own port and database.
 import { createLogger } from '../../logger.js';
-import { createExampleBank } from '../../simulators/example-bank/index.js';
+import { createExampleBank, uploadRouteOf } from '../../simulators/example-bank/index.js';
 import { configOrReport, parseCommandArgs } from '../args.js';
 import {
   accessLine,
@@ -17,10 +17,11 @@ import {
 const HELP = `Usage: g2p-bridge bank [--port N] [--host H] [--prefix /path]
 
 Runs the example bank (a simulated sponsor bank: check_funds, block_funds, initiate_payment, an
-asynchronous processor, MT940 statements delivered to the bridge) on its own port, default
+asynchronous processor, MT940 or camt.053 statements delivered to the bridge) on its own port, default
 EXAMPLE_BANK_PORT (8001), with its own database: DATABASE_URL (schema example_bank) or the embedded
 database in DATA_DIR/bank. Point the bridge at it with EXAMPLE_BANK_URL=http://127.0.0.1:<port><prefix>.
-Statements go to EXAMPLE_BANK_BRIDGE_URL/upload_mt940 with EXAMPLE_BANK_BRIDGE_TOKEN (role bank).
+Statements go to EXAMPLE_BANK_BRIDGE_URL/upload_mt940 (camt.053: /upload_statement, as
+EXAMPLE_BANK_STATEMENT_FORMAT or the account says) with EXAMPLE_BANK_BRIDGE_TOKEN (role bank).
 
 Options:
   --port N     port to listen on (0 picks a free one)
@@ -60,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
         `  for the bridge: EXAMPLE_BANK_URL=${url}`,
         accessLine(access),
         `  accounts:       ${url}/admin/accounts`,
-        `  statements go to ${bank.settings.deliverStatements ? `${bank.settings.bridgeUrl}/upload_mt940` : 'nobody (EXAMPLE_BANK_DELIVER_STATEMENTS=false)'}`,
+        `  statements go to ${bank.settings.deliverStatements ? `${bank.settings.bridgeUrl}${uploadRouteOf(bank.settings.statementDefaults.format)}` : 'nobody (EXAMPLE_BANK_DELIVER_STATEMENTS=false)'}`,
       ],
       () => bank.stop(),
     );
