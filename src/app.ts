@@ -12,6 +12,7 @@ import { disbursementRoutes } from './disbursements/routes.js';
 import { envelopeRoutes } from './envelopes/routes.js';
 import { metricsRoutes } from './metrics/index.js';
 import { programRoutes } from './programs/routes.js';
+import { returnReasonRoutes } from './statements/return-reasons.js';
 import { statementUploadRoutes } from './statements/upload.js';
 
 /** Every route group of the bridge API, in registration order. */
@@ -22,6 +23,7 @@ export const FEATURES: Feature[] = [
   envelopeRoutes,
   disbursementRoutes,
   statementUploadRoutes,
+  returnReasonRoutes,
   dashboardRoutes,
 ];
 

@@ -29,6 +29,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Add, update or list benefit programs in the database',
     load: () => import('./commands/program.js'),
   },
+  'return-reason': {
+    summary: 'List, set or delete the mapping of camt return codes to reversal reasons',
+    load: () => import('./commands/return-reason.js'),
+  },
   mt940: {
     summary: 'Parse an MT940 file and print its statements as JSON',
     load: () => import('./commands/mt940.js'),

@@ -199,3 +199,61 @@ describe('upload_statement', () => {
     expect((await upload(otherBank, own)).status).toBe(403);
   });
 });
+
+describe('return reasons (admin)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await testApp();
+  });
+  afterAll(async () => t.close());
+
+  const as = async (token: string, method: 'GET' | 'PUT' | 'DELETE', url: string, payload?: unknown) => {
+    const res = await t.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(payload ? { payload: payload as object } : {}),
+    });
+    return { status: res.statusCode, body: res.body ? res.json() : null };
+  };
+
+  it('lists the defaults, sets, replaces and deletes a mapping, audited; only for admins', async () => {
+    const admin = await t.token('admin');
+    const list = await as(admin, 'GET', '/admin/return_reasons');
+    expect(list.status).toBe(200);
+    const defaults = Object.fromEntries(
+      list.body.return_reasons.map((r: { return_code: string; reversal_reason: string }) => [
+        r.return_code,
+        r.reversal_reason,
+      ]),
+    );
+    expect(defaults).toMatchObject({
+      AC01: 'ACCOUNT_NOT_FOUND',
+      AC04: 'ACCOUNT_CLOSED',
+      AC06: 'ACCOUNT_DORMANT',
+      AM04: 'INSUFFICIENT_FUNDS',
+      MD07: 'ACCOUNT_DECEASED',
+    });
+    for (const code of ['AG01', 'BE04', 'MS02', 'MS03', 'RR01', 'RR02', 'RR03', 'RR04'])
+      expect(defaults[code]).toEqual(expect.any(String));
+    const set = await as(admin, 'PUT', '/admin/return_reasons/ac04', { reversal_reason: 'CLOSED_BY_BANK' });
+    expect(set).toMatchObject({
+      status: 200,
+      body: { return_code: 'AC04', reversal_reason: 'CLOSED_BY_BANK' },
+    });
+    expect(
+      (await as(admin, 'PUT', '/admin/return_reasons/X1', { reversal_reason: 'has blanks' })).status,
+    ).toBe(400);
+    expect((await as(admin, 'PUT', '/admin/return_reasons/A%20B', { reversal_reason: 'OK' })).status).toBe(
+      400,
+    );
+    expect((await as(admin, 'DELETE', '/admin/return_reasons/AC04')).status).toBe(204);
+    expect((await as(admin, 'DELETE', '/admin/return_reasons/AC04')).status).toBe(404);
+    const { rows } = await t.ctx.db.query<{ action: string }>(
+      `SELECT action FROM audit_event WHERE 'AC04' = ANY(target_ids) ORDER BY id`,
+    );
+    expect(rows.map((r) => r.action)).toEqual(['set_return_reason', 'delete_return_reason']);
+    const bank = await t.token('bank');
+    expect((await as(bank, 'PUT', '/admin/return_reasons/AC01', { reversal_reason: 'X' })).status).toBe(403);
+  });
+});
