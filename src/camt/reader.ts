@@ -45,6 +45,8 @@ const REPORT = { '053': 'Stmt', '054': 'Ntfctn' } as const;
 const DEFAULTS = { maxDepth: 64, maxTextLength: 100_000, maxProblems: 1_000 };
 /** Input is handed to saxes in slices of this size, so no gap between two '<' goes unmeasured for long. */
 const SLICE = 65_536;
+/** Interned element paths kept per reader (a camt file uses a few hundred). */
+const MAX_PATHS = 2_000;
 
 export interface CamtSink {
   header?(message: CamtMessageInfo, header: CamtGroupHeader): void;
@@ -129,6 +131,8 @@ export class CamtReader {
   private batchesOfEntry: Array<CamtBatch & { rawTotal?: string; txFrom: number; txTo: number }> = [];
   private tx: CamtTransaction | undefined;
   private txAmounts: TxAmounts = {};
+
+  private readonly paths = new Map<string, Map<string, string>>();
 
   // hostile-input guards
   private gap = 0;
@@ -285,7 +289,7 @@ export class CamtReader {
       return;
     }
     const fd = this.frameDepth;
-    this.rel[d] = d === fd + 1 ? name : `${this.rel[d - 1]}/${name}`;
+    this.rel[d] = d === fd + 1 ? name : this.childPath(this.rel[d - 1]!, name);
     switch (this.frame) {
       case Frame.Stmt:
         if (d === fd + 1) {
@@ -380,6 +384,25 @@ export class CamtReader {
       };
       this.summary = undefined;
     }
+  }
+
+  /**
+   * Paths below a frame ("NtryDtls/TxDtls/Refs/EndToEndId") are interned: the same few hundred strings come
+   * back for every entry, so the hot loop allocates none. The cache is bounded against made-up element names.
+   */
+  private childPath(parent: string, name: string): string {
+    let children = this.paths.get(parent);
+    if (!children) {
+      if (this.paths.size >= MAX_PATHS) return `${parent}/${name}`;
+      children = new Map();
+      this.paths.set(parent, children);
+    }
+    let path = children.get(name);
+    if (path === undefined) {
+      path = `${parent}/${name}`;
+      if (children.size < MAX_PATHS) children.set(name, path);
+    }
+    return path;
   }
 
   private push(frame: Frame, depth: number): void {
