@@ -389,6 +389,47 @@ describe('camt.053 writer over random ledgers', () => {
   });
 });
 
+describe('camt.053 delivery over HTTP', () => {
+  it('posts camt.053 to /upload_statement as XML, MT940 to /upload_mt940 as text', async () => {
+    const { default: Fastify } = await import('fastify');
+    const { readForm } = await import('../../src/statements/multipart.js');
+    const { httpUploader } = await import('../../src/simulators/example-bank/statements.js');
+    const received: Array<{ route: string; type: string | null; fileName: string | null; text: string }> = [];
+    const bridge = Fastify();
+    bridge.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_request, body, done) =>
+      done(null, body),
+    );
+    for (const route of ['/upload_statement', '/upload_mt940'])
+      bridge.post(route, async (request) => {
+        const form = readForm(request.body as Buffer, request.headers['content-type'] ?? '');
+        const part = form.ok ? form.parts[0]! : null;
+        received.push({
+          route,
+          type: part?.contentType ?? null,
+          fileName: part?.filename ?? null,
+          text: part?.content.toString('utf8') ?? '',
+        });
+        return {};
+      });
+    await bridge.listen({ port: 0, host: '127.0.0.1' });
+    const address = bridge.server.address();
+    const base = `http://127.0.0.1:${address && typeof address === 'object' ? address.port : 0}`;
+    try {
+      const upload = httpUploader(base, 'T');
+      await upload('<Document/>', 'A-00001.camt053.xml', 'camt053');
+      await upload(':20:X\r\n', 'A-00002.mt940', 'mt940');
+      await upload(':20:Y\r\n', 'A-00003.mt940');
+      expect(received.map((r) => [r.route, r.type?.split(';')[0], r.fileName, r.text])).toEqual([
+        ['/upload_statement', 'application/xml', 'A-00001.camt053.xml', '<Document/>'],
+        ['/upload_mt940', 'text/plain', 'A-00002.mt940', ':20:X\r\n'],
+        ['/upload_mt940', 'text/plain', 'A-00003.mt940', ':20:Y\r\n'],
+      ]);
+    } finally {
+      await bridge.close();
+    }
+  });
+});
+
 describe('the example bank writing camt.053', () => {
   let h: BankHarness;
   beforeAll(async () => {
@@ -433,6 +474,13 @@ describe('the example bank writing camt.053', () => {
       pay({ beneficiaryBankCode: 'EXAMPLE', beneficiaryAccount: 'OWN-RIP' }),
       pay({ beneficiaryBankCode: 'EXAMPLE', beneficiaryAccount: 'NOBODY' }),
       pay({ disbursementId: 'PBMS-2026-03-A-35-CHARACTER-ID-0001' }),
+      // Ids the statement cannot name are left out rather than cut; free text is cleaned.
+      pay({
+        beneficiaryId: `BEN-${'9'.repeat(60)}`,
+        beneficiaryAccount: 'ACC WITH BLANKS AND MORE THAN 34 CHARACTERS',
+        beneficiaryName: 'Line\r\nbreak\u0007 and\ttab',
+        disbursementNarrative: '<![CDATA[ & ]]>',
+      }),
     ];
     const all = [...external, ...own];
     expect(await h.connector.initiatePayment('BATCH-C1', all)).toEqual({ status: 'SUCCESS' });
@@ -460,6 +508,10 @@ describe('the example bank writing camt.053', () => {
     const ids = [...batch.matchAll(/<EndToEndId>([^<]*)<\/EndToEndId>/g)].map((m) => m[1]);
     expect(ids).toEqual(all.map((p) => p.disbursementId));
     expect(batch).toContain('<Nm>Zoë &amp; &lt;Sons&gt; "Ltd"</Nm>');
+    expect(batch).toContain('<Nm>Line break and tab</Nm>');
+    expect(batch).toContain('<Ustrd>&lt;![CDATA[ &amp; ]]&gt;</Ustrd>');
+    expect(batch).not.toContain('BEN-999');
+    expect(batch).not.toContain('ACC WITH BLANKS');
     // Returns: one credit each, with the ISO code the bridge maps back to the bank's reason.
     const returns = credits.filter((n) => n.includes('<RtrInf>'));
     expect(returns).toHaveLength(result.reversed);
