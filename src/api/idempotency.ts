@@ -11,37 +11,39 @@ export const DUPLICATE_MESSAGE_ID = 'rjct.message_id.duplicate';
 
 /** JSON with object keys sorted at every level, so equal bodies hash equally whatever their key order. */
 export function canonicalJson(value: unknown): string {
-  // One native JSON.stringify over copies whose keys were inserted in sorted order: the same text as
-  // writing it out key by key (canonicalJsonSlow), several times faster for a list of 10,000 items.
-  const copy = sortedCopy(value);
-  return copy === SPECIAL ? canonicalJsonSlow(value) : (JSON.stringify(copy) ?? 'null');
+  // JSON.stringify with a property list writes every object's keys in the list's order, at every level:
+  // with all the keys of the value, sorted, that is the canonical text (canonicalJsonSlow) in one native
+  // pass, several times faster for a list of 10,000 items.
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const keys = keysOf(value);
+  // A property list reads "__proto__" through the accessor of objects that lack it: write those key by key.
+  if (keys.has('__proto__')) return canonicalJsonSlow(value);
+  return JSON.stringify(value, [...keys].sort()) ?? 'null';
 }
 
-/** Object keys that JavaScript orders before the others whatever their insertion order, or that set a prototype. */
-const SPECIAL_KEY = /^(?:0|[1-9]\d*|__proto__)$/;
-const SPECIAL: unique symbol = Symbol('special key');
-
-function sortedCopy(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) {
-    const out: unknown[] = new Array(value.length);
-    for (let i = 0; i < value.length; i++) {
-      const inner = sortedCopy(value[i]);
-      if (inner === SPECIAL) return SPECIAL;
-      out[i] = inner;
+/** Every object key anywhere in a parsed JSON value (objects of a list mostly share theirs: checked once). */
+function keysOf(value: object): Set<string> {
+  const keys = new Set<string>();
+  const pending: unknown[] = [value];
+  let last: string[] = [];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (item === null || typeof item !== 'object') continue;
+    if (Array.isArray(item)) {
+      for (const inner of item) if (inner !== null && typeof inner === 'object') pending.push(inner);
+      continue;
     }
-    return out;
+    const own = Object.keys(item);
+    let same = own.length === last.length;
+    for (let i = 0; same && i < own.length; i++) same = own[i] === last[i];
+    if (!same) for (const key of own) keys.add(key);
+    last = own;
+    for (const key of own) {
+      const inner = (item as Record<string, unknown>)[key];
+      if (inner !== null && typeof inner === 'object') pending.push(inner);
+    }
   }
-  const keys = Object.keys(value).sort();
-  const out: Record<string, unknown> = {};
-  for (const key of keys) {
-    // Integer-like keys (and __proto__) cannot keep a sorted insertion order: canonicalJsonSlow writes it.
-    if (SPECIAL_KEY.test(key)) return SPECIAL;
-    const inner = sortedCopy((value as Record<string, unknown>)[key]);
-    if (inner === SPECIAL) return SPECIAL;
-    out[key] = inner;
-  }
-  return out;
+  return keys;
 }
 
 /** The definition of the canonical form (and the path for objects with integer-like keys). */

@@ -18,28 +18,57 @@ export class JsonInputError extends Error {
   }
 }
 
-// A string token (unrolled: no backtracking), or a number token. Outside strings nothing else holds a digit
-// or a '-', so every number of a valid document is seen; an invalid one fails in JSON.parse after us.
-const TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 const HAS_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 const ESCAPE = /\\(?:u([0-9a-fA-F]{4})|[^u])/g;
 
 /**
  * Why `text` may not be parsed as it stands (a number that a double would round, a number with an exponent,
  * a lone UTF-16 surrogate escape), or null when it may. Does not validate the rest of the syntax.
+ *
+ * One pass over the characters: a string is skipped to its closing quote with indexOf (escapes stepped
+ * over), and outside strings nothing else holds a digit or a '-', so every number of a valid document is
+ * seen; an invalid one fails in JSON.parse after us. A number is looked at closely only when it has an
+ * exponent or more characters than MAX_NUMBER_DIGITS (a 2.4 MB body of 10,000 items: about 2 ms).
  */
 export function jsonTextProblem(text: string): string | null {
   const surrogates = HAS_SURROGATE_ESCAPE.test(text);
-  TOKEN.lastIndex = 0;
-  for (let m = TOKEN.exec(text); m !== null; m = TOKEN.exec(text)) {
-    const token = m[0];
-    if (token.charCodeAt(0) === 34 /* " */) {
-      if (surrogates && HAS_SURROGATE_ESCAPE.test(token) && hasLoneSurrogate(token))
-        return `a string at position ${m.index} holds a lone UTF-16 surrogate escape, which is not text`;
-      continue;
+  const n = text.length;
+  let backslash = text.indexOf('\\');
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      const start = i;
+      let from = i + 1;
+      for (;;) {
+        const quote = text.indexOf('"', from);
+        if (quote < 0) return null; // not closed: JSON.parse refuses it
+        if (backslash >= 0 && backslash < from) backslash = text.indexOf('\\', from);
+        if (backslash < 0 || backslash > quote) {
+          i = quote;
+          break;
+        }
+        from = backslash + 2; // the escaped character, which may be a quote
+      }
+      if (surrogates) {
+        const token = text.slice(start, i + 1);
+        if (HAS_SURROGATE_ESCAPE.test(token) && hasLoneSurrogate(token))
+          return `a string at position ${start} holds a lone UTF-16 surrogate escape, which is not text`;
+      }
+    } else if (c === 45 /* - */ || (c >= 48 && c <= 57)) {
+      let end = i + 1;
+      let exponent = false;
+      for (; end < n; end++) {
+        const d = text.charCodeAt(end);
+        if (d === 101 || d === 69) exponent = true;
+        else if (!((d >= 48 && d <= 57) || d === 46 || d === 43 || d === 45)) break;
+      }
+      if (exponent || end - i > MAX_NUMBER_DIGITS) {
+        const token = text.slice(i, end);
+        const problem = numberProblem(token);
+        if (problem) return `the JSON number ${shorten(token)} at position ${i} ${problem}`;
+      }
+      i = end - 1;
     }
-    const problem = numberProblem(token);
-    if (problem) return `the JSON number ${shorten(token)} at position ${m.index} ${problem}`;
   }
   return null;
 }
