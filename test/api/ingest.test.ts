@@ -1,0 +1,336 @@
+// The fast create_disbursements path (issue 10): the compact stored answer, the answer written while the
+// database inserts, the set-based parent check that replaced the foreign keys, and the faster canonical hash
+// and number pre-scan, each held against what it replaced.
+import fc from 'fast-check';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { responseHeaderSchema } from '../../src/api/g2p.js';
+import { canonicalJson, canonicalJsonSlow } from '../../src/api/idempotency.js';
+import { jsonTextProblem, numberProblem } from '../../src/api/json.js';
+import { type TestApp, testApp } from '../support/app.js';
+import { onPostgres } from '../support/db.js';
+import { addEnvelope, addProgram, type Client, client, disbursement, g2p, NOW } from './helpers.js';
+
+/** The pre-scan as it was written first (one regex over the text): the oracle for the character loop. */
+function jsonTextProblemByRegex(text: string): string | null {
+  const TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+  const SURROGATE = /\\u[dD][89a-fA-F]/;
+  for (let m = TOKEN.exec(text); m !== null; m = TOKEN.exec(text)) {
+    const token = m[0];
+    if (token.charCodeAt(0) === 34) {
+      // Lone surrogates: the production code's own check decides; only positions are compared here.
+      if (SURROGATE.test(token) && jsonTextProblem(token)) return `string@${m.index}`;
+      continue;
+    }
+    if (numberProblem(token)) return `number@${m.index}`;
+  }
+  return null;
+}
+
+const position = (problem: string | null) =>
+  problem === null
+    ? null
+    : `${problem.startsWith('a string') ? 'string' : 'number'}@${/position (\d+)/.exec(problem)![1]}`;
+
+describe('canonical request hash and number pre-scan', () => {
+  it('writes the same canonical JSON as the key-by-key definition', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(canonicalJsonSlow(value));
+      }),
+      { numRuns: 500 },
+    );
+    // Integer-like keys (which objects order first) and items that differ in their keys.
+    const odd = [{ b: 1, 10: 'x', 9: [{ z: 1, a: null }], a: { '': 0 } }, { a: 1 }, { c: 2, a: undefined }];
+    expect(canonicalJson(odd)).toBe(canonicalJsonSlow(odd));
+    expect(canonicalJson(JSON.parse('{"__proto__":{"x":1},"a":2}'))).toBe(
+      canonicalJsonSlow(JSON.parse('{"__proto__":{"x":1},"a":2}')),
+    );
+  });
+
+  it('finds the same first problem as the regex pre-scan, at the same position', () => {
+    const number = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => String(d)),
+      fc.stringMatching(/^-?(0|[1-9]\d{0,25})(\.\d{1,25})?([eE][+-]?\d{1,3})?$/),
+    );
+    // Valid JSON strings only (an invalid document fails in JSON.parse whatever the pre-scan says),
+    // with escaped quotes and backslashes, digits, exponents and (lone) surrogates inside.
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.stringMatching(/^[a-z0-9eE.\-"\\]{0,8}$/),
+      fc.constantFrom('\ud800', '\ud83d\ude00', '\udc00x', '"', '\\', '1e5', '12345678901234567'),
+    );
+    const doc = fc
+      .array(fc.oneof(number, text.map((s) => JSON.stringify(s))), { maxLength: 12 })
+      .map((parts) => `{"message":[${parts.join(',')}]}`);
+    fc.assert(
+      fc.property(doc, (body) => {
+        expect(position(jsonTextProblem(body))).toBe(jsonTextProblemByRegex(body));
+      }),
+      { numRuns: 1000 },
+    );
+    expect(jsonTextProblem('[1234567890123456]')).toMatch(/more than 15 significant digits/);
+    expect(jsonTextProblem('["\\"1e5", 2]')).toBeNull();
+    expect(jsonTextProblem('["\\\\", 1e5]')).toMatch(/position 7 uses an exponent/);
+  });
+});
+
+describe('create_disbursements answers and replays', () => {
+  let t: TestApp;
+  let c: Client;
+  let program: string;
+  beforeAll(async () => {
+    t = await testApp();
+    t.setNow(NOW);
+    c = client(t);
+    program = await addProgram(c, 'USD', { sponsor_bank_code: 'EXAMPLE' });
+  });
+  afterAll(async () => t.close());
+
+  const post = async (body: unknown) => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/create_disbursements',
+      headers: { authorization: `Bearer ${await c.tokenFor('pbms')}` },
+      payload: body as object,
+    });
+    return { status: res.statusCode, text: res.body, type: res.headers['content-type'] };
+  };
+
+  it('replays the identical bytes from a compact stored answer, on either database', async () => {
+    const envelope = await addEnvelope(c, program, {
+      number_of_beneficiaries: 5,
+      number_of_disbursements: 5,
+      total_disbursement_amount: '500.00',
+    });
+    const items = [
+      disbursement(envelope, { disbursement_amount: 100, mis_reference_number: 'MIS-1' }),
+      disbursement(envelope, {
+        disbursement_id: 'PBMS-OWN-1',
+        disbursement_amount: '99.5',
+        beneficiary_name: 'Zoë "Quote" \\ Ünïcode 😀',
+        narrative: 'line\nbreak\ttab',
+      }),
+      disbursement(envelope, { disbursement_amount: '0.50', id: 'ignored', response_error_codes: ['x'] }),
+    ];
+    const body = g2p('create_disbursements', items, { message_id: 'replay-compact-1' });
+    const first = await post(body);
+    expect(first.status).toBe(200);
+    expect(first.type).toBe('application/json; charset=utf-8');
+    const answer = JSON.parse(first.text);
+    expect(answer.header).toMatchObject({ status: 'succ', total_count: 3, completed_count: 3 });
+    // The header's keys in the order of its schema, as the route's serializer writes them.
+    expect(Object.keys(answer.header)).toEqual(Object.keys(responseHeaderSchema.properties));
+    expect(Object.keys(answer)).toEqual(['signature', 'header', 'message']);
+    const [a, b, d] = answer.message;
+    expect(a).toEqual({
+      id: a.disbursement_id,
+      mis_reference_number: 'MIS-1',
+      disbursement_id: expect.stringMatching(/^B[0-9A-Z]{7,}$/),
+      disbursement_envelope_id: envelope,
+      beneficiary_id: items[0]!.beneficiary_id,
+      beneficiary_name: 'Test Beneficiary',
+      disbursement_amount: 100,
+      narrative: 'March benefit',
+      receipt_time_stamp: new Date(NOW).toISOString(),
+      cancellation_status: 'Not_Cancelled',
+      cancellation_time_stamp: null,
+      response_error_codes: [],
+    });
+    expect(b).toMatchObject({
+      id: 'PBMS-OWN-1',
+      disbursement_id: 'PBMS-OWN-1',
+      mis_reference_number: null,
+      beneficiary_name: 'Zoë "Quote" \\ Ünïcode 😀',
+      narrative: 'line\nbreak\ttab',
+      disbursement_amount: 99.5,
+    });
+    expect(d).toMatchObject({ disbursement_amount: 0.5, id: d.disbursement_id });
+    expect(d.disbursement_id).not.toBe('ignored');
+    // What it wrote is what it answered.
+    const { rows } = await t.ctx.db.query<{ disbursement_id: string; amount: string }>(
+      `SELECT disbursement_id, disbursement_amount::text AS amount FROM disbursement
+       WHERE disbursement_envelope_id = $1 ORDER BY disbursement_id`,
+      [envelope],
+    );
+    expect(rows).toEqual(
+      [
+        { disbursement_id: a.disbursement_id, amount: '100.00' },
+        { disbursement_id: 'PBMS-OWN-1', amount: '99.50' },
+        { disbursement_id: d.disbursement_id, amount: '0.50' },
+      ].sort((x, y) => (x.disbursement_id < y.disbursement_id ? -1 : 1)),
+    );
+
+    // The stored answer is the header and the assigned ids, not the items.
+    const stored = await t.ctx.db.query<{ response: { kept: { answer: { assigned: string } } } }>(
+      `SELECT response FROM api_request WHERE message_id = 'replay-compact-1'`,
+    );
+    const kept = stored.rows[0]!.response.kept;
+    expect(kept.answer.assigned).toBe(`${a.disbursement_id},${d.disbursement_id}`);
+    expect(JSON.stringify(stored.rows[0]!.response)).not.toContain('Beneficiary');
+
+    // A cancellation in between does not change the replayed answer; the replay writes nothing.
+    expect(
+      (await c.call('cancel_disbursements', [{ disbursement_id: 'PBMS-OWN-1' }])).body.header.status,
+    ).toBe('succ');
+    const before = await t.ctx.db.query('SELECT count(*) AS n FROM disbursement');
+    const replay = await post(body);
+    expect(replay.status).toBe(200);
+    expect(replay.text).toBe(first.text);
+    // Keys in another order are the same request.
+    const reordered = {
+      message: [...items.map((i) => Object.fromEntries(Object.entries(i).reverse()))],
+      header: body.header,
+      signature: null,
+    };
+    expect((await post(reordered)).text).toBe(first.text);
+    expect((await t.ctx.db.query('SELECT count(*) AS n FROM disbursement')).rows).toEqual(before.rows);
+    // The same message id with other items is refused.
+    const other = await post(
+      g2p('create_disbursements', [disbursement(envelope)], { message_id: 'replay-compact-1' }),
+    );
+    expect(JSON.parse(other.text).header).toMatchObject({
+      status: 'rjct',
+      status_reason_code: 'rjct.message_id.duplicate',
+    });
+  });
+
+  it('still replays an answer that was stored whole', async () => {
+    const envelope = await addEnvelope(c, program);
+    const items = [disbursement(envelope)];
+    const body = g2p('create_disbursements', items, { message_id: 'stored-whole-1' });
+    expect((await post(body)).status).toBe(200);
+    // As a bridge before compact answers stored it.
+    const whole = {
+      signature: null,
+      header: {
+        version: '1.0.0',
+        message_id: 'stored-whole-1',
+        status: 'succ',
+        action: 'create_disbursements',
+      },
+      message: [{ id: 'OLD-1', disbursement_id: 'OLD-1', response_error_codes: [] }],
+    };
+    await t.ctx.db.query(`UPDATE api_request SET response = $1::jsonb WHERE message_id = 'stored-whole-1'`, [
+      JSON.stringify(whole),
+    ]);
+    const replay = JSON.parse((await post(body)).text);
+    expect(replay.message).toEqual([expect.objectContaining({ id: 'OLD-1', disbursement_id: 'OLD-1' })]);
+  });
+
+  it('keeps a disbursement tied to existing parents without foreign keys', async () => {
+    const envelope = await addEnvelope(c, program);
+    const res = await c.call('create_disbursements', [disbursement(envelope)]);
+    const id = res.body.message[0].disbursement_id as string;
+    const insert = (envelopeId: string, batch: string) =>
+      t.ctx.db.query(
+        `INSERT INTO disbursement (disbursement_id, disbursement_envelope_id, mapper_resolution_batch_id,
+           bank_disbursement_batch_id, beneficiary_id, beneficiary_name, disbursement_amount, narrative)
+         VALUES ('ORPHAN-1', $1, $2, $2, 'b', 'n', 1, 'x')`,
+        [envelopeId, batch],
+      );
+    const { rows } = await t.ctx.db.query<{ batch: string }>(
+      'SELECT bank_disbursement_batch_id AS batch FROM disbursement WHERE disbursement_id = $1',
+      [id],
+    );
+    const batch = rows[0]!.batch;
+    await expect(insert('NO-SUCH-ENVELOPE', batch)).rejects.toMatchObject({ code: '23503' });
+    await expect(insert(envelope, 'NO-SUCH-BATCH')).rejects.toMatchObject({ code: '23503' });
+    await expect(
+      t.ctx.db.query(`UPDATE disbursement SET bank_disbursement_batch_id = 'X' WHERE disbursement_id = $1`, [
+        id,
+      ]),
+    ).rejects.toMatchObject({ code: '23503' });
+    await expect(
+      t.ctx.db.query('DELETE FROM bank_disbursement_batch_status WHERE bank_disbursement_batch_id = $1', [
+        batch,
+      ]),
+    ).rejects.toMatchObject({ code: '23503' });
+    await expect(
+      t.ctx.db.query('DELETE FROM mapper_resolution_batch_status WHERE mapper_resolution_batch_id = $1', [
+        batch,
+      ]),
+    ).rejects.toMatchObject({ code: '23503' });
+    await expect(t.ctx.db.query('TRUNCATE bank_disbursement_batch_status CASCADE')).rejects.toMatchObject({
+      code: '23503',
+    });
+    // A statement with several parents is checked for each of them.
+    await expect(
+      t.ctx.db.query(
+        `INSERT INTO disbursement (disbursement_id, disbursement_envelope_id, mapper_resolution_batch_id,
+           bank_disbursement_batch_id, beneficiary_id, beneficiary_name, disbursement_amount, narrative)
+         VALUES ('TWO-1', $1, $2, $2, 'b', 'n', 1, 'x'), ('TWO-2', $1, 'NO-SUCH-BATCH', $2, 'b', 'n', 1, 'x')`,
+        [envelope, batch],
+      ),
+    ).rejects.toMatchObject({ code: '23503' });
+    await expect(
+      t.ctx.db.query(`SELECT count(*)::int AS n FROM disbursement WHERE disbursement_id LIKE 'TWO-%'`),
+    ).resolves.toMatchObject({ rows: [{ n: 0 }] });
+  });
+});
+
+describe.skipIf(!onPostgres())('create_disbursements racing another writer (PostgreSQL)', () => {
+  let t: TestApp;
+  let c: Client;
+  let program: string;
+  beforeAll(async () => {
+    t = await testApp();
+    t.setNow(NOW);
+    c = client(t);
+    program = await addProgram(c);
+  });
+  afterAll(async () => t.close());
+
+  it('names the id another call took between its check and its insert, and applies nothing', async () => {
+    const mine = await addEnvelope(c, program);
+    const theirs = await addEnvelope(c, program);
+    // Another session inserts RACE-1 and holds its transaction open while our call checks and inserts.
+    const other = new pg.Client({ connectionString: (t.ctx.db as { url?: string }).url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`INSERT INTO mapper_resolution_batch_status VALUES ('RACE-BATCH', $1)`, [theirs]);
+      await other.query(`INSERT INTO bank_disbursement_batch_status VALUES ('RACE-BATCH', $1)`, [theirs]);
+      await other.query(
+        `INSERT INTO disbursement (disbursement_id, disbursement_envelope_id, mapper_resolution_batch_id,
+           bank_disbursement_batch_id, beneficiary_id, beneficiary_name, disbursement_amount, narrative)
+         VALUES ('RACE-1', $1, 'RACE-BATCH', 'RACE-BATCH', 'b', 'n', 1, 'x')`,
+        [theirs],
+      );
+      const call = c.call('create_disbursements', [
+        disbursement(mine),
+        disbursement(mine, { disbursement_id: 'RACE-1' }),
+      ]);
+      // Our insert waits on the other session's row; it commits.
+      await waitForLockWait(t);
+      await other.query('COMMIT');
+      const res = await call;
+      expect(res.body.header).toMatchObject({
+        status: 'rjct',
+        status_reason_code: 'INVALID_DISBURSEMENT_PAYLOAD',
+      });
+      expect(res.body.message.map((i: { response_error_codes: string[] }) => i.response_error_codes)).toEqual(
+        [[], ['DUPLICATE_DISBURSEMENT']],
+      );
+      const left = await t.ctx.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM disbursement WHERE disbursement_envelope_id = $1',
+        [mine],
+      );
+      expect(left.rows[0]!.n).toBe(0);
+    } finally {
+      await other.end();
+    }
+  });
+});
+
+/** Until some session of this database waits for a lock (our insert behind the other writer's row). */
+async function waitForLockWait(t: TestApp) {
+  for (;;) {
+    const { rows } = await t.ctx.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    if (rows[0]!.n > 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
