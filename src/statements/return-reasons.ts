@@ -124,13 +124,11 @@ export const returnReasonRoutes: Feature = async (app, ctx: AppContext) => {
       const status = error.statusCode ?? 500;
       if (status >= 500) {
         request.log.error({ err: error }, 'return reason request failed');
-        return reply
-          .code(500)
-          .send({
-            error: 'INTERNAL_ERROR',
-            message: 'The bridge could not process this request',
-            statusCode: 500,
-          });
+        return reply.code(500).send({
+          error: 'INTERNAL_ERROR',
+          message: 'The bridge could not process this request',
+          statusCode: 500,
+        });
       }
       return reply
         .code(status)
