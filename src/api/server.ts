@@ -65,6 +65,22 @@ export function closeAfterEarlyAnswers(app: FastifyInstance) {
  * The HTTP server: body limits, OpenAPI, authentication, and one error shape. Features (envelopes,
  * disbursements, statements, programs, dashboard ...) register their own routes.
  */
+/** How long shutdown waits for open requests before cutting their connections. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Closes the server, cutting whatever connections are still open after `graceMs`: a client stuck on a slow
+ * bank, or one that never reads its answer, must not hold the exit.
+ */
+export async function closeWithGrace(app: FastifyInstance, graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+  const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(force);
+  }
+}
+
 export async function buildServer(ctx: AppContext, features: Feature[]): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(ctx.config, ctx.log));
   closeAfterEarlyAnswers(app);

@@ -2,7 +2,7 @@
 // database.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { closeAfterEarlyAnswers, serverOptions } from '../api/server.js';
+import { closeAfterEarlyAnswers, closeWithGrace, serverOptions } from '../api/server.js';
 import { createVerifier } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { type Db, dbSettings, openDb } from '../db/index.js';
@@ -103,5 +103,5 @@ export async function serveUntilSignal(
   const signal = await untilSignal();
   log.info({ signal }, 'shutting down');
   await stopSimulator();
-  await app.close();
+  await closeWithGrace(app);
 }

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppContext } from '../../api/context.js';
+import { closeWithGrace } from '../../api/server.js';
 import { createApp, createContext, openDatabase } from '../../app.js';
 import { localSecret, mintToken } from '../../auth/index.js';
 import {
@@ -118,9 +119,6 @@ function uploadThrough(app: FastifyInstance, token: () => Promise<string>) {
   };
 }
 
-/** How long shutdown waits for open requests before cutting their connections. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
 /** Opens the database and builds, listens and starts everything `mode` asks for. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { config, log } = options;
@@ -220,10 +218,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await bank?.stop();
         await workers?.stop();
         await connectors?.close();
-        // Requests still open after a grace period (a client stuck on a slow bank) must not hold the exit.
-        const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-        await app.close();
-        clearTimeout(force);
+        await closeWithGrace(app);
         await mapper?.stop();
         await db.close();
       },
