@@ -114,21 +114,7 @@ export async function buildServer(ctx: AppContext, features: Feature[]): Promise
   registerG2pInput(app, ctx.config); // exact JSON numbers, no lone surrogates; G2P header rules
   registerAuth(app, ctx);
 
-  // PostgreSQL text cannot hold U+0000: refuse it up front as a request error instead of failing in SQL.
-  app.addHook('preValidation', async (request) => {
-    for (const [part, value] of [
-      ['body', request.body],
-      ['params', request.params],
-      ['querystring', request.query],
-    ] as const) {
-      if (containsNul(value)) {
-        throw Object.assign(new Error(`${part} must not contain NUL (U+0000) characters`), {
-          statusCode: 400,
-          code: 'INVALID_REQUEST',
-        });
-      }
-    }
-  });
+  refuseNulCharacters(app);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
@@ -160,6 +146,27 @@ export async function buildServer(ctx: AppContext, features: Feature[]): Promise
 }
 
 /** Whether a parsed JSON value (or params/query object) holds a string or key with U+0000. */
+/**
+ * PostgreSQL text cannot hold U+0000: refuse it up front as a request error (400 INVALID_REQUEST) instead of
+ * failing in SQL. The simulators add it to their own scopes too, since they can also run alone.
+ */
+export function refuseNulCharacters(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    for (const [part, value] of [
+      ['body', request.body],
+      ['params', request.params],
+      ['querystring', request.query],
+    ] as const) {
+      if (containsNul(value)) {
+        throw Object.assign(new Error(`${part} must not contain NUL (U+0000) characters`), {
+          statusCode: 400,
+          code: 'INVALID_REQUEST',
+        });
+      }
+    }
+  });
+}
+
 export function containsNul(value: unknown): boolean {
   // Iterative: a deeply nested body must not overflow the stack.
   const pending: unknown[] = [value];

@@ -79,6 +79,23 @@ describe('block_funds', () => {
 });
 
 describe('initiate_payment', () => {
+  it('answers a NUL character with 400 INVALID_REQUEST, not a database failure', async () => {
+    const bad = {
+      ...payment({ remittingAccount: 'FUND-A', fundsBlockedReferenceNumber: block }),
+      beneficiaryName: 'Ada\u0000',
+    };
+    const res = await fetch(`${h.url}/initiate_payment`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        batch_id: 'BATCH-NUL',
+        payments: [{ disbursement_id: bad.disbursementId, beneficiary_name: bad.beneficiaryName }],
+      }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ status: 'FAILURE', error_code: 'INVALID_REQUEST' });
+  });
+
   it('acknowledges a batch at once and stores it once, however often it is sent', async () => {
     const payments = [1, 2, 3].map(() =>
       payment({ remittingAccount: 'FUND-A', fundsBlockedReferenceNumber: block, paymentAmount: '20.00' }),

@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import '../../api/auth-hook.js';
+import { refuseNulCharacters } from '../../api/server.js';
 import type { Db } from '../../db/index.js';
 import {
   ACCOUNT_STATUSES,
@@ -123,6 +124,7 @@ export async function registerRoutes(app: FastifyInstance, prefix: string, deps:
           .code(404)
           .send({ status: 'FAILURE', error_code: 'NOT_FOUND', message: `No route ${request.url}` }),
       );
+      refuseNulCharacters(scope);
       scope.addHook('preClose', (done) => {
         faults.wakeAll();
         done();

@@ -9,6 +9,7 @@ import {
   responseHeader,
   successResponse,
 } from '../../api/g2p.js';
+import { refuseNulCharacters } from '../../api/server.js';
 import { FAIL_MODES, type FailMode, type MapperFaults } from './faults.js';
 import { CsvLoadError, type MapperStore } from './store.js';
 
@@ -106,6 +107,7 @@ export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logg
   }
 
   return async function routes(app: FastifyInstance) {
+    refuseNulCharacters(app);
     app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
       const status = error.statusCode ?? 500;
       if (status >= 500) {
