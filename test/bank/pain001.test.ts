@@ -5,13 +5,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Payment } from '../../src/bank/connector.js';
 import {
   batchIdCandidates,
   messageIdOf,
   type Pain001Options,
   writePain001,
 } from '../../src/bank/iso20022/pain001.js';
+import { payment } from './pain-fixtures.js';
 
 const XSD = '/work/shared/spec/iso20022/pain.001.001.03.xsd';
 const dir = mkdtempSync(join(tmpdir(), 'pain001-'));
@@ -25,32 +25,6 @@ function xsdValid(xml: string): string {
   } catch (e) {
     return String((e as { stderr?: Buffer }).stderr ?? e);
   }
-}
-
-export function payment(id: string, amount: string, over: Partial<Payment> = {}): Payment {
-  return {
-    disbursementId: id,
-    remittingAccount: '1234567890',
-    remittingAccountCurrency: 'EUR',
-    paymentAmount: amount,
-    fundsBlockedReferenceNumber: 'BLK-1',
-    beneficiaryId: 'B1',
-    beneficiaryName: 'Amina <& "Okafor">',
-    beneficiaryAccount: 'DE89370400440532013000',
-    beneficiaryAccountCurrency: 'EUR',
-    beneficiaryAccountType: 'BANK_ACCOUNT',
-    beneficiaryBankCode: 'COBADEFFXXX',
-    beneficiaryBranchCode: null,
-    beneficiaryMobileWalletProvider: null,
-    beneficiaryPhoneNo: null,
-    beneficiaryEmail: null,
-    beneficiaryEmailWalletProvider: null,
-    disbursementNarrative: 'Child benefit\nMarch',
-    benefitProgramMnemonic: 'CB',
-    cycleCodeMnemonic: 'C1',
-    paymentDate: '2025-03-10',
-    ...over,
-  };
 }
 
 const options: Pain001Options = {

@@ -68,9 +68,9 @@ export function escapeXml(s: string): string {
 
 /** Text for a MaxNText element: control characters out, whitespace collapsed, cut at `max` code points. */
 function text(s: string, max: number): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-  const clean = s
-    .replace(/[\u0000-\u001f\u007f\ufffe\uffff]/g, ' ')
+  const clean = [...s]
+    .map((c) => (c < ' ' || c === '\u007f' || c === '\ufffe' || c === '\uffff' ? ' ' : c))
+    .join('')
     .replace(/\s+/g, ' ')
     .trim();
   return escapeXml([...clean].slice(0, max).join('') || 'NOTPROVIDED');
@@ -143,7 +143,7 @@ export function writePain001(
   for (const p of payments) {
     if (p.remittingAccount !== first.remittingAccount || p.remittingAccountCurrency.trim() !== currency)
       return { error: 'MIXED_REMITTING_ACCOUNTS' };
-    if (p.disbursementId.length > MAX35 || !/^[\x21-\x7e]+$/.test(p.disbursementId)) {
+    if (p.disbursementId.length > MAX35 || ![...p.disbursementId].every((c) => c > ' ' && c <= '~')) {
       refused.push({ disbursementId: p.disbursementId, errorCode: 'REFERENCE_NOT_MAX35TEXT' });
       continue;
     }
