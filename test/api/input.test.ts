@@ -226,7 +226,9 @@ describe('the G2P header must describe its request', () => {
       expect(res.status).toBe(200);
       expect(res.body.header).toMatchObject({ status: 'succ', action: 'create_disbursements' });
       // Leniency never extends to a message it cannot read.
-      const encrypted = await lc.call('create_disbursements', [disbursement(env)], { is_msg_encrypted: true });
+      const encrypted = await lc.call('create_disbursements', [disbursement(env)], {
+        is_msg_encrypted: true,
+      });
       expect(encrypted.status).toBe(400);
       expect(encrypted.body.header.status_reason_code).toBe('rjct.encryption.not_supported');
     } finally {
