@@ -108,3 +108,73 @@ function plainView(out: Output, labelWidth: number): ProgressView {
     },
   };
 }
+
+/** How long one stage of the cycle took, as the demo saw it (wall time, whole milliseconds). */
+export interface StageTiming {
+  key: string;
+  label: string;
+  /** Milliseconds since the cycle started (the first create_disbursements call); null: never seen moving. */
+  startedMs: number | null;
+  /** Null: not seen complete. */
+  finishedMs: number | null;
+  /** Rows the stage handled (disbursements, payments, statement entries), for a rate. */
+  rows: number;
+}
+
+/**
+ * Times the stages from the progress the demo polls anyway: a stage starts after the last poll that saw it
+ * idle and ends at the first poll that sees it complete, so each figure is exact to one poll interval.
+ * Stages overlap (the bank posts while batches still ship); each is timed on its own.
+ */
+export class StageClock {
+  private readonly stages = new Map<
+    string,
+    { label: string; idleAt: number; start: number | null; end: number | null; rows: number }
+  >();
+
+  constructor(
+    private readonly origin: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Records what the bars show at this moment. */
+  observe(bars: Bar[], at = this.now()): void {
+    for (const bar of bars) {
+      const s = this.entry(bar.key, bar.label);
+      if (s.start === null && bar.done <= 0) s.idleAt = at;
+      else if (s.start === null) s.start = s.idleAt;
+      if (s.end === null && bar.of > 0 && bar.done >= bar.of) s.end = at;
+    }
+  }
+
+  /** A stage timed from outside the bars (ingest by the demo itself, statement writing by the bank). */
+  set(key: string, label: string, start: number | null, end: number | null): void {
+    const s = this.entry(key, label);
+    s.start = start;
+    s.end = end;
+  }
+
+  rows(key: string, rows: number): void {
+    const s = this.stages.get(key);
+    if (s) s.rows = rows;
+  }
+
+  timings(order: string[]): StageTiming[] {
+    const keys = [...order, ...[...this.stages.keys()].filter((k) => !order.includes(k))];
+    return keys.flatMap((key) => {
+      const s = this.stages.get(key);
+      if (!s) return [];
+      const rel = (t: number | null) => (t === null ? null : Math.max(0, Math.round(t - this.origin)));
+      return [{ key, label: s.label, startedMs: rel(s.start), finishedMs: rel(s.end), rows: s.rows }];
+    });
+  }
+
+  private entry(key: string, label: string) {
+    let s = this.stages.get(key);
+    if (!s) {
+      s = { label, idleAt: this.origin, start: null, end: null, rows: 0 };
+      this.stages.set(key, s);
+    }
+    return s;
+  }
+}

@@ -14,7 +14,7 @@ import {
   type PlannedItem,
   plannedItems,
 } from './plan.js';
-import { type Bar, type Output, progressView } from './progress.js';
+import { type Bar, type Output, progressView, StageClock, type StageTiming } from './progress.js';
 import { type Check, groupAmount, type ReasonRow, renderSummary, type StateTotals } from './summary.js';
 
 export interface DemoOptions {
@@ -51,7 +51,20 @@ export interface DemoResult {
   plan: DemoPlan;
   checks: Check[];
   summary: string;
+  /** Wall time per stage: ingest, resolution, funds, shipping, bank posting, statement writing, reconciliation. */
+  stages: StageTiming[];
 }
+
+/** The stages in the order of the cycle (the keys of StageTiming). */
+export const STAGE_ORDER = [
+  'ingest',
+  'resolution',
+  'funds',
+  'shipping',
+  'bank',
+  'statements',
+  'reconciliation',
+] as const;
 
 /** What /dashboard/envelopes/:id/progress.json answers (the fields read here). */
 interface Progress {
@@ -180,6 +193,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   // 3. The disbursements, in batches of up to 10,000 (one mapper batch and one bank batch each).
   const view = progressView(out);
+  const cycleStart = Date.now();
+  const clock = new StageClock(cycleStart);
   const toCancel: string[] = [];
   let sent = 0;
   let calls = 0;
@@ -219,6 +234,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     ]);
   }
   view.finish();
+  clock.set('ingest', 'ingest', cycleStart, Date.now());
+  clock.rows('ingest', sent);
 
   // 4. The PBMS changes its mind about a few, then pulls the schedule date in so the cycle runs now.
   if (toCancel.length) {
@@ -278,7 +295,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         b.block_reference === p.envelope.funds_blocked_reference_number ||
         b.idempotency_key === plan.envelopeId,
     );
-    view.update(bars(p, block, plan.currency, payable));
+    const shown = bars(p, block, plan.currency, payable);
+    clock.observe(shown);
+    view.update(shown);
     const b = p.batches;
     const e = p.envelope;
     const mapperDone = b.mapperProcessed + b.mapperError === b.mapperTotal;
@@ -318,6 +337,31 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     number_of_disbursements_reversed: number;
     lifecycle_summary?: Partial<Record<keyof StateTotals, { count: number }>>;
   }>('get_disbursement_envelope_status', plan.envelopeId);
+  const written = await client.getJson<{
+    statements: Array<{ entry_count: number; created_at: string; delivered_at: string | null }>;
+  }>(`/example-bank/statements?account_number=${enc(plan.fundingAccount)}&limit=1000`);
+  const writtenAt = written.statements.map((x) => Date.parse(x.created_at));
+  const deliveredAt = written.statements.map((x) =>
+    x.delivered_at ? Date.parse(x.delivered_at) : Number.NaN,
+  );
+  // From the first statement the bank began to the last one the bridge received (writing and handing over).
+  clock.set(
+    'statements',
+    'statement writing',
+    writtenAt.length ? Math.min(...writtenAt) : null,
+    deliveredAt.length && deliveredAt.every(Number.isFinite) ? Math.max(...deliveredAt) : null,
+  );
+  const shippedRows =
+    summary.states.shipped.count + summary.states.reconciled.count + summary.states.reversed.count;
+  clock.rows('resolution', plan.size);
+  clock.rows('shipping', shippedRows + (summary.states.refused?.count ?? 0));
+  clock.rows('bank', shippedRows);
+  clock.rows(
+    'statements',
+    written.statements.reduce((n, x) => n + x.entry_count, 0),
+  );
+  clock.rows('reconciliation', status.number_of_disbursements_reconciled);
+  const stages = clock.timings([...STAGE_ORDER]);
   const rendered = renderSummary({
     envelopeId: plan.envelopeId,
     program: plan.program,
@@ -336,6 +380,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     },
     statements: { processed: summary.statements.processed, errorRecons: summary.statements.error_recons },
     elapsedMs: Date.now() - started,
+    stages,
   });
   out.write(`\n${rendered.text}`);
   if (options.dashboardHint !== false)
@@ -345,6 +390,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     plan,
     checks: rendered.checks,
     summary: rendered.text,
+    stages,
   };
 }
 

@@ -1,8 +1,25 @@
 // The reconciliation summary the demo ends with: every disbursement accounted for, by state and reason,
 // with exact amounts, and the checks that tie the bridge's figures to what the demo sent.
 import { compareDecimals, decimalToMinor, formatMinorUnits } from '../money/index.js';
+import type { StageTiming } from './progress.js';
 
-export type State = 'received' | 'cancelled' | 'unresolved' | 'shipped' | 'reconciled' | 'reversed';
+export type State =
+  | 'received'
+  | 'cancelled'
+  | 'unresolved'
+  | 'shipped'
+  | 'refused'
+  | 'reconciled'
+  | 'reversed';
+const STATES: State[] = [
+  'received',
+  'cancelled',
+  'unresolved',
+  'shipped',
+  'refused',
+  'reconciled',
+  'reversed',
+];
 export type StateTotals = Record<State, { count: number; amount: string }>;
 export interface ReasonRow {
   state: State;
@@ -40,6 +57,8 @@ export interface SummaryInput {
   };
   statements: { processed: number; errorRecons: number };
   elapsedMs: number;
+  /** Wall time per stage of the cycle, when the demo timed them. */
+  stages?: StageTiming[];
 }
 
 function fmtCount(n: number): string {
@@ -57,12 +76,13 @@ export function renderSummary(s: SummaryInput): { text: string; checks: Check[] 
   const e = s.exponent;
   const minor = (a: string) => decimalToMinor(a, e);
   const fmt = (m: bigint) => groupAmount(formatMinorUnits(m, e));
-  const st = s.states;
+  // A bridge older than the `refused` state leaves it out: count it as none.
+  const st = { ...s.states, refused: s.states.refused ?? { count: 0, amount: '0' } };
   const sum = (...states: State[]) => ({
     count: states.reduce((n, x) => n + st[x].count, 0),
     minor: states.reduce((m, x) => m + minor(st[x].amount), 0n),
   });
-  const all = sum('received', 'cancelled', 'unresolved', 'shipped', 'reconciled', 'reversed');
+  const all = sum(...STATES);
   const shipped = sum('shipped', 'reconciled', 'reversed');
   const debited = sum('reconciled', 'reversed');
 
@@ -70,6 +90,7 @@ export function renderSummary(s: SummaryInput): { text: string; checks: Check[] 
     ['received from the PBMS', all.count, all.minor],
     ['cancelled by the PBMS', st.cancelled.count, minor(st.cancelled.amount)],
     ['unresolved by the mapper', st.unresolved.count, minor(st.unresolved.amount)],
+    ['refused by the bank', st.refused.count, minor(st.refused.amount)],
     ['still to ship', st.received.count, minor(st.received.amount)],
     ['shipped to the bank', shipped.count, shipped.minor],
     ['  reconciled (paid)', st.reconciled.count, minor(st.reconciled.amount)],
@@ -80,6 +101,9 @@ export function renderSummary(s: SummaryInput): { text: string; checks: Check[] 
     .sort((a, b) => b.count - a.count || String(a.reason).localeCompare(String(b.reason)));
   for (const r of reversals) rows.push([`    ${r.reason ?? '(no reason given)'}`, r.count, minor(r.amount)]);
   rows.push(['  awaiting a statement', st.shipped.count, minor(st.shipped.amount)]);
+  const refusals = s.reasons
+    .filter((r) => r.state === 'refused')
+    .sort((a, b) => b.count - a.count || String(a.reason).localeCompare(String(b.reason)));
   const unresolvedReasons = s.reasons.filter((r) => r.state === 'unresolved');
 
   const labelWidth = Math.max(34, ...rows.map((r) => r[0].length + 2));
@@ -96,6 +120,11 @@ export function renderSummary(s: SummaryInput): { text: string; checks: Check[] 
   if (unresolvedReasons.length) {
     lines.push(
       `  unresolved because: ${unresolvedReasons.map((r) => `${r.reason ?? 'no reason'} (${fmtCount(r.count)})`).join(', ')}`,
+    );
+  }
+  if (refusals.length) {
+    lines.push(
+      `  refused because: ${refusals.map((r) => `${r.reason ?? 'no reason'} (${fmtCount(r.count)})`).join(', ')}`,
     );
   }
 
@@ -127,8 +156,12 @@ export function renderSummary(s: SummaryInput): { text: string; checks: Check[] 
     {
       ok:
         all.minor ===
-        minor(st.cancelled.amount) + minor(st.unresolved.amount) + shipped.minor + minor(st.received.amount),
-      text: 'received = cancelled + unresolved + shipped + still to ship, to the last minor unit',
+        minor(st.cancelled.amount) +
+          minor(st.unresolved.amount) +
+          minor(st.refused.amount) +
+          shipped.minor +
+          minor(st.received.amount),
+      text: 'received = cancelled + unresolved + refused + shipped + still to ship, to the last minor unit',
     },
     {
       ok: reasonCount === st.reversed.count && reasonMinor === minor(st.reversed.amount),
@@ -143,9 +176,8 @@ export function renderSummary(s: SummaryInput): { text: string; checks: Check[] 
     },
   ];
   if (lifecycle) {
-    const states: State[] = ['received', 'cancelled', 'unresolved', 'shipped', 'reconciled', 'reversed'];
     checks.push({
-      ok: states.every((x) => (lifecycle[x]?.count ?? 0) === st[x].count),
+      ok: STATES.every((x) => (lifecycle[x]?.count ?? 0) === st[x].count),
       text: "the API's lifecycle_summary matches the dashboard's counts",
     });
   }
@@ -156,5 +188,34 @@ export function renderSummary(s: SummaryInput): { text: string; checks: Check[] 
     `Statements reconciled: ${fmtCount(s.statements.processed)}; statement entries that could not be matched: ${fmtCount(s.statements.errorRecons)}.`,
     `Took ${(s.elapsedMs / 1000).toFixed(1)} s.`,
   );
+  if (s.stages?.length) lines.push('', ...renderStages(s.stages));
   return { text: `${lines.join('\n')}\n`, checks };
+}
+
+/** Seconds with one decimal from whole milliseconds, without a float in the figure. */
+const seconds = (ms: number) => `${Math.floor(ms / 1000)}.${Math.floor((ms % 1000) / 100)}`;
+
+/** Rows per second, rounded down (display only). */
+export function rate(rows: number, ms: number): number | null {
+  return ms > 0 && rows > 0 ? Math.floor((rows * 1000) / ms) : null;
+}
+
+/** The stages' wall times: when each ran (from the start of the cycle), how long, and at what rate. */
+export function renderStages(stages: StageTiming[]): string[] {
+  const width = Math.max(18, ...stages.map((t) => t.label.length + 2));
+  const lines = [
+    `Stages (wall time; they overlap, each timed to within one poll)`,
+    `  ${''.padEnd(width)}${'from'.padStart(9)}${'to'.padStart(9)}${'took'.padStart(9)}${'rows'.padStart(12)}${'rows/s'.padStart(10)}`,
+  ];
+  for (const t of stages) {
+    const took = t.startedMs !== null && t.finishedMs !== null ? t.finishedMs - t.startedMs : null;
+    const r = took === null ? null : rate(t.rows, took);
+    lines.push(
+      `  ${t.label.padEnd(width)}${(t.startedMs === null ? '–' : `${seconds(t.startedMs)} s`).padStart(9)}` +
+        `${(t.finishedMs === null ? '–' : `${seconds(t.finishedMs)} s`).padStart(9)}` +
+        `${(took === null ? 'not done' : `${seconds(took)} s`).padStart(9)}` +
+        `${fmtCount(t.rows).padStart(12)}${(r === null ? '–' : fmtCount(r)).padStart(10)}`,
+    );
+  }
+  return lines;
 }

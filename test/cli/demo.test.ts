@@ -30,6 +30,23 @@ describe('demo against the all-in-one stack', () => {
     expect(text).toMatch(/sending +100% +150 \/ 150 in 4 calls/);
     expect(text).toMatch(/reconciliation +100%/);
     expect(text).toContain('Reconciliation summary: envelope ENV-DEMO-TST1');
+    // Every stage of the cycle was timed to its end, in order, with the rows it handled.
+    expect(result.stages.map((t) => t.key)).toEqual([
+      'ingest',
+      'resolution',
+      'funds',
+      'shipping',
+      'bank',
+      'statements',
+      'reconciliation',
+    ]);
+    for (const t of result.stages) {
+      expect(t.finishedMs, t.key).not.toBeNull();
+      expect(t.startedMs!, t.key).toBeLessThanOrEqual(t.finishedMs!);
+    }
+    expect(result.stages.find((t) => t.key === 'ingest')?.rows).toBe(150);
+    expect(text).toMatch(/Stages \(wall time/);
+    expect(text).toMatch(/statement writing .* s/);
 
     // The summary's figures are the database's.
     const db = stack.db;
