@@ -120,7 +120,24 @@ export interface BankConnector {
    * the bank's own proprietary codes; null (or absent): the code itself is the reason.
    */
   reversalReasonFromReturnCode?(code: string): string | null;
+  // File channels (host-to-host SFTP). Both optional: a connector without them has no inbound folder.
+  /**
+   * The files the bank has left for us (pain.002 status reports, statements), oldest first, at most `limit`.
+   * Read-only: listing twice returns the same files until they are acknowledged.
+   */
+  collectInbound?(limit: number): Promise<InboundFile[] | ConnectorFailure>;
+  /**
+   * Removes one collected file from the bank's inbound folder, called only after the bridge has stored it.
+   * Idempotent: acknowledging a file that is already gone succeeds.
+   */
+  acknowledgeInbound?(name: string): Promise<{ status: 'SUCCESS' } | ConnectorFailure>;
   close?(): Promise<void>;
+}
+
+/** One file from a bank's inbound folder, as collected (its name is unique within the folder at a time). */
+export interface InboundFile {
+  name: string;
+  content: string;
 }
 
 /** One transaction of a camt entry: the TxDtls of a batch entry, or the entry alone (transaction null). */

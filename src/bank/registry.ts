@@ -9,12 +9,14 @@ import type { BankConnector, ConnectorModuleFactory } from './connector.js';
 import { BANK_ERROR, failure } from './errors.js';
 import { createExampleConnector } from './example/connector.js';
 import { type BankLimitsSource, DEFAULT_CONNECTOR_LIMITS, resolveLimits } from './limits.js';
+import { createSftpConnector } from './sftp/connector.js';
 
 export const DEFAULT_BANK_CONNECTORS = 'EXAMPLE=builtin:example';
 
 /** Connectors shipped with the bridge, named `builtin:<name>` in BANK_CONNECTORS. */
 export const BUILTIN_CONNECTORS: Record<string, ConnectorModuleFactory> = {
   example: createExampleConnector,
+  'iso20022-sftp': createSftpConnector,
 };
 
 /** A configuration problem with the bank connectors (reported at start, or for a code nobody configured). */
@@ -213,6 +215,12 @@ export function guardConnector(connector: BankConnector, log: Logger): BankConne
     close: async () => {
       await connector.close?.();
     },
+    ...(connector.collectInbound && {
+      collectInbound: guardAsync('collectInbound', connector.collectInbound),
+    }),
+    ...(connector.acknowledgeInbound && {
+      acknowledgeInbound: guardAsync('acknowledgeInbound', connector.acknowledgeInbound),
+    }),
   } as BankConnector;
 }
 
