@@ -15,6 +15,7 @@ import type { QueueSpec } from './queue.js';
 import { createStageRunner, type Stage, type StageRunner } from './runner.js';
 import { pipelineSettings } from './settings.js';
 import { requeueErrored } from './sql/requeue.js';
+import { bankFilesQueue, bankFilesStage } from './stages/bank-files.js';
 import { blockFundsQueue, blockFundsStage } from './stages/block-funds.js';
 import { checkFundsQueue, checkFundsStage } from './stages/check-funds.js';
 import { disburseQueue, disburseStage } from './stages/disburse.js';
@@ -32,6 +33,7 @@ export const STAGE_NAMES = [
   'check_funds',
   'block_funds',
   'disburse',
+  'bank_files',
   'statement',
 ] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -42,6 +44,7 @@ export const STAGE_QUEUES: Record<StageName, QueueSpec> = {
   check_funds: checkFundsQueue,
   block_funds: blockFundsQueue,
   disburse: disburseQueue,
+  bank_files: bankFilesQueue,
   statement: statementQueue,
 };
 
@@ -79,6 +82,7 @@ export function buildStages(deps: StageDeps): Record<StageName, Stage> {
     check_funds: checkFundsStage(deps),
     block_funds: blockFundsStage(deps),
     disburse: disburseStage(deps),
+    bank_files: bankFilesStage(deps),
     statement: statementStage(deps),
   };
 }
@@ -113,7 +117,21 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
   const stageDeps: StageDeps = { db: ctx.db, log, settings, now: ctx.now, connectors, mapper };
   const stages = buildStages(stageDeps);
   const names = deps.stages ?? STAGE_NAMES;
-  const runners: StageRunner[] = names.map((n) => createStageRunner(stages[n], stageDeps, workerId));
+  const runners: StageRunner[] = names.map((n) => {
+    const runner = createStageRunner(stages[n], stageDeps, workerId);
+    const collect = (stages[n] as Partial<ReturnType<typeof bankFilesStage>>).collect;
+    if (!collect) return runner;
+    // File channels: collect the banks' inbound folders before each claim (./stages/bank-files.ts).
+    return {
+      stage: runner.stage,
+      async pollOnce() {
+        await collect().catch((err) =>
+          log.error({ err, stage: runner.stage }, 'collecting inbound files failed'),
+        );
+        return runner.pollOnce();
+      },
+    };
+  });
 
   let stopping = false;
   const wakers = new Set<() => void>();
