@@ -199,9 +199,16 @@ export function createSftpConnectorFromSettings(s: SftpConnectorSettings): BankC
           },
         });
       });
-      conn.on('error', () => {}); // after ready, a broken connection fails the pending SFTP call instead
-      const sftp = await call<SFTPWrapper>((cb) => conn.sftp(cb));
-      return await work(sftp);
+      // After ready, a dropped connection must fail the pending SFTP call, which may never call back.
+      const closed = new Promise<never>((_, reject) => {
+        const cut = () =>
+          reject(Object.assign(new Error('the connection closed mid-operation'), { code: 'ECONNRESET' }));
+        conn.on('error', cut);
+        conn.on('close', cut);
+      });
+      closed.catch(() => {});
+      const sftp = await Promise.race([call<SFTPWrapper>((cb) => conn.sftp(cb)), closed]);
+      return await Promise.race([work(sftp), closed]);
     } catch (error) {
       return classify(error, pinned);
     } finally {

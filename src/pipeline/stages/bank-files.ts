@@ -145,8 +145,12 @@ export function bankFilesStage(deps: StageDeps): BankFilesStage {
          FROM bank_disbursement_batch_status b
          JOIN disbursement_envelope e USING (disbursement_envelope_id)
          JOIN benefit_program p USING (benefit_program_mnemonic)
-        WHERE b.bank_disbursement_batch_id = ANY($1::text[]) AND p.sponsor_bank_code = $2`,
-      [batchIdCandidates(r.originalMessageId), bankCode],
+        WHERE p.sponsor_bank_code = $2
+          AND (b.bank_disbursement_batch_id = ANY($1::text[])
+               -- ids that are not UUIDs: MsgId is the id without hyphens (a scan; one pain.002 per batch)
+               OR (cardinality($1::text[]) = 1 AND replace(b.bank_disbursement_batch_id, '-', '') = $3))
+        LIMIT 1`,
+      [batchIdCandidates(r.originalMessageId), bankCode, r.originalMessageId],
     );
     const batch = batches[0];
     if (!batch)

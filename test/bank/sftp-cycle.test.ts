@@ -1,0 +1,184 @@
+// The host-to-host connector over a real SFTP connection on loopback (S2's folder-backed server): a whole
+// cycle through the stages, a re-sent batch (already sent, one file), DU01, partial rejects by pain.002, a
+// pain.002 for an unknown message, an interrupted upload, and a wrong host key.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { utils } from 'ssh2';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { BankConnector } from '../../src/bank/connector.js';
+import { messageIdOf } from '../../src/bank/iso20022/pain001.js';
+import { createSftpConnectorFromSettings, sftpConnectorSettings } from '../../src/bank/sftp/connector.js';
+import type { Db } from '../../src/db/index.js';
+import { buildPayments, startWorkers, type Workers } from '../../src/pipeline/index.js';
+import {
+  loadOrCreateHostKey,
+  publicKeyLine,
+  type RunningSftpServer,
+  startSftpServer,
+} from '../../src/sftp/server.js';
+import { connectorsOf, FakeMapper } from '../pipeline/fakes.js';
+import {
+  disbursements,
+  resetBridge,
+  seedEnvelope,
+  seedProgram,
+  workerContext,
+} from '../pipeline/fixtures.js';
+import { envelopeStatus, lifecycle, statusCounts } from '../pipeline/helpers.js';
+import { testDb } from '../support/db.js';
+import { pain002 } from './pain-fixtures.js';
+
+describe('iso20022-sftp connector over loopback SFTP', () => {
+  let db: Db;
+  let server: RunningSftpServer;
+  let root: string;
+  let keyFile: string;
+  let workers: Workers | undefined;
+  let drop = 0;
+  const env = (extra: Record<string, string> = {}) => ({
+    SFTP_FAKE_HOST: server.host,
+    SFTP_FAKE_PORT: String(server.port),
+    SFTP_FAKE_USER: 'bridge',
+    SFTP_FAKE_PRIVATE_KEY_FILE: keyFile,
+    SFTP_FAKE_HOST_KEY: server.hostPublicKey,
+    SFTP_FAKE_OUTBOUND: '/to-bank',
+    SFTP_FAKE_INBOUND: '/from-bank',
+    SFTP_FAKE_FUNDS: 'prefunded',
+    SFTP_FAKE_DEBTOR_NAME: 'Ministry',
+    SFTP_FAKE_TIMEOUT_MS: '10000',
+    ...extra,
+  });
+  const connector = (extra: Record<string, string> = {}) =>
+    createSftpConnectorFromSettings(sftpConnectorSettings('FAKE', env(extra)));
+  const outbound = () => readdirSync(join(root, 'to-bank')).filter((n) => !n.startsWith('.'));
+  const inbound = () => readdirSync(join(root, 'from-bank'));
+  const run = async (c: BankConnector) => {
+    workers = startWorkers(workerContext(db), { poll: false, mapper, connectors: connectorsOf(c) });
+    await workers.runOnce();
+  };
+  let mapper: FakeMapper;
+
+  beforeAll(async () => {
+    db = await testDb();
+    root = mkdtempSync(join(tmpdir(), 'sftp-bank-'));
+    mkdirSync(join(root, 'to-bank'));
+    mkdirSync(join(root, 'from-bank'));
+    const client = utils.generateKeyPairSync('ed25519');
+    keyFile = join(root, '..', `${root.split('/').pop()}-id`);
+    writeFileSync(keyFile, client.private, { mode: 0o600 });
+    server = await startSftpServer({
+      hostKey: loadOrCreateHostKey(),
+      users: [{ username: 'bridge', authorizedKeys: [publicKeyLine(client.public)], root }],
+      beforeWrite: () => (drop-- > 0 ? 'drop' : 'continue'),
+    });
+  });
+  beforeEach(async () => {
+    await resetBridge(db);
+    mapper = new FakeMapper();
+    for (const n of readdirSync(join(root, 'to-bank'), { withFileTypes: true }))
+      if (n.isFile()) unlinkSync(join(root, 'to-bank', n.name));
+  });
+  afterEach(async () => {
+    await workers?.stop();
+    workers = undefined;
+  });
+  afterAll(async () => {
+    await server.close();
+    await db.close();
+  });
+
+  it('a whole cycle: one pain.001, re-sent batch is already sent, pain.002 partial rejects, DU01, unknown', async () => {
+    await seedProgram(db);
+    await seedEnvelope(db, { id: 'E1', batches: [disbursements('a', 3, '12.50')] });
+    for (const id of ['a1', 'a2', 'a3']) mapper.known.set(`BEN-${id}`, `ACC-${id}`);
+    const c = connector();
+    await run(c);
+    expect(await statusCounts(db, 'E1')).toEqual({ shipped: 3 });
+    const files = outbound();
+    expect(files).toHaveLength(1);
+    const xml = readFileSync(join(root, 'to-bank', files[0]!), 'utf8');
+    expect(xml).toContain('<CtrlSum>37.50</CtrlSum>');
+    const { rows } = await db.query<{ id: string }>(
+      'SELECT bank_disbursement_batch_id AS id FROM bank_disbursement_batch_status',
+    );
+    const batchId = rows[0]!.id;
+    const msgId = messageIdOf(batchId)!;
+    expect(files[0]).toBe(`${msgId}.xml`);
+
+    // A retried batch (a crash after the upload): same file name and MsgId, nothing uploaded twice.
+    const built = await buildPayments({ db }, batchId, '2025-01-01');
+    expect(await c.initiatePayment(batchId, built!.payments)).toEqual({ status: 'SUCCESS' });
+    expect(outbound()).toHaveLength(1);
+
+    // The bank answers: a2 rejected; a DU01 for a duplicate file; a report for a message nobody sent.
+    writeFileSync(
+      join(root, 'from-bank', 'sts-1.xml'),
+      pain002(msgId, { status: 'PART' }, [
+        ['a1', 'ACSC'],
+        ['a2', 'RJCT', 'AC04'],
+      ]),
+    );
+    writeFileSync(join(root, 'from-bank', 'sts-2.xml'), pain002(msgId, { status: 'RJCT', reason: 'DU01' }));
+    writeFileSync(
+      join(root, 'from-bank', 'sts-3.xml'),
+      pain002('NOBODYSENTTHIS', { status: 'RJCT', reason: 'AC04' }),
+    );
+    await workers!.runOnce();
+    expect(inbound()).toEqual([]);
+    expect(await lifecycle(db, 'E1')).toEqual([
+      { id: 'a1', status: 'shipped', reason: null },
+      { id: 'a2', status: 'refused', reason: 'AC04' },
+      { id: 'a3', status: 'shipped', reason: null },
+    ]);
+    expect((await envelopeStatus(db, 'E1')).number_of_disbursements_shipped).toBe(2);
+    const { rows: inFiles } = await db.query<{
+      file_name: string;
+      outcome: string | null;
+      code: string | null;
+    }>(
+      `SELECT file_name, outcome, file_process_error_code AS code FROM bank_inbound_file ORDER BY file_name`,
+    );
+    expect(inFiles).toEqual([
+      { file_name: 'sts-1.xml', outcome: 'APPLIED', code: null },
+      { file_name: 'sts-2.xml', outcome: 'DUPLICATE', code: null },
+      { file_name: 'sts-3.xml', outcome: null, code: 'PAIN002_UNKNOWN_MESSAGE' },
+    ]);
+
+    // The same report again (the bank re-sends it): stored again under its name, changes nothing.
+    writeFileSync(
+      join(root, 'from-bank', 'sts-1b.xml'),
+      pain002(msgId, { status: 'PART' }, [['a2', 'RJCT', 'AC04']]),
+    );
+    await workers!.runOnce();
+    expect((await envelopeStatus(db, 'E1')).number_of_disbursements_shipped).toBe(2);
+  });
+
+  it('an upload cut mid-file fails; the retry delivers exactly one file', async () => {
+    await seedProgram(db);
+    await seedEnvelope(db, { id: 'E2', batches: [disbursements('b', 2)] });
+    for (const id of ['b1', 'b2']) mapper.known.set(`BEN-${id}`, `ACC-${id}`);
+    drop = 1;
+    const c = connector();
+    await run(c);
+    expect(await statusCounts(db, 'E2')).toEqual({ received: 2 });
+    expect(outbound()).toEqual([]);
+    await db.query(
+      `UPDATE bank_disbursement_batch_status SET next_attempt_at = now(), lease_owner = NULL, lease_expires_at = NULL`,
+    );
+    await workers!.runOnce();
+    expect(await statusCounts(db, 'E2')).toEqual({ shipped: 2 });
+    expect(outbound()).toHaveLength(1);
+  });
+
+  it('refuses a bank whose host key is not the pinned one', async () => {
+    const other = publicKeyLine(utils.generateKeyPairSync('ed25519').public);
+    const c = connector({ SFTP_FAKE_HOST_KEY: other });
+    const r = await c.collectInbound!(10);
+    expect(r).toMatchObject({ status: 'FAILURE', errorCode: 'BANK_HOST_KEY_MISMATCH' });
+  });
+
+  it('refuses incomplete settings at start, naming each', () => {
+    expect(() => sftpConnectorSettings('X', {})).toThrow(/SFTP_X_HOST is required.*SFTP_X_USER/);
+  });
+});
