@@ -10,6 +10,8 @@ import { dashboardRoutes } from './dashboard/index.js';
 import { type Db, dbSettings, migrate, openDb } from './db/index.js';
 import { disbursementRoutes } from './disbursements/routes.js';
 import { envelopeRoutes } from './envelopes/routes.js';
+import { g2pSecurityRoutes } from './g2p/guard.js';
+import { g2pConnectRoutes } from './g2p-connect/routes.js';
 import { metricsRoutes } from './metrics/index.js';
 import { programRoutes } from './programs/routes.js';
 import { returnReasonRoutes } from './statements/return-reasons.js';
@@ -19,9 +21,11 @@ import { statementUploadRoutes } from './statements/upload.js';
 export const FEATURES: Feature[] = [
   metricsRoutes,
   healthRoutes,
+  g2pSecurityRoutes,
   programRoutes,
   envelopeRoutes,
   disbursementRoutes,
+  g2pConnectRoutes,
   statementUploadRoutes,
   returnReasonRoutes,
   dashboardRoutes,

@@ -1,4 +1,5 @@
 import type { BankConnector } from '../bank/connector.js';
+import type { Senders } from '../g2p/senders.js';
 import type { MapperClient } from '../mapper/types.js';
 import { failure, type RunnerEnv, type StageFailure } from './runner.js';
 
@@ -11,6 +12,8 @@ export interface StageDeps extends RunnerEnv {
   connectors: ConnectorSource;
   /** Absent when no mapper is configured: programs that need resolution then wait (MAPPER_NOT_CONFIGURED). */
   mapper?: MapperClient;
+  /** G2P Connect senders and their callback URLs (G2P_CONNECT_SENDERS); absent: callbacks wait. */
+  g2pSenders?: Senders;
 }
 
 /** The connector for a sponsor bank code, or the failure to record (an unknown code is a configuration error). */

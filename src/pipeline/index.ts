@@ -17,6 +17,7 @@ import { pipelineSettings } from './settings.js';
 import { requeueErrored } from './sql/requeue.js';
 import { bankFilesQueue, bankFilesStage } from './stages/bank-files.js';
 import { blockFundsQueue, blockFundsStage } from './stages/block-funds.js';
+import { callbacksQueue, callbacksRunner, callbacksStage } from './stages/callbacks.js';
 import { checkFundsQueue, checkFundsStage } from './stages/check-funds.js';
 import { disburseQueue, disburseStage } from './stages/disburse.js';
 import { mapperResolutionQueue, mapperResolutionStage } from './stages/mapper-resolution.js';
@@ -35,6 +36,7 @@ export const STAGE_NAMES = [
   'disburse',
   'bank_files',
   'statement',
+  'callbacks',
 ] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
@@ -46,6 +48,7 @@ export const STAGE_QUEUES: Record<StageName, QueueSpec> = {
   disburse: disburseQueue,
   bank_files: bankFilesQueue,
   statement: statementQueue,
+  callbacks: callbacksQueue,
 };
 
 /** Requeues ERROR rows of one stage by key (see docs/pipeline.md, "Operators and ERROR rows"). */
@@ -84,6 +87,7 @@ export function buildStages(deps: StageDeps): Record<StageName, Stage> {
     disburse: disburseStage(deps),
     bank_files: bankFilesStage(deps),
     statement: statementStage(deps),
+    callbacks: callbacksStage(deps),
   };
 }
 
@@ -114,7 +118,15 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
     }
   }
 
-  const stageDeps: StageDeps = { db: ctx.db, log, settings, now: ctx.now, connectors, mapper };
+  const stageDeps: StageDeps = {
+    db: ctx.db,
+    log,
+    settings,
+    now: ctx.now,
+    connectors,
+    mapper,
+    g2pSenders: ctx.config.G2P_CONNECT_SENDERS,
+  };
   const stages = buildStages(stageDeps);
   const names = deps.stages ?? STAGE_NAMES;
   const runners: StageRunner[] = names.map((n) => {
