@@ -2,9 +2,9 @@
 // response, a business Rejection becoming the rjct answer. Calls that change data run once per message id.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db, Queryable } from '../db/index.js';
+import { checkIncoming, signPayload } from '../g2p/guard.js';
 import { type Caller, callerOf, isForbiddenCode } from './context.js';
 import {
-  encryptionProblem,
   type G2pRequest,
   type G2pResponse,
   g2pRequestSchema,
@@ -46,6 +46,24 @@ function register<M>(
     `/${call.action}`,
     {
       config: { roles: ['pbms'] },
+      // The sender's signature is checked and an encrypted message decrypted before the schema reads it.
+      preValidation: async (request, reply) => {
+        const body = request.body as G2pRequest<M> | undefined;
+        if (!body || typeof body !== 'object' || !body.header || typeof body.header !== 'object') return;
+        const checked = await checkIncoming(app.g2pSecurity, body);
+        if (checked.ok) body.message = checked.message as M;
+        else {
+          const rejection = new Rejection(checked.code, checked.message);
+          return (reply as FastifyReply)
+            .code(checked.httpStatus)
+            .send(rejectResponse(body.header, call.action, rejection));
+        }
+      },
+      // Every answer, refusals included, is signed with the bridge's key once `g2p-bridge keys` made one.
+      onSend: async (_request, _reply, payload) => {
+        const key = app.g2pSecurity?.keys?.signing;
+        return key && typeof payload === 'string' ? signPayload(payload, key) : payload;
+      },
       schema: {
         tags: [call.tag],
         summary: call.summary,
@@ -57,9 +75,10 @@ function register<M>(
     async (request, reply) => {
       const body = request.body as G2pRequest<M>;
       // A header that does not describe its request is refused before anything runs (G2P_LENIENT_HEADER: not).
-      const problem =
-        encryptionProblem(body.header) ??
-        (app.g2pInput?.lenientHeader ? null : headerProblem(body.header, body.message, call.action));
+      // (An encrypted message was decrypted, or refused, in preValidation.)
+      const problem = app.g2pInput?.lenientHeader
+        ? null
+        : headerProblem(body.header, body.message, call.action);
       if (problem) {
         const rejection = new Rejection(problem.code, problem.message);
         return (reply as FastifyReply).code(400).send(rejectResponse(body.header, call.action, rejection));

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type CallerScopes, parseCallerScopes } from '../auth/scopes.js';
+import { parseSenders, type Senders } from '../g2p/senders.js';
 import { DEFAULT_FA_PATTERNS, type FaPattern, parseFaPatternsConfig } from '../mapper/fa.js';
 import {
   bool,
@@ -120,6 +121,13 @@ export const CONFIG_SPEC = {
     doc: 'Scopes by token subject: JSON `{"<subject>": {"programs": [...], "bank_codes": [...]}, "*": {...}}`, or the path of a file holding it. Narrows what the token\'s own `programs` / `bank_codes` claims allow. Unset: no scoping (docs/api.md).',
     parse: parseCallerScopesSetting,
   } as VarSpec<CallerScopes | undefined>,
+  G2P_CONNECT_SENDERS: {
+    doc: 'G2P senders (G2P Connect and 1.0.2 PBMS): JSON `{"<sender_id>": {"callback_base_url": "https://...", "subscribe_status": true, "public_keys": ["-----BEGIN PUBLIC KEY-----..."], "jwks_url": "https://...", "must_sign": true}}`, or the path of a file holding it. Callbacks go only to these URLs; signatures are checked with these keys (docs/api.md, docs/security.md).',
+    parse: (raw: string) => {
+      const senders = parseSenders(raw);
+      return senders.size ? senders : undefined;
+    },
+  } as VarSpec<Senders | undefined>,
   DOCS_ENABLED: bool('Serve the OpenAPI documentation at /docs.', true),
   // ID-account mapper (src/mapper) and its simulator (src/simulators/mapper); see docs/mapper.md
   MAPPER_URL: {

@@ -1,4 +1,4 @@
-// Who may send G2P messages to the bridge, as an operator configured them (G2P_SENDERS): each sender's
+// Who may send G2P messages to the bridge, as an operator configured them (G2P_CONNECT_SENDERS): each sender's
 // public keys (PEM or a JWKS URL), whether it must sign, and where its callbacks go. One place for both the
 // signature checks (src/g2p/signing.ts) and the callbacks (src/g2p-connect/): never a URL taken from a message.
 
@@ -23,10 +23,10 @@ export interface SenderConfig {
   jwksUrl: string | null;
   /** Refuse this sender's messages that carry no valid signature (a bad signature is always refused). */
   mustSign: boolean;
-  /** Base URI of the sender's callbacks (`/on-disburse`, …); null: the sender gets no callbacks. */
-  callbackUri: string | null;
+  /** Base URL of the sender's callbacks (`/on-disburse`, …), no trailing slash; null: no callbacks. */
+  callbackBaseUrl: string | null;
   /** Push on-status callbacks when a transaction's disbursements change state. */
-  onStatus: boolean;
+  subscribeStatus: boolean;
 }
 
 export type Senders = ReadonlyMap<string, SenderConfig>;
@@ -34,9 +34,9 @@ export type Senders = ReadonlyMap<string, SenderConfig>;
 export const NO_SENDERS: Senders = new Map();
 
 /**
- * Parses G2P_SENDERS: a JSON object, or the path of a file that holds one (a value not starting with `{`):
+ * Parses G2P_CONNECT_SENDERS: a JSON object, or the path of a file that holds one (a value not starting with `{`):
  * `{"<sender_id>": {"public_keys": ["-----BEGIN PUBLIC KEY-----…" | {"kid": "k1", "pem": "…"}],
- *   "jwks_url": "https://…", "must_sign": true, "callback_uri": "https://…", "on_status": true}}`.
+ *   "jwks_url": "https://…", "must_sign": true, "callback_base_url": "https://…", "subscribe_status": true}}`.
  * Throws with a message naming the sender and field at fault.
  */
 export function parseSenders(raw: string): Senders {
@@ -54,7 +54,7 @@ export function parseSenders(raw: string): Senders {
   for (const [senderId, entry] of Object.entries(spec)) {
     const at = `sender ${JSON.stringify(senderId)}`;
     if (!isObject(entry)) throw new Error(`${at} must be an object`);
-    const known = ['public_keys', 'jwks_url', 'must_sign', 'callback_uri', 'on_status'];
+    const known = ['public_keys', 'jwks_url', 'must_sign', 'callback_base_url', 'subscribe_status'];
     const unknown = Object.keys(entry).filter((k) => !known.includes(k));
     if (unknown.length) throw new Error(`${at} has unknown field(s) ${unknown.join(', ')}`);
     const keys = entry.public_keys ?? [];
@@ -69,8 +69,9 @@ export function parseSenders(raw: string): Senders {
       publicKeys,
       jwksUrl,
       mustSign,
-      callbackUri: optionalUrl(entry.callback_uri, `${at}: callback_uri`),
-      onStatus: optionalBool(entry.on_status, `${at}: on_status`),
+      callbackBaseUrl:
+        optionalUrl(entry.callback_base_url, `${at}: callback_base_url`)?.replace(/\/+$/, '') ?? null,
+      subscribeStatus: optionalBool(entry.subscribe_status, `${at}: subscribe_status`),
     });
   }
   return senders;

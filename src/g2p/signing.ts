@@ -195,7 +195,7 @@ export async function verifyMessage(
   if (parsed.created > now + CLOCK_SKEW_SECONDS || parsed.expires < now - CLOCK_SKEW_SECONDS)
     return refuse(SignatureCode.EXPIRED, 'the signature is not valid at this time (created/expires)');
   if (!sender)
-    return refuse(SignatureCode.KEY_UNKNOWN, 'the bridge has no keys for this sender (G2P_SENDERS)');
+    return refuse(SignatureCode.KEY_UNKNOWN, 'the bridge has no keys for this sender (G2P_CONNECT_SENDERS)');
   const keys = await candidateKeys(sender, parsed, options.jwks ?? remoteJwks);
   if (typeof keys === 'string') return refuse(SignatureCode.KEY_UNKNOWN, keys);
   const data = signingText(parsed.created, parsed.expires, digestOf(body));
