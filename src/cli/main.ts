@@ -25,6 +25,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Mint a bearer token for a role from the local secret',
     load: () => import('./commands/token.js'),
   },
+  keys: {
+    summary: "Create the bridge's signing and encryption keys and print them as a JWKS",
+    load: () => import('./commands/keys.js'),
+  },
   program: {
     summary: 'Add, update or list benefit programs in the database',
     load: () => import('./commands/program.js'),
