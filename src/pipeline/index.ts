@@ -130,7 +130,10 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
   const stages = buildStages(stageDeps);
   const names = deps.stages ?? STAGE_NAMES;
   const runners: StageRunner[] = names.map((n) => {
-    const runner = createStageRunner(stages[n], stageDeps, workerId);
+    const runner =
+      n === 'callbacks'
+        ? callbacksRunner(stages[n], stageDeps, workerId)
+        : createStageRunner(stages[n], stageDeps, workerId);
     const collect = (stages[n] as Partial<ReturnType<typeof bankFilesStage>>).collect;
     if (!collect) return runner;
     // File channels: collect the banks' inbound folders before each claim (./stages/bank-files.ts).

@@ -195,21 +195,24 @@ describe('G2P Connect: async disburse, callbacks and status pushes', () => {
         .body.message.txnstatus_response.txn_status.disbursements_status.map((d: Json) => d.status),
     ).toEqual(['pdng', 'pdng', 'pdng']);
 
-    // The bank pays and sends its statement: reconciled, pushed as succ.
+    // The bank pays and sends its statement: each item pushed with its final state (the example bank returns
+    // some payments: reversed is rjct with the bank's reason, reconciled is succ).
     await s.bank.processNow();
     await s.workers.runOnce();
-    const last = pushes().at(-1)!.body;
-    expect(
-      last.message.txnstatus_response.txn_status.disbursements_status.map((d: Json) => [
-        d.reference_id,
-        d.status,
-        d.amount,
-      ]),
-    ).toEqual([
-      ['REF-1', 'succ', '11.50'],
-      ['REF-2', 'succ', '12.50'],
-      ['REF-3', 'succ', '13.50'],
-    ]);
+    const { rows: finals } = await s.db.query<{ ref: string; state: string }>(
+      `SELECT i.reference_id AS ref, l.lifecycle_status AS state FROM g2p_connect_item i
+         JOIN disbursement_lifecycle l USING (disbursement_id) WHERE i.transaction_id = 'TXN-1' ORDER BY 1`,
+    );
+    expect(finals.every((f) => f.state === 'reconciled' || f.state === 'reversed')).toBe(true);
+    const pushed = new Map<string, Json>();
+    for (const p of pushes())
+      for (const d of p.body.message.txnstatus_response.txn_status.disbursements_status)
+        pushed.set(d.reference_id, d);
+    for (const f of finals) {
+      expect(pushed.get(f.ref)!.status).toBe(f.state === 'reconciled' ? 'succ' : 'rjct');
+      expect(pushed.get(f.ref)!.status_reason_message).toMatch(new RegExp(`^${f.state}`));
+    }
+    expect([...pushed.values()].map((d) => d.amount).sort()).toEqual(['11.50', '12.50', '13.50']);
     // Every callback went to the configured base URL, each with its own message id.
     const ids = r.received.map((c) => c.body.header.message_id);
     expect(new Set(ids).size).toBe(ids.length);
@@ -228,7 +231,7 @@ describe('G2P Connect: async disburse, callbacks and status pushes', () => {
     expect(status.body.header.status, JSON.stringify(status.body)).toBe('succ');
     expect(
       status.body.message.txnstatus_response.txn_status.disbursements_status.map((d: Json) => d.status),
-    ).toEqual(['succ', 'succ', 'succ']);
+    ).toEqual(finals.map((f) => (f.state === 'reconciled' ? 'succ' : 'rjct')));
   });
 
   it('refuses callbacks for a sender the operator did not list, whatever sender_uri says', async () => {
