@@ -91,6 +91,7 @@ async function serve() {
       marks.set(request.raw, list);
     };
     app.addHook('onRequest', mark('start'));
+    app.addHook('preParsing', mark('auth, routing'));
     app.addHook('preValidation', mark('body read + JSON parse + pre-scan'));
     app.addHook('preHandler', mark('schema validation'));
     app.addHook('onSend', mark('handler (checks, SQL, answer)'));
@@ -98,6 +99,8 @@ async function serve() {
       const list = marks.get(request.raw);
       if (!list || !request.url.startsWith('/create_disbursements')) return;
       list.push(['send', performance.now()]);
+      if (process.env.BENCH_DEBUG)
+        console.error(list.map(([n, at]) => `${n}@${(at - list[0]![1]).toFixed(0)}`).join(' '));
       for (let i = 1; i < list.length; i++) {
         const [name, at] = list[i]!;
         phases.set(name, (phases.get(name) ?? 0) + at - list[i - 1]![1]);
@@ -105,6 +108,14 @@ async function serve() {
     });
   }
   await app.listen({ port: 0, host: '127.0.0.1' });
+  if (process.env.BENCH_DEBUG) {
+    let last = performance.now();
+    setInterval(() => {
+      const now = performance.now();
+      if (now - last > 300) console.error(`server event loop blocked ${(now - last).toFixed(0)} ms`);
+      last = now;
+    }, 100).unref();
+  }
   const address = app.server.address();
   const secret = await localSecret(config, rawDb);
   const ready: Ready = {
@@ -149,7 +160,7 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'g2p-ingest-'));
   const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
     env: { ...process.env, BENCH_DATABASE_URL: url ?? '' },
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CHILD_FLAGS ?? '').split(' ').filter(Boolean)],
   });
   const fromChild = <T>(key: string) =>
     new Promise<T>((resolve, reject) => {
@@ -168,12 +179,19 @@ async function main() {
     await db?.connect();
     const base = `http://127.0.0.1:${ready.port}`;
     const post = async (path: string, token: string, body: string) => {
+      const t0 = performance.now();
       const res = await fetch(`${base}${path}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body,
       });
-      return { status: res.status, text: await res.text() };
+      const t1 = performance.now();
+      const text = await res.text();
+      if (process.env.BENCH_DEBUG)
+        console.error(
+          `client ${path}: headers after ${(t1 - t0).toFixed(0)} ms, body after ${(performance.now() - t0).toFixed(0)} ms`,
+        );
+      return { status: res.status, text };
     };
     const program = `BENCH-${randomUUID().slice(0, 6)}`;
     const made = await post(
