@@ -8,19 +8,30 @@ export function renderDisbursementId(value: number | bigint): string {
   return `B${value.toString(36).toUpperCase().padStart(7, '0')}`;
 }
 
-/** `count` fresh ids, none equal to an existing disbursement id nor to one in `taken`. */
+/** `count` sequence values as ids, not yet checked against ids a PBMS sent (see assignDisbursementIds). */
+export async function drawDisbursementIds(tx: Queryable, count: number): Promise<string[]> {
+  if (count <= 0) return [];
+  const { rows } = await tx.query<{ v: number }>(
+    `SELECT nextval('disbursement_id_seq') AS v FROM generate_series(1, $1)`,
+    [count],
+  );
+  return rows.map((r) => renderDisbursementId(r.v));
+}
+
+/**
+ * `count` fresh ids, none equal to an existing disbursement id nor to one in `taken`. `drawn`: the first
+ * draw, when the caller started it early (the database draws while the caller checks its items).
+ */
 export async function assignDisbursementIds(
   tx: Queryable,
   count: number,
   taken: Set<string>,
+  drawn?: Promise<string[]>,
 ): Promise<string[]> {
   const ids: string[] = [];
+  let draw = drawn ?? drawDisbursementIds(tx, count);
   while (ids.length < count) {
-    const { rows } = await tx.query<{ v: number }>(
-      `SELECT nextval('disbursement_id_seq') AS v FROM generate_series(1, $1)`,
-      [count - ids.length],
-    );
-    const candidates = rows.map((r) => renderDisbursementId(r.v)).filter((id) => !taken.has(id));
+    const candidates = (await draw).filter((id) => !taken.has(id)).slice(0, count - ids.length);
     // Fresh sequence values are new, so only an id some PBMS sent can equal one: read the index range from
     // the smallest to the largest candidate (in the database's collation) instead of probing 10,000 times.
     const { rows: inRange } = await tx.query<{ disbursement_id: string }>(
@@ -30,6 +41,7 @@ export async function assignDisbursementIds(
     );
     const used = new Set(inRange.map((r) => r.disbursement_id));
     for (const id of candidates) if (!used.has(id)) ids.push(id);
+    if (ids.length < count) draw = drawDisbursementIds(tx, count - ids.length);
   }
   return ids;
 }

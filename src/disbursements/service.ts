@@ -11,9 +11,9 @@ import type { Queryable } from '../db/index.js';
 import { amountOut, positiveMinor } from '../envelopes/amounts.js';
 import { ErrorCode, ID_PATTERN } from '../envelopes/codes.js';
 import { dateAsDateTime, isoOrNull, localDate } from '../envelopes/dates.js';
-import { type EnvelopeRow, lockEnvelope, lockEnvelopes } from '../envelopes/store.js';
+import { lockEnvelope, lockEnvelopes } from '../envelopes/store.js';
 import { currencyExponent, decimalToMinor, formatMinorUnits, normaliseDecimal } from '../money/index.js';
-import { assignDisbursementIds } from './ids.js';
+import { assignDisbursementIds, drawDisbursementIds } from './ids.js';
 
 export interface DisbursementPayload {
   id?: string | null;
@@ -65,10 +65,12 @@ function checkSize(items: DisbursementPayload[] | string[], ctx: Ctx) {
 }
 
 /** The connector limits of an envelope's program's sponsor bank (the defaults when none are configured). */
-async function bankLimitsOf(tx: Queryable, ctx: Ctx, program: string): Promise<ConnectorLimits> {
+async function bankLimitsOfEnvelope(tx: Queryable, ctx: Ctx, envelopeId: string): Promise<ConnectorLimits> {
   const { rows } = await tx.query<{ code: string }>(
-    'SELECT sponsor_bank_code AS code FROM benefit_program WHERE benefit_program_mnemonic = $1',
-    [program],
+    `SELECT p.sponsor_bank_code AS code FROM disbursement_envelope e
+     JOIN benefit_program p ON p.benefit_program_mnemonic = e.benefit_program_mnemonic
+     WHERE e.disbursement_envelope_id = $1`,
+    [envelopeId],
   );
   const code = rows[0]?.code;
   return code && ctx.bankLimits ? ctx.bankLimits(code) : DEFAULT_CONNECTOR_LIMITS;
@@ -133,25 +135,36 @@ export async function createDisbursements(
   const callCodes: string[] = [];
 
   const envelopeIds = new Set<string>();
-  for (const item of items)
+  const sentIds: string[] = [];
+  let missing = 0;
+  for (const item of items) {
     if (present(item.disbursement_envelope_id)) envelopeIds.add(item.disbursement_envelope_id);
-  let envelope: EnvelopeRow | null = null;
+    if (present(item.disbursement_id)) sentIds.push(item.disbursement_id);
+    if (item.disbursement_id == null) missing++;
+  }
+  // The reads are queued on the connection at once, and the ids for the items without one are drawn from
+  // the sequence while the items are checked below (values of a refused call are simply not used).
+  const [first] = envelopeIds;
+  const single = envelopeIds.size === 1 ? first! : null;
+  const reads = Promise.all([
+    single ? lockEnvelope(tx, single) : null,
+    single ? bankLimitsOfEnvelope(tx, ctx, single) : null,
+    existingIds(tx, sentIds),
+  ]);
+  const drawn = drawDisbursementIds(tx, missing);
+  drawn.catch(() => {}); // awaited once the items pass; a failure rolls the call back either way
+  const [envelope, limitsOfBank, taken] = await reads;
   if (envelopeIds.size > 1) callCodes.push(ErrorCode.MULTIPLE_ENVELOPES_FOUND);
-  else if (envelopeIds.size === 1) {
-    const [id] = envelopeIds;
-    envelope = await lockEnvelope(tx, id!);
+  else if (single) {
     if (!envelope) callCodes.push(ErrorCode.DISBURSEMENT_ENVELOPE_NOT_FOUND);
     else if (envelope.cancellation_status === 'Cancelled')
       callCodes.push(ErrorCode.DISBURSEMENT_ENVELOPE_ALREADY_CANCELED);
   }
   const currency = envelope?.disbursement_currency_code ?? null;
   // The program's bank must be able to carry every item: its connector's limits (reference, amount digits).
-  const limits = envelope ? await bankLimitsOf(tx, ctx, envelope.benefit_program_mnemonic) : null;
+  const limits = envelope ? limitsOfBank : null;
   const exponentOfCurrency = currency ? (currencyExponent(currency) ?? 0) : 0;
 
-  const sentIds: string[] = [];
-  for (const item of items) if (present(item.disbursement_id)) sentIds.push(item.disbursement_id);
-  const taken = await existingIds(tx, sentIds);
   const seen = new Set<string>();
   const amounts: bigint[] = new Array(count);
   // Codes are made only for items that have some: a good call of 10,000 items allocates none.
@@ -220,9 +233,7 @@ export async function createDisbursements(
     );
   }
 
-  let missing = 0;
-  for (const item of items) if (item.disbursement_id == null) missing++;
-  const fresh = await assignDisbursementIds(tx, missing, seen);
+  const fresh = await assignDisbursementIds(tx, missing, seen, drawn);
   const ids: string[] = new Array(count);
   const decimals: string[] = new Array(count);
   const mis: (string | null)[] = new Array(count);
