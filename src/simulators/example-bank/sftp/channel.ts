@@ -8,7 +8,7 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Db } from '../../../db/index.js';
+import { type Db, migrate } from '../../../db/index.js';
 import { loadOrCreateHostKey, type RunningSftpServer, startSftpServer } from '../../../sftp/server.js';
 import { Sleepers } from '../../sleepers.js';
 import { fromMinor, positiveMinor } from '../common.js';
@@ -155,9 +155,25 @@ export async function startExampleBankSftp(options: {
   const log = options.log.child({ component: 'example-bank-sftp' });
   const now = options.now ?? (() => new Date());
   const faults = new SftpFaults();
+  await migrate(db, 'example_bank');
   const handled: HandledFile[] = [];
-  /** account number → customer, learnt from the DbtrAcct of the files it sent. */
-  const accountOwner = new Map<string, string>();
+  /** account number → customer, learnt from the DbtrAcct of the files it sent (example_bank.sftp_account_owner). */
+  const learnOwner = async (accountNumber: string, username: string) => {
+    await db.query(
+      `INSERT INTO example_bank.sftp_account_owner (account_number, username) VALUES ($1, $2)
+       ON CONFLICT (account_number) DO UPDATE SET username = EXCLUDED.username, learnt_at = now()`,
+      [accountNumber, username],
+    );
+  };
+  const ownerOf = async (accountNumber: string): Promise<string | null> => {
+    const { rows } = await db.query<{ username: string }>(
+      'SELECT username FROM example_bank.sftp_account_owner WHERE account_number = $1',
+      [accountNumber],
+    );
+    const username = rows[0]?.username;
+    // A customer no longer configured gets nothing: its statements go the other way.
+    return username && settings.customers.some((c) => c.username === username) ? username : null;
+  };
   const rootOf = (username: string) => join(settings.dir, username);
   const foldersOf = (username: string) => ({
     outbound: join(rootOf(username), OUTBOUND),
@@ -238,7 +254,8 @@ export async function startExampleBankSftp(options: {
 
     const statuses = await post(message);
     if (statuses === 'duplicate') return refuse('DU01', 'duplicate message id');
-    for (const info of message.paymentInfos) accountOwner.set(info.debtorAccount, username);
+    for (const account of new Set(message.paymentInfos.map((i) => i.debtorAccount)))
+      await learnOwner(account, username);
     const report = writePain002({
       msgId: reportId(),
       createdAt: now(),
@@ -363,7 +380,7 @@ export async function startExampleBankSftp(options: {
     statementUploader(fallback) {
       return async (text: string, fileName: string, format?: StatementFormat) => {
         const account = fileName.slice(0, fileName.lastIndexOf('-'));
-        const owner = accountOwner.get(account);
+        const owner = await ownerOf(account);
         if (owner) return deliver(owner, fileName, text);
         if (fallback) return fallback(text, fileName, format);
         throw new Error(`no channel for the statements of account ${account}`);
