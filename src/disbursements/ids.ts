@@ -20,18 +20,18 @@ export async function drawDisbursementIds(tx: Queryable, count: number): Promise
 
 /**
  * `count` fresh ids, none equal to an existing disbursement id nor to one in `taken`. `drawn`: the first
- * draw, when the caller started it early (the database draws while the caller checks its items).
+ * draw, when the caller made it early (the database draws while the caller checks its items).
  */
 export async function assignDisbursementIds(
   tx: Queryable,
   count: number,
   taken: Set<string>,
-  drawn?: Promise<string[]>,
+  drawn?: string[],
 ): Promise<string[]> {
   const ids: string[] = [];
-  let draw = drawn ?? drawDisbursementIds(tx, count);
+  let draw = drawn ?? (await drawDisbursementIds(tx, count));
   while (ids.length < count) {
-    const candidates = (await draw).filter((id) => !taken.has(id)).slice(0, count - ids.length);
+    const candidates = draw.filter((id) => !taken.has(id)).slice(0, count - ids.length);
     // Fresh sequence values are new, so only an id some PBMS sent can equal one: read the index range from
     // the smallest to the largest candidate (in the database's collation) instead of probing 10,000 times.
     const { rows: inRange } = await tx.query<{ disbursement_id: string }>(
@@ -41,7 +41,7 @@ export async function assignDisbursementIds(
     );
     const used = new Set(inRange.map((r) => r.disbursement_id));
     for (const id of candidates) if (!used.has(id)) ids.push(id);
-    if (ids.length < count) draw = drawDisbursementIds(tx, count - ids.length);
+    if (ids.length < count) draw = await drawDisbursementIds(tx, count - ids.length);
   }
   return ids;
 }

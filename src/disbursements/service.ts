@@ -142,18 +142,17 @@ export async function createDisbursements(
     if (present(item.disbursement_id)) sentIds.push(item.disbursement_id);
     if (item.disbursement_id == null) missing++;
   }
-  // The reads are queued on the connection at once, and the ids for the items without one are drawn from
-  // the sequence while the items are checked below (values of a refused call are simply not used).
   const [first] = envelopeIds;
   const single = envelopeIds.size === 1 ? first! : null;
-  const reads = Promise.all([
-    single ? lockEnvelope(tx, single) : null,
-    single ? bankLimitsOfEnvelope(tx, ctx, single) : null,
-    existingIds(tx, sentIds),
-  ]);
-  const drawn = drawDisbursementIds(tx, missing);
-  drawn.catch(() => {}); // awaited once the items pass; a failure rolls the call back either way
-  const [envelope, limitsOfBank, taken] = await reads;
+  const envelope = single ? await lockEnvelope(tx, single) : null;
+  const limitsOfBank = envelope
+    ? await bankLimitsOfEnvelope(tx, ctx, envelope.disbursement_envelope_id)
+    : null;
+  const taken = await existingIds(tx, sentIds);
+  // The database draws the ids for the items without one while the items are checked below (one query in
+  // flight at a time; the values of a refused call are simply not used).
+  const open = envelope !== null && envelope.cancellation_status !== 'Cancelled';
+  const drawing = open ? drawDisbursementIds(tx, missing) : Promise.resolve([]);
   if (envelopeIds.size > 1) callCodes.push(ErrorCode.MULTIPLE_ENVELOPES_FOUND);
   else if (single) {
     if (!envelope) callCodes.push(ErrorCode.DISBURSEMENT_ENVELOPE_NOT_FOUND);
@@ -202,6 +201,7 @@ export async function createDisbursements(
       bad = true;
     }
   }
+  const drawn = await drawing;
   if (bad)
     rejectItems(
       items,
