@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { G2pStatus, RequestHeader } from '../api/g2p.js';
 import type { Queryable } from '../db/index.js';
+import { BRIDGE_ID } from '../g2p/keys.js';
 import { type DisburseStatus, itemStatus } from './service.js';
 
 export type CallbackAction = 'on-disburse' | 'on-status' | 'on-search';
@@ -33,7 +34,8 @@ export function callbackHeader(
     status_reason_message: reason.message ?? null,
     total_count: reason.total ?? request?.total_count ?? 0,
     completed_count: reason.completed ?? 0,
-    sender_id: request?.receiver_id ?? 'g2p-bridge',
+    // The bridge's own id, whatever receiver_id the request named: the kidId of the callback's signature.
+    sender_id: BRIDGE_ID,
     receiver_id: sender,
     is_msg_encrypted: false,
     meta: {},
@@ -119,7 +121,10 @@ export async function enqueueStatusChanges(
     for (const r of rows) {
       const key = JSON.stringify([r.sender_id, r.transaction_id]);
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { sender: r.sender_id, txn: r.transaction_id, items: [] }));
+      if (!g) {
+        g = { sender: r.sender_id, txn: r.transaction_id, items: [] };
+        groups.set(key, g);
+      }
       g.items.push(itemStatus(r, at));
     }
     const ids: string[] = [];

@@ -16,7 +16,7 @@ import {
 import { answer, idempotent } from '../api/idempotency.js';
 import type { Feature } from '../api/server.js';
 import type { Queryable } from '../db/index.js';
-import { checkIncoming } from '../g2p/guard.js';
+import { checkIncoming, signPayload } from '../g2p/guard.js';
 import { type CallbackAction, enqueueCallback } from './callbacks.js';
 import {
   disburseRequestSchema,
@@ -27,7 +27,6 @@ import {
   txnStatusRequestSchema,
 } from './schemas.js';
 import { type DisburseRequest, disburse, searchByFa, transactionStatus } from './service.js';
-import { signOutgoing } from './signing.js';
 
 const TAG = 'G2P Connect Disbursement';
 
@@ -73,6 +72,25 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
       path,
       {
         config: { roles: ['pbms'] },
+        // Signature (per sender) and encryption, as for the 1.0.2 calls (src/g2p/guard.ts): checked and
+        // decrypted before the schema reads the message, so an EncryptedMessage is validated as what it hides.
+        preValidation: async (request, reply) => {
+          const body = request.body as Body<M> | undefined;
+          if (!body || typeof body !== 'object' || !body.header || typeof body.header !== 'object') return;
+          const incoming = await checkIncoming(app.g2pSecurity, body);
+          if (incoming.ok) body.message = incoming.message as M;
+          else
+            return send(
+              reply,
+              incoming.httpStatus,
+              rejectResponse(body.header, answerAction, new Rejection(incoming.code, incoming.message)),
+            );
+        },
+        // Every answer, refusals and acks included, is signed with the bridge's key once it has one.
+        onSend: async (_request, _reply, payload) => {
+          const key = app.g2pSecurity?.keys?.signing;
+          return key && typeof payload === 'string' ? signPayload(payload, key) : payload;
+        },
         schema: {
           tags: [TAG],
           summary,
@@ -87,15 +105,8 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
         const body = request.body as Body<M>;
         const { header } = body;
         const caller = callerOf(request, header);
-        // Signature (per sender) and encryption: the checks of src/g2p/guard.ts, as for the 1.0.2 calls.
-        const incoming = await checkIncoming(app.g2pSecurity, body);
-        if (!incoming.ok)
-          return send(
-            reply,
-            incoming.httpStatus,
-            rejectResponse(header, answerAction, new Rejection(incoming.code, incoming.message)),
-          );
-        const message = incoming.message as M;
+        // (The signature was checked and an encrypted message decrypted in preValidation.)
+        const message = body.message;
         if (message === null || typeof message !== 'object')
           return send(
             reply,
@@ -297,7 +308,7 @@ function ack(
   };
 }
 
-async function send(reply: FastifyReply, code: number, response: G2pResponse<unknown>) {
-  const signature = await signOutgoing(response);
-  return reply.code(code).send({ ...response, signature });
+/** Sends an answer with `signature` first and null: the onSend hook signs it (signPayload). */
+function send(reply: FastifyReply, code: number, response: G2pResponse<unknown>) {
+  return reply.code(code).send({ ...response, signature: null });
 }

@@ -1,5 +1,6 @@
 import type { BankConnector } from '../bank/connector.js';
 import type { Senders } from '../g2p/senders.js';
+import type { SigningKey } from '../g2p/signing.js';
 import type { MapperClient } from '../mapper/types.js';
 import { failure, type RunnerEnv, type StageFailure } from './runner.js';
 
@@ -14,6 +15,8 @@ export interface StageDeps extends RunnerEnv {
   mapper?: MapperClient;
   /** G2P Connect senders and their callback URLs (G2P_CONNECT_SENDERS); absent: callbacks wait. */
   g2pSenders?: Senders;
+  /** The bridge's signing key for callbacks (src/g2p/keys.ts); null or absent: callbacks go unsigned. */
+  signingKey?: () => Promise<SigningKey | null>;
 }
 
 /** The connector for a sponsor bank code, or the failure to record (an unknown code is a configuration error). */

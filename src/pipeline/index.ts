@@ -7,6 +7,8 @@ import { purgeStoredAnswers } from '../api/idempotency.js';
 import { purgeAudit } from '../audit/index.js';
 import { createConnectorRegistry } from '../bank/registry.js';
 import type { Queryable } from '../db/index.js';
+import { loadBridgeKeys } from '../g2p/keys.js';
+import type { SigningKey } from '../g2p/signing.js';
 import { createMapperClientFromEnv } from '../mapper/index.js';
 import type { MapperClient } from '../mapper/types.js';
 import { statementQueue, statementStage } from '../statements/process.js';
@@ -69,6 +71,20 @@ export interface WorkerDeps {
   workerId?: string;
   /** Environment for the default connectors and mapper; default process.env. */
   env?: Record<string, string | undefined>;
+  /** The bridge's signing key for callbacks; default: the keys `g2p-bridge keys` stored (src/g2p/keys.ts). */
+  signingKey?: () => Promise<SigningKey | null>;
+}
+
+/**
+ * The bridge's signing key, read when a callback first needs it and kept once found; while `g2p-bridge keys`
+ * has not made one, it is looked for again on the next callback (and callbacks go unsigned meanwhile).
+ */
+function bridgeSigningKey(ctx: AppContext): () => Promise<SigningKey | null> {
+  let found: SigningKey | null = null;
+  return async () => {
+    if (!found) found = (await loadBridgeKeys(ctx.config, ctx.db))?.signing ?? null;
+    return found;
+  };
 }
 
 export interface Workers {
@@ -126,6 +142,7 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
     connectors,
     mapper,
     g2pSenders: ctx.config.G2P_CONNECT_SENDERS,
+    signingKey: deps.signingKey ?? bridgeSigningKey(ctx),
   };
   const stages = buildStages(stageDeps);
   const names = deps.stages ?? STAGE_NAMES;

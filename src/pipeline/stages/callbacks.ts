@@ -45,7 +45,8 @@ export function callbacksStage(deps: StageDeps): Stage {
     if (!row) return failure('CALLBACK_NOT_FOUND', { permanent: true });
     const sender = deps.g2pSenders?.get(row.sender_id);
     if (!sender?.callbackBaseUrl) return failure('CALLBACK_SENDER_NOT_CONFIGURED', { permanent: true });
-    const body = { ...row.body, signature: await signOutgoing(row.body) };
+    const key = deps.signingKey ? await deps.signingKey() : null;
+    const body = { ...row.body, signature: signOutgoing(row.body, key) };
     let status: number;
     try {
       const res = await fetch(sender.callbackBaseUrl + row.path, {
