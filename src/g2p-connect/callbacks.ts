@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { G2pStatus, RequestHeader } from '../api/g2p.js';
 import type { Queryable } from '../db/index.js';
 import { BRIDGE_ID } from '../g2p/keys.js';
+import { HeaderReason } from './schemas.js';
 import { type DisburseStatus, itemStatus } from './service.js';
 
 export type CallbackAction = 'on-disburse' | 'on-status' | 'on-search';
@@ -15,7 +16,21 @@ export const CALLBACK_PATHS: Record<CallbackAction, string> = {
   'on-search': '/disburse/on-search',
 };
 
-/** The spec's MsgCallbackHeader_V1.0.0 for a callback to `sender`. */
+/** header.action of each callback, as the spec's path schemas give it (on-status carries `on-disburse`). */
+export const CALLBACK_HEADER_ACTIONS: Record<CallbackAction, string> = {
+  'on-disburse': 'on-disburse',
+  'on-status': 'on-disburse',
+  'on-search': 'on-search',
+};
+
+/** The spec's MsgHeaderStatusReasonCode: the only codes a header carries (item codes stay on the items). */
+const HEADER_REASON_CODES: ReadonlySet<string> = new Set(Object.values(HeaderReason));
+
+/**
+ * The spec's MsgCallbackHeader_V1.0.0 for a callback to `sender`. The spec types the reason fields as strings
+ * (never null), so absent ones are left out; a code that is not a header code (an item's, like
+ * rjct.payer_fa.invalid) is left to the items of the message, its text kept in status_reason_message.
+ */
 export function callbackHeader(
   messageId: string,
   action: CallbackAction,
@@ -28,10 +43,10 @@ export function callbackHeader(
     version: '1.0.0',
     message_id: messageId,
     message_ts: new Date().toISOString(),
-    action,
+    action: CALLBACK_HEADER_ACTIONS[action],
     status,
-    status_reason_code: reason.code ?? null,
-    status_reason_message: reason.message ?? null,
+    ...(reason.code && HEADER_REASON_CODES.has(reason.code) ? { status_reason_code: reason.code } : {}),
+    ...(reason.message ? { status_reason_message: reason.message.slice(0, 999) } : {}),
     total_count: reason.total ?? request?.total_count ?? 0,
     completed_count: reason.completed ?? 0,
     // The bridge's own id, whatever receiver_id the request named: the kidId of the callback's signature.

@@ -22,6 +22,7 @@ import {
   disburseRequestSchema,
   HeaderReason,
   headerSchema,
+  REQUEST_ACTIONS,
   SearchReason,
   searchRequestSchema,
   txnStatusRequestSchema,
@@ -59,8 +60,7 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
   const senders = ctx.config.G2P_CONNECT_SENDERS;
 
   function route<M>(
-    path: string,
-    actions: string[],
+    path: keyof typeof REQUEST_ACTIONS,
     answerAction: CallbackAction,
     message: object,
     summary: string,
@@ -97,7 +97,11 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
           body: {
             type: 'object',
             required: ['header', 'message'],
-            properties: { signature: { type: ['string', 'null'] }, header: headerSchema(actions), message },
+            properties: {
+              signature: { type: ['string', 'null'] },
+              header: headerSchema(REQUEST_ACTIONS[path]),
+              message,
+            },
           },
         },
       },
@@ -253,7 +257,6 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
     const prefix = async ? '/disburse' : '/disburse/sync';
     route(
       async ? '/disburse' : '/disburse/sync/disburse',
-      ['disburse'],
       'on-disburse',
       disburseRequestSchema,
       'Disburse: one envelope of disbursements',
@@ -263,7 +266,6 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
     );
     route(
       `${prefix}/txn/status`,
-      ['search', 'subscribe', 'txn/status', 'status'],
       'on-status',
       txnStatusRequestSchema,
       'Status of a disburse transaction',
@@ -273,7 +275,6 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
     );
     route(
       `${prefix}/search`,
-      ['search'],
       'on-search',
       searchRequestSchema,
       'Search disbursements by payer or payee FA',
@@ -284,7 +285,7 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
   }
 };
 
-function ack(
+export function ack(
   status: 'ACK' | 'ERR',
   correlationId: string | null,
   header: RequestHeader,

@@ -13,6 +13,20 @@ const referenceId = { type: 'string', minLength: 1, maxLength: 99 } as const;
 const financialAddress = { type: 'string', minLength: 1, maxLength: 1024 } as const;
 const dateTime = { type: 'string', maxLength: 64 } as const;
 
+/**
+ * header.action each request path takes: the spec's value for the path (its path schemas, copy-paste slips
+ * included: `search` on /disburse/sync/disburse, `on-disburse`/`on-search` on /disburse/txn/status) and the
+ * value the path's name means. test/g2p-connect/spec.test.ts checks every spec value is here.
+ */
+export const REQUEST_ACTIONS = {
+  '/disburse': ['disburse'],
+  '/disburse/sync/disburse': ['disburse', 'search'],
+  '/disburse/search': ['search'],
+  '/disburse/sync/search': ['search'],
+  '/disburse/txn/status': ['search', 'subscribe', 'txn/status', 'status', 'on-disburse', 'on-search'],
+  '/disburse/sync/txn/status': ['search', 'subscribe', 'txn/status', 'status', 'on-disburse', 'on-search'],
+} as const satisfies Record<string, readonly string[]>;
+
 /** The spec's MsgHeader_V1.0.0 (action fixed by the route). */
 export function headerSchema(actions: readonly string[]) {
   return {
