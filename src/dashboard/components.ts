@@ -7,7 +7,7 @@ import { LIFECYCLE_STATES, type LifecycleState, type StateCounts } from './queri
 
 export interface Frame {
   title: string;
-  nav?: 'envelopes' | 'statements' | 'lookup' | 'none';
+  nav?: 'envelopes' | 'statements' | 'callbacks' | 'lookup' | 'none';
   /** Seconds between automatic reloads; 0 for pages with nothing in progress. */
   refresh?: number;
   signedIn?: boolean;
@@ -23,7 +23,7 @@ export function page(frame: Frame, body: SafeHtml): string {
       ? html`<header class="top"><span class="brand">g2p-bridge</span></header>`
       : html`<header class="top">
   <a class="brand" href="/dashboard">g2p-bridge</a>
-  <nav>${link('envelopes', '/dashboard', 'Envelopes')}${link('statements', '/dashboard/statements', 'Statements')}</nav>
+  <nav>${link('envelopes', '/dashboard', 'Envelopes')}${link('statements', '/dashboard/statements', 'Statements')}${link('callbacks', '/dashboard/callbacks', 'Callbacks')}</nav>
   <form method="get" action="/dashboard/disbursements" role="search">
     <input type="text" name="id" placeholder="Disbursement id" aria-label="Disbursement id" value="${frame.lookupValue ?? ''}" size="22">
     <button type="submit">Look up</button>

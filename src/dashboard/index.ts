@@ -12,6 +12,7 @@ import { auditCsv, envelopeCsv } from './csv.js';
 import { html, timeFormatter } from './html.js';
 import {
   auditPage,
+  callbacksPage,
   disbursementPage,
   envelopePage,
   envelopesPage,
@@ -27,6 +28,7 @@ import {
   auditPage as auditRowsPage,
   bankBatches,
   batchProgress,
+  callbackSenders,
   type EnvelopeBreakdown,
   emptyCounts,
   envelopeAudit,
@@ -42,6 +44,7 @@ import {
   type StateCounts,
   statementBacklog,
   statementText,
+  undeliveredCallbacks,
 } from './queries.js';
 
 export const COOKIE = 'g2p_token';
@@ -49,6 +52,7 @@ const PAGE_SIZE = 25;
 const ERROR_RECON_LIMIT = 500;
 const AUDIT_LIMIT = 200;
 const AUDIT_PAGE_SIZE = 100;
+const CALLBACKS_SHOWN = 200;
 // Route options: pages for signed-in operators, and the few anyone may open (login, assets). Hidden from the
 // API documentation.
 const SIGNED_IN = { config: { roles: ['admin', 'pbms'] as const }, schema: { hide: true } };
@@ -401,6 +405,14 @@ function routes(ctx: AppContext) {
       const text = await statementText(ctx.db, id);
       if (text === null) return notFoundPage(reply, 'statement', id);
       return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(text);
+    });
+
+    app.get('/callbacks', SIGNED_IN, async (_request, reply) => {
+      const [senders, undelivered] = await Promise.all([
+        callbackSenders(ctx.db),
+        undeliveredCallbacks(ctx.db, CALLBACKS_SHOWN),
+      ]);
+      return sendHtml(reply, callbacksPage(view(), senders, undelivered, CALLBACKS_SHOWN));
     });
 
     app.get('/disbursements', SIGNED_IN, async (request, reply) => {

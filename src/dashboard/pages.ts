@@ -19,6 +19,8 @@ import {
   addDecimal as addAmounts,
   type BatchProgress,
   type BatchRow,
+  type CallbackRow,
+  type CallbackSenderRow,
   type DisbursementDetail,
   type EnvelopeBreakdown,
   type EnvelopeRow,
@@ -586,4 +588,38 @@ ${options.error ? html`<div class="notice bad" role="alert">${options.error}</di
 
 export function messagePage(title: string, message: SafeHtml | string, tone: 'bad' | '' = '') {
   return page({ title }, html`<h1>${title}</h1><div class="notice ${tone}">${message}</div>`);
+}
+
+/** G2P Connect callbacks: per sender, pending / delivered / failing, and the ones not delivered yet. */
+export function callbacksPage(
+  view: View,
+  senders: CallbackSenderRow[],
+  undelivered: CallbackRow[],
+  limit: number,
+) {
+  const waiting = senders.some((s) => s.pending > 0 || s.failing > 0);
+  const body = html`<h1>Callbacks</h1>
+<p class="muted">Answers and status pushes to G2P Connect senders, delivered to each sender's configured callback URL (G2P_CONNECT_SENDERS). Failing: tried and refused or unreachable, retried with backoff (or given up: ERROR).</p>
+${
+  senders.length
+    ? html`<div class="table-wrap"><table data-table="callback-senders">
+<thead><tr><th>Sender</th><th class="num">Pending</th><th class="num">Delivered</th><th class="num">Failing</th><th>Last delivered</th></tr></thead>
+<tbody>${senders.map(
+        (s) =>
+          html`<tr data-sender="${s.sender_id}"><td class="mono">${s.sender_id}</td><td class="num" data-field="pending">${count(s.pending)}</td><td class="num" data-field="delivered">${count(s.delivered)}</td><td class="num" data-field="failing">${s.failing ? badge(formatCount(s.failing), 'bad') : count(0)}</td><td class="nowrap">${view.time(s.last_delivered_at)}</td></tr>`,
+      )}</tbody></table></div>`
+    : html`<div class="panel muted">No callbacks yet. They are queued by the asynchronous G2P Connect calls (<code>POST /disburse</code>, …) and by status pushes to subscribed senders.</div>`
+}
+<h2>Not delivered yet</h2>
+${
+  undelivered.length
+    ? html`<div class="table-wrap"><table data-table="callbacks">
+<thead><tr><th>Message id</th><th>Sender</th><th>Action</th><th>Transaction</th><th>Status</th><th class="num">Attempts</th><th>Error</th><th>Next attempt</th><th>Queued</th></tr></thead>
+<tbody>${undelivered.map(
+        (c) =>
+          html`<tr data-callback="${c.message_id}"><td class="mono">${c.message_id}</td><td class="mono">${c.sender_id}</td><td>${c.action}</td><td class="mono">${c.transaction_id ?? ''}</td><td>${badge(c.delivery_status)}</td><td class="num">${count(c.delivery_attempts)}</td><td>${c.latest_error_code ? badge(c.latest_error_code, 'bad') : ''}</td><td class="nowrap">${c.delivery_status === 'PENDING' ? view.time(c.next_attempt_at) : ''}</td><td class="nowrap">${view.time(c.created_at)}</td></tr>`,
+      )}</tbody></table></div>${undelivered.length >= limit ? html`<p class="muted">The first ${formatCount(limit)} shown.</p>` : ''}`
+    : html`<div class="panel muted">Every callback was delivered.</div>`
+}`;
+  return page({ title: 'Callbacks', nav: 'callbacks', refresh: waiting ? view.refreshSeconds : 0 }, body);
 }

@@ -576,3 +576,50 @@ export async function auditPage(db: Queryable, limit: number, before?: number) {
   const rows = await auditRows(db, { limit: limit + 1, newestFirst: true, afterId: before });
   return { rows: rows.slice(0, limit), more: rows.length > limit };
 }
+
+/** G2P Connect callbacks per sender: pending (never tried or waiting), delivered, failing (retried or given up). */
+export interface CallbackSenderRow {
+  sender_id: string;
+  pending: number;
+  delivered: number;
+  failing: number;
+  last_delivered_at: string | null;
+}
+
+/** One callback not yet delivered (no body: it carries payee addresses and names). */
+export interface CallbackRow {
+  message_id: string;
+  sender_id: string;
+  action: string;
+  transaction_id: string | null;
+  delivery_status: string;
+  delivery_attempts: number;
+  latest_error_code: string | null;
+  next_attempt_at: string;
+  created_at: string;
+}
+
+export async function callbackSenders(db: Queryable): Promise<CallbackSenderRow[]> {
+  const { rows } = await db.query<CallbackSenderRow>(
+    `SELECT sender_id,
+            count(*) FILTER (WHERE delivery_status = 'PENDING' AND delivery_attempts = 0)::int AS pending,
+            count(*) FILTER (WHERE delivery_status = 'DELIVERED')::int AS delivered,
+            count(*) FILTER (WHERE delivery_status = 'ERROR'
+                               OR (delivery_status = 'PENDING' AND delivery_attempts > 0))::int AS failing,
+            max(delivered_at)::text AS last_delivered_at
+       FROM g2p_connect_callback GROUP BY sender_id ORDER BY sender_id`,
+  );
+  return rows;
+}
+
+/** The callbacks not delivered yet, failing ones first, oldest first. */
+export async function undeliveredCallbacks(db: Queryable, limit: number): Promise<CallbackRow[]> {
+  const { rows } = await db.query<CallbackRow>(
+    `SELECT message_id, sender_id, action, transaction_id, delivery_status, delivery_attempts, latest_error_code,
+            next_attempt_at::text AS next_attempt_at, created_at::text AS created_at
+       FROM g2p_connect_callback WHERE delivery_status <> 'DELIVERED'
+      ORDER BY (delivery_status = 'ERROR' OR delivery_attempts > 0) DESC, created_at, message_id LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
