@@ -181,7 +181,9 @@ export async function verifyMessage(
 ): Promise<VerifyResult> {
   const senderId = (body.header as { sender_id?: unknown } | null)?.sender_id;
   const sender = typeof senderId === 'string' ? senders.get(senderId) : undefined;
-  const text = body.signature;
+  const text: unknown = body.signature;
+  if (text != null && typeof text !== 'string')
+    return refuse(SignatureCode.INVALID, 'signature must be a string (the MsgSignature text)');
   if (text == null || text.trim() === '') {
     return sender?.mustSign
       ? refuse(SignatureCode.MISSING, `sender ${JSON.stringify(senderId)} must sign its messages`)

@@ -130,6 +130,15 @@ describe('incoming signatures (1.0.2 PBMS calls)', () => {
     }
   });
 
+  it('refuses a signature that is not a string with a 4xx, never a 500', async () => {
+    for (const signature of [42, { alg: 'none' }, ['x'], true]) {
+      const body = { ...signed('create_disbursements', [disbursement(envelope)], edKey), signature };
+      const res = await expectUnchanged(t, () => post('create_disbursements', body));
+      expect(res.status, JSON.stringify(signature)).toBeGreaterThanOrEqual(400);
+      expect(res.status, JSON.stringify(signature)).toBeLessThan(500);
+    }
+  });
+
   it('refuses a message changed after it was signed, whoever the sender', async () => {
     const body = signed('create_disbursements', [disbursement(envelope)], edKey);
     (body.message as { disbursement_amount: number }[])[0]!.disbursement_amount = 999;
