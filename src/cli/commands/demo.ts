@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { DemoError } from '../../demo/client.js';
+import { type DemoPbms, runG2pConnectDemo, startDemoPbms } from '../../demo/g2p-connect.js';
 import { DEMO_STATEMENT_FORMATS, type DemoStatementFormat, runDemo, validateSize } from '../../demo/run.js';
+import { ensureBridgeKeys } from '../../g2p/keys.js';
 import { createLogger } from '../../logger.js';
 import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
 import { mintLocalToken } from '../local-token.js';
@@ -35,6 +37,11 @@ database (removed afterwards unless --keep or --data-dir), with fast worker and 
                    (ISO 20022 camt.053.001.08, uploaded to /upload_statement); default: the bank's setting
                    (EXAMPLE_BANK_STATEMENT_FORMAT, mt940 unless set)
   --batch-booking  with camt053: each bank batch is booked as one entry with a transaction per payment
+  --api envelope|g2p-connect
+                   which PBMS interface the cycle goes through: the 1.0.2 envelope API (default), or, without
+                   --url, the G2P Connect disbursement API: the demo plays a PBMS that signs its async /disburse
+                   requests, receives the on-disburse and on-status callbacks on a loopback receiver and checks
+                   the bridge's signature on each against /.well-known/jwks.json (bridge keys made first)
   --keep           without --url: keep the bridge running after the summary to browse the dashboard
   --data-dir DIR   without --url: keep the embedded database in DIR
 
@@ -75,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
       run: { type: 'string' },
       'statement-format': { type: 'string' },
       'batch-booking': { type: 'boolean' },
+      api: { type: 'string' },
     },
     HELP,
   );
@@ -110,12 +118,24 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('--batch-booking applies to --statement-format camt053 only\n');
     return 2;
   }
+  const api = v.api ?? 'envelope';
+  if (api !== 'envelope' && api !== 'g2p-connect') {
+    process.stderr.write('--api must be envelope or g2p-connect\n');
+    return 2;
+  }
+  if (api === 'g2p-connect' && (v.url || statementFormat)) {
+    process.stderr.write(
+      '--api g2p-connect needs the demo to start its own bridge (no --url), with its default statements\n',
+    );
+    return 2;
+  }
   if (v.url && (v.keep || v['data-dir'])) {
     process.stderr.write('--keep and --data-dir apply only when the demo starts its own bridge (no --url)\n');
     return 2;
   }
 
   let stack: Stack | undefined;
+  let pbms: DemoPbms | undefined;
   let tempDir: string | undefined;
   let url = v.url?.replace(/\/+$/, '');
   let token = v.token ?? process.env.G2P_TOKEN ?? '';
@@ -123,6 +143,8 @@ export async function run(argv: string[]): Promise<number> {
     if (!url) {
       if (!v['data-dir']) tempDir = await mkdtemp(join(tmpdir(), 'g2p-demo-'));
       const dataDir = v['data-dir'] ?? tempDir!;
+      // The PBMS the G2P Connect demo plays: its callback receiver on loopback, listed as a must-sign sender.
+      if (api === 'g2p-connect') pbms = await startDemoPbms();
       const env: Record<string, string | undefined> = {
         ...FAST_SETTINGS,
         ...process.env,
@@ -132,9 +154,12 @@ export async function run(argv: string[]): Promise<number> {
         HOST: '127.0.0.1',
         PUBLIC_URL: '',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+        ...(pbms ? { G2P_CONNECT_SENDERS: pbms.sendersConfig } : {}),
       };
       const config = configOrReport(env);
       if (!config) return 2;
+      // What `g2p-bridge keys` does: the bridge signs its answers and callbacks with these.
+      if (pbms) await ensureBridgeKeys(config);
       // Logs go to stderr so that the progress bars and the summary own stdout.
       const log = createLogger(config.LOG_LEVEL, 'g2p-bridge', pino.destination(2));
       process.stdout.write(
@@ -151,19 +176,31 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
 
-    const result = await runDemo({
-      url,
-      token,
-      size,
-      batchSize: batch,
-      currency: v.currency,
-      run: v.run,
-      timeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
-      out: process.stdout,
-      dashboardHint: !stack || Boolean(v.keep),
-      statementFormat: statementFormat as DemoStatementFormat | undefined,
-      batchBooking: v['batch-booking'] ? true : undefined,
-    });
+    const result = pbms
+      ? await runG2pConnectDemo({
+          url,
+          token,
+          pbms,
+          size,
+          batchSize: batch,
+          currency: v.currency,
+          run: v.run,
+          timeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
+          out: process.stdout,
+        })
+      : await runDemo({
+          url,
+          token,
+          size,
+          batchSize: batch,
+          currency: v.currency,
+          run: v.run,
+          timeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
+          out: process.stdout,
+          dashboardHint: !stack || Boolean(v.keep),
+          statementFormat: statementFormat as DemoStatementFormat | undefined,
+          batchBooking: v['batch-booking'] ? true : undefined,
+        });
 
     if (stack && v.keep) {
       process.stdout.write(
@@ -180,6 +217,7 @@ export async function run(argv: string[]): Promise<number> {
     throw error;
   } finally {
     await stack?.stop();
+    await pbms?.close();
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
 }
