@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DemoPbms, runG2pConnectDemo, startDemoPbms } from '../../src/demo/g2p-connect.js';
 import { ensureBridgeKeys } from '../../src/g2p/keys.js';
 import { decimalToMinor } from '../../src/money/index.js';
@@ -63,5 +63,24 @@ describe('demo --api g2p-connect against the all-in-one stack', () => {
       `SELECT count(*)::int AS n FROM g2p_connect_callback WHERE delivery_status <> 'DELIVERED'`,
     );
     expect(callbacks[0]!.n).toBe(0);
+  });
+});
+
+describe('demo --api: argument checks', () => {
+  it('refuses an unknown API, and g2p-connect against a bridge it did not start', async () => {
+    const { run } = await import('../../src/cli/commands/demo.js');
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      expect(await run(['--api', 'soap'])).toBe(2);
+      expect(await run(['--api', 'g2p-connect', '--url', 'http://127.0.0.1:1'])).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join('')).toContain('--api must be envelope or g2p-connect');
+    expect(written.join('')).toContain('--api g2p-connect needs the demo to start its own bridge');
   });
 });
