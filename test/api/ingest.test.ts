@@ -61,7 +61,13 @@ describe('canonical request hash and number pre-scan', () => {
       fc.constantFrom('\ud800', '\ud83d\ude00', '\udc00x', '"', '\\', '1e5', '12345678901234567'),
     );
     const doc = fc
-      .array(fc.oneof(number, text.map((s) => JSON.stringify(s))), { maxLength: 12 })
+      .array(
+        fc.oneof(
+          number,
+          text.map((s) => JSON.stringify(s)),
+        ),
+        { maxLength: 12 },
+      )
       .map((parts) => `{"message":[${parts.join(',')}]}`);
     fc.assert(
       fc.property(doc, (body) => {
