@@ -100,42 +100,53 @@ export async function processRound(db: Db, options: ProcessOptions): Promise<Pro
       statuses.push(outcome.status);
       reasons.push(outcome.reason);
     }
+    // The round's payments, read once: every statement below works on this small table, not on `payment`.
     await tx.query(
-      `UPDATE example_bank.payment p SET status = o.status, reversal_reason = o.reason, processed_at = now()
-       FROM unnest($1::bigint[], $2::text[], $3::text[]) AS o(id, status, reason)
-       WHERE p.payment_id = o.id`,
+      `CREATE TEMP TABLE bank_round (
+         payment_id bigint PRIMARY KEY, account_number text NOT NULL, beneficiary_account text,
+         currency text NOT NULL, amount numeric NOT NULL, status text NOT NULL, block_reference text NOT NULL,
+         batch_id text NOT NULL
+       ) ON COMMIT DROP`,
+    );
+    await tx.query(
+      `WITH u AS (
+         UPDATE example_bank.payment p SET status = o.status, reversal_reason = o.reason, processed_at = now()
+         FROM unnest($1::bigint[], $2::text[], $3::text[]) AS o(id, status, reason)
+         WHERE p.payment_id = o.id
+         RETURNING p.payment_id, p.account_number, p.beneficiary_account, p.currency, p.amount, p.status,
+                   p.block_reference, p.batch_id)
+       INSERT INTO bank_round SELECT * FROM u`,
       [ids, statuses, reasons],
     );
     // The clearing system's side of payments that leave the bank (and of those that come back).
     await tx.query(
       `INSERT INTO example_bank.account (account_number, currency, holder_name, kind)
        SELECT DISTINCT 'SETTLEMENT-' || currency, currency, 'Clearing settlement', 'SETTLEMENT'
-       FROM example_bank.payment WHERE payment_id = ANY($1::bigint[]) AND status <> 'CREDITED'
+       FROM bank_round WHERE status <> 'CREDITED'
        ON CONFLICT (account_number) DO NOTHING`,
-      [ids],
     );
     // Entries in reading order: every debit of the round, then the credits, then the returns.
     await tx.query(
       `INSERT INTO example_bank.ledger_entry (account_number, mark, amount, value_date, transaction_type, payment_id, description)
-       SELECT account_number, mark, amount, $2::date, 'NTRF', payment_id, description FROM (
+       SELECT account_number, mark, amount, $1::date, 'NTRF', payment_id, description FROM (
          SELECT 1 AS step, payment_id AS ord, account_number, 'D' AS mark, amount, payment_id, NULL AS description
-           FROM example_bank.payment WHERE payment_id = ANY($1::bigint[])
+           FROM bank_round
          UNION ALL
          SELECT 2, payment_id, beneficiary_account, 'C', amount, payment_id, NULL
-           FROM example_bank.payment WHERE payment_id = ANY($1::bigint[]) AND status = 'CREDITED'
+           FROM bank_round WHERE status = 'CREDITED'
          UNION ALL
          SELECT 3, min(payment_id), 'SETTLEMENT-' || currency, 'C', sum(amount), NULL, 'OUTGOING PAYMENTS'
-           FROM example_bank.payment WHERE payment_id = ANY($1::bigint[]) AND status <> 'CREDITED'
+           FROM bank_round WHERE status <> 'CREDITED'
            GROUP BY currency
          UNION ALL
          SELECT 4, min(payment_id), 'SETTLEMENT-' || currency, 'D', sum(amount), NULL, 'RETURNED PAYMENTS'
-           FROM example_bank.payment WHERE payment_id = ANY($1::bigint[]) AND status = 'REVERSED'
+           FROM bank_round WHERE status = 'REVERSED'
            GROUP BY currency
          UNION ALL
          SELECT 5, payment_id, account_number, 'RD', amount, payment_id, NULL
-           FROM example_bank.payment WHERE payment_id = ANY($1::bigint[]) AND status = 'REVERSED'
+           FROM bank_round WHERE status = 'REVERSED'
        ) e ORDER BY step, ord`,
-      [ids, today],
+      [today],
     );
     // Balances follow the entries: book by every movement, blocked down by what the debits released.
     await tx.query(
@@ -143,34 +154,26 @@ export async function processRound(db: Db, options: ProcessOptions): Promise<Pro
        SET book_balance = a.book_balance + d.book, blocked_amount = a.blocked_amount - d.released
        FROM (
          SELECT account_number, sum(book) AS book, sum(released) AS released FROM (
-           SELECT account_number, -amount AS book, amount AS released
-             FROM example_bank.payment WHERE payment_id = ANY($1::bigint[])
+           SELECT account_number, -amount AS book, amount AS released FROM bank_round
            UNION ALL
-           SELECT beneficiary_account, amount, 0
-             FROM example_bank.payment WHERE payment_id = ANY($1::bigint[]) AND status = 'CREDITED'
+           SELECT beneficiary_account, amount, 0 FROM bank_round WHERE status = 'CREDITED'
            UNION ALL
-           SELECT 'SETTLEMENT-' || currency, amount, 0
-             FROM example_bank.payment WHERE payment_id = ANY($1::bigint[]) AND status = 'PAID_OUT'
+           SELECT 'SETTLEMENT-' || currency, amount, 0 FROM bank_round WHERE status = 'PAID_OUT'
            UNION ALL
-           SELECT account_number, amount, 0
-             FROM example_bank.payment WHERE payment_id = ANY($1::bigint[]) AND status = 'REVERSED'
+           SELECT account_number, amount, 0 FROM bank_round WHERE status = 'REVERSED'
          ) m GROUP BY account_number
        ) d
        WHERE a.account_number = d.account_number`,
-      [ids],
     );
     await tx.query(
       `UPDATE example_bank.fund_block b SET amount_released = b.amount_released + r.amount
-       FROM (SELECT block_reference, sum(amount) AS amount FROM example_bank.payment
-             WHERE payment_id = ANY($1::bigint[]) GROUP BY block_reference) r
+       FROM (SELECT block_reference, sum(amount) AS amount FROM bank_round GROUP BY block_reference) r
        WHERE b.block_reference = r.block_reference`,
-      [ids],
     );
     const completed = await tx.query(
       `UPDATE example_bank.payment_batch pb SET status = 'PROCESSED', processed_at = now()
-       WHERE pb.batch_id IN (SELECT DISTINCT batch_id FROM example_bank.payment WHERE payment_id = ANY($1::bigint[]))
+       WHERE pb.batch_id IN (SELECT DISTINCT batch_id FROM bank_round)
          AND NOT EXISTS (SELECT 1 FROM example_bank.payment q WHERE q.batch_id = pb.batch_id AND q.status = 'ACCEPTED')`,
-      [ids],
     );
     const count = (s: string) => statuses.filter((x) => x === s).length;
     return {
