@@ -21,7 +21,10 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
-import { type Attributes, type Connection, type ParsedKey, Server, type SFTPWrapper, utils } from 'ssh2';
+import ssh2, { type Attributes, type Connection, type ParsedKey, type SFTPWrapper } from 'ssh2';
+
+// ssh2 is CommonJS: Node's ESM loader gives only some of its names as named exports (not Server, not utils).
+const { Server, utils } = ssh2;
 
 const { OPEN_MODE, STATUS_CODE } = utils.sftp;
 

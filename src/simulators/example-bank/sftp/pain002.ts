@@ -39,7 +39,7 @@ export function statusOf(transactions: TransactionStatus[]): 'ACCP' | 'RJCT' | '
 }
 
 export function writePain002(report: StatusReport): string {
-  const version = report.originalVersion === '001.001.09' ? '001.001.10' : '001.001.03';
+  const version = report.originalVersion === '001.001.09' ? '002.001.10' : '002.001.03';
   const all = report.paymentInfos.flatMap((p) => p.transactions);
   const group = report.groupReason ? 'RJCT' : statusOf(all);
   const lines = [
