@@ -294,6 +294,26 @@ export const CONFIG_SPEC = {
   EXAMPLE_BANK_BRIDGE_TOKEN: optionalStr(
     'Bearer token (role bank) the example bank sends with its uploads. Under `start` one is minted in process.',
   ),
+  // The example bank's host-to-host face (issue 12; src/simulators/example-bank/sftp, docs/bank-connectors.md)
+  EXAMPLE_BANK_CHANNEL: oneOf(
+    "How the bridge reaches the example bank under `start` and `demo`: api (HTTP, builtin:example) or sftp (pain.001 files over the bank's SFTP face, builtin:iso20022-sftp).",
+    ['api', 'sftp'] as const,
+    'api',
+  ),
+  EXAMPLE_BANK_SFTP_PORT: int(
+    "Port of the example bank's SFTP face when it runs (`start` with EXAMPLE_BANK_CHANNEL=sftp, `bank --sftp-port`); 0 picks a free one.",
+    0,
+    { min: 0, max: 65535 },
+  ),
+  EXAMPLE_BANK_SFTP_DIR: optionalStr(
+    'Folder of the SFTP face: one folder pair per customer and the host key. Default DATA_DIR/bank-sftp.',
+  ),
+  EXAMPLE_BANK_SFTP_HOST_KEY_FILE: optionalStr(
+    'Private host key of the SFTP face (generated when missing). Default EXAMPLE_BANK_SFTP_DIR/ssh_host_ed25519_key.',
+  ),
+  EXAMPLE_BANK_SFTP_CUSTOMERS: optionalStr(
+    'SFTP customers of the example bank: `user=/path/to/key.pub` (OpenSSH public keys, one or more lines), comma separated. `start` adds the bridge itself.',
+  ),
 } as const;
 
 export type Config = Values<typeof CONFIG_SPEC>;

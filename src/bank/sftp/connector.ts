@@ -33,7 +33,13 @@ import {
   writePain001,
 } from '../iso20022/pain001.js';
 
-export type FundsPolicy = 'refuse' | 'prefunded';
+/**
+ * refuse: no check, no block (the funds stage fails with a clear code); prefunded: the account is funded by
+ * arrangement, the bridge answers both itself; at-bank: the bank checks and blocks each PmtInf when it takes
+ * the file (the example bank does), so the bridge passes both on and a shortfall comes back as pain.002
+ * RJCT AM04, which ends those disbursements `refused` — never a silent success.
+ */
+export type FundsPolicy = 'refuse' | 'prefunded' | 'at-bank';
 
 export interface SftpConnectorSettings {
   bankCode: string;
@@ -121,7 +127,7 @@ export function sftpConnectorSettings(
     inbound: get('INBOUND') ?? 'inbound',
     fileNamePattern: pattern,
     timeoutMs: int('TIMEOUT_MS', 30_000),
-    funds: oneOf<FundsPolicy>('FUNDS', ['refuse', 'prefunded'], 'refuse'),
+    funds: oneOf<FundsPolicy>('FUNDS', ['refuse', 'prefunded', 'at-bank'], 'refuse'),
     maxInboundBytes: int('MAX_INBOUND_BYTES', 50_000_000),
     pain001: {
       version,
@@ -262,10 +268,11 @@ export function createSftpConnectorFromSettings(s: SftpConnectorSettings): BankC
     bankCode: s.bankCode,
     limits: { maxReferenceLength: 35, referencePattern: /^[A-Za-z0-9.:/?()+,' -]+$/ },
     async checkFunds(): Promise<CheckFundsResult> {
-      if (s.funds === 'prefunded') return { status: 'FUNDS_AVAILABLE' };
+      if (s.funds !== 'refuse') return { status: 'FUNDS_AVAILABLE' };
       return failure('FUNDS_CHECK_NOT_ON_FILE_CHANNEL', `${sftpPrefix(s.bankCode)}FUNDS=refuse`);
     },
     async blockFunds(_a, _c, _amount, idempotencyKey): Promise<BlockFundsResult> {
+      if (s.funds === 'at-bank') return { status: 'SUCCESS', blockReference: `AT-BANK-${idempotencyKey}` };
       if (s.funds === 'prefunded') return { status: 'SUCCESS', blockReference: `BRIDGE-${idempotencyKey}` };
       return failure('FUNDS_BLOCK_NOT_ON_FILE_CHANNEL', `${sftpPrefix(s.bankCode)}FUNDS=refuse`);
     },

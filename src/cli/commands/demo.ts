@@ -37,6 +37,10 @@ database (removed afterwards unless --keep or --data-dir), with fast worker and 
                    (ISO 20022 camt.053.001.08, uploaded to /upload_statement); default: the bank's setting
                    (EXAMPLE_BANK_STATEMENT_FORMAT, mt940 unless set)
   --batch-booking  with camt053: each bank batch is booked as one entry with a transaction per payment
+  --bank-channel api|sftp
+                   without --url: how the bridge reaches the example bank (EXAMPLE_BANK_CHANNEL). sftp: pain.001
+                   files over the bank's SFTP face, pain.002 status reports and statements back the same way;
+                   the bank rejects about 1 % of the payments (AC04) so that the summary shows them refused
   --api envelope|g2p-connect
                    which PBMS interface the cycle goes through: the 1.0.2 envelope API (default), or, without
                    --url, the G2P Connect disbursement API: the demo plays a PBMS that signs its async /disburse
@@ -83,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
       'statement-format': { type: 'string' },
       'batch-booking': { type: 'boolean' },
       api: { type: 'string' },
+      'bank-channel': { type: 'string' },
     },
     HELP,
   );
@@ -129,6 +134,15 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  const bankChannel = v['bank-channel'];
+  if (bankChannel !== undefined && bankChannel !== 'api' && bankChannel !== 'sftp') {
+    process.stderr.write('--bank-channel must be api or sftp\n');
+    return 2;
+  }
+  if (v.url && bankChannel) {
+    process.stderr.write('--bank-channel applies only when the demo starts its own bridge (no --url)\n');
+    return 2;
+  }
   if (v.url && (v.keep || v['data-dir'])) {
     process.stderr.write('--keep and --data-dir apply only when the demo starts its own bridge (no --url)\n');
     return 2;
@@ -155,6 +169,7 @@ export async function run(argv: string[]): Promise<number> {
         PUBLIC_URL: '',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
         ...(pbms ? { G2P_CONNECT_SENDERS: pbms.sendersConfig } : {}),
+        ...(bankChannel ? { EXAMPLE_BANK_CHANNEL: bankChannel } : {}),
       };
       const config = configOrReport(env);
       if (!config) return 2;
@@ -166,6 +181,8 @@ export async function run(argv: string[]): Promise<number> {
         `Starting the all-in-one bridge on a temporary embedded database (${dataDir}) ...\n`,
       );
       stack = await startStack({ config, env, log, mode: 'all' });
+      // Over SFTP the bank rejects a few payments in its pain.002 (AC04), which end `refused` in the summary.
+      stack.bankSftp?.faults.rejectNextTransactions(Math.max(1, Math.floor(size / 100)), 'AC04');
       url = stack.url;
       token = await mintLocalToken(config, { roles: ['admin', 'pbms'], subject: 'demo' }, stack.db);
     } else if (!token) {

@@ -27,6 +27,13 @@ import {
   type StatementFormat,
   uploadRouteOf,
 } from '../../simulators/example-bank/index.js';
+import { type ExampleBankSftp, startExampleBankSftp } from '../../simulators/example-bank/sftp/channel.js';
+import {
+  BRIDGE_CUSTOMER,
+  bridgeClientKey,
+  exampleBankSftpSettings,
+  sftpConnectorEnv,
+} from '../../simulators/example-bank/sftp/setup.js';
 import { createMapperSimulator, type MapperSimulator } from '../../simulators/mapper/index.js';
 import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
 
@@ -71,6 +78,8 @@ export interface Stack {
   url: string;
   workers?: Workers;
   bank?: ExampleBank;
+  /** The example bank's SFTP face, when EXAMPLE_BANK_CHANNEL=sftp. */
+  bankSftp?: ExampleBankSftp;
   mapper?: MapperSimulator;
   /** Who may call the simulators (when mounted). */
   simulatorAccess?: SimulatorAccess;
@@ -137,6 +146,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const host = config.HOST ?? (options.mode === 'all' ? '127.0.0.1' : '0.0.0.0');
     let mapper: MapperSimulator | undefined;
     let bank: ExampleBank | undefined;
+    let bankSftp: ExampleBankSftp | undefined;
+    let bridgeKeyFile: string | undefined;
     let access: SimulatorAccess | undefined;
     // How this process's own connector and mapper client get past the simulators' check: never printed,
     // never valid anywhere but on the simulators of this process, gone when it exits.
@@ -159,11 +170,28 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           issuer: config.JWT_ISSUER,
           audience: config.JWT_AUDIENCE,
         });
+      const upload = uploadThrough(app, bankToken);
+      if (config.EXAMPLE_BANK_CHANNEL === 'sftp') {
+        // The bank's SFTP face, with this bridge as customer `bridge` on a key pair kept in DATA_DIR.
+        const client = bridgeClientKey(config.DATA_DIR);
+        bridgeKeyFile = client.privateKeyFile;
+        const face = await startExampleBankSftp({
+          db,
+          log,
+          now: options.now,
+          settings: exampleBankSftpSettings(config, {
+            customers: [{ username: BRIDGE_CUSTOMER, authorizedKeys: [client.publicKey] }],
+          }),
+        });
+        bankSftp = face;
+        cleanup.unshift(() => face.close());
+      }
       bank = await createExampleBank({
         db,
         log,
         env,
-        uploadStatement: uploadThrough(app, bankToken),
+        // Over SFTP, the statements of accounts paid by file go to the customer's from-bank/ folder.
+        uploadStatement: bankSftp ? bankSftp.statementUploader(upload) : upload,
         now: options.now,
       });
       await bank.register(app, '/example-bank', access);
@@ -181,13 +209,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (options.mode === 'all') {
       // The connectors and the mapper client reach the simulators on this very port unless told otherwise.
       // The key goes only where the URL is this process's own simulator.
-      const workerEnv = {
+      const apiEnv = {
         ...env,
         MAPPER_URL: env.MAPPER_URL || `${url}/mapper`,
         MAPPER_TOKEN: env.MAPPER_URL ? env.MAPPER_TOKEN : processKey,
         EXAMPLE_BANK_URL: env.EXAMPLE_BANK_URL || `${url}/example-bank`,
         EXAMPLE_BANK_TOKEN: env.EXAMPLE_BANK_URL ? env.EXAMPLE_BANK_TOKEN : processKey,
       };
+      // EXAMPLE_BANK_CHANNEL=sftp: the example bank's code goes over builtin:iso20022-sftp to its face.
+      const workerEnv =
+        bankSftp && bridgeKeyFile
+          ? sftpConnectorEnv(apiEnv, config.EXAMPLE_BANK_CODE, {
+              host: bankSftp.server.host,
+              port: bankSftp.server.port,
+              hostPublicKey: bankSftp.server.hostPublicKey,
+              privateKeyFile: bridgeKeyFile,
+            })
+          : apiEnv;
       // Built here, not lazily by the workers: a bad BANK_CONNECTORS entry stops start, as it stops worker.
       const registry = await createConnectorRegistry({
         env: workerEnv,
@@ -211,11 +249,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       url,
       workers,
       bank,
+      bankSftp,
       mapper,
       simulatorAccess: access,
       async stop() {
         stopping = true;
         await bank?.stop();
+        await bankSftp?.close();
         await workers?.stop();
         await connectors?.close();
         await closeWithGrace(app);
@@ -252,6 +292,12 @@ export function banner(stack: Stack, config: Config, mode: 'all' | 'api'): strin
     lines.push(
       `  example bank   ${base}/example-bank   (simulator; ${who})`,
       `  mapper         ${base}/mapper   (simulator; ${who})`,
+      ...(stack.bankSftp
+        ? [
+            `  bank SFTP      sftp://${stack.bankSftp.server.host}:${stack.bankSftp.server.port}   (example bank's host-to-host face; customer ${BRIDGE_CUSTOMER} is this bridge, EXAMPLE_BANK_CHANNEL=sftp)`,
+            `                 host key ${stack.bankSftp.server.hostPublicKey}`,
+          ]
+        : []),
       '  workers        running',
     );
   } else {
