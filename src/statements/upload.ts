@@ -145,6 +145,15 @@ async function statementPrograms(tx: Queryable, accounts: string[], caller: Call
 }
 
 /**
+ * The bank-scope check of an upload for a statement that arrives another way (a bank's SFTP inbound folder,
+ * src/pipeline/stages/bank-files.ts): throws StatementForbidden unless it names accounts of programs of
+ * `caller.bankCodes` only; answers those programs.
+ */
+export function checkStatementScope(tx: Queryable, text: string, caller: Caller): Promise<string[]> {
+  return statementPrograms(tx, statementAccounts(text), caller);
+}
+
+/**
  * Stores the statement (header row and raw text) in one transaction with its audit row; it starts PENDING.
  * Throws StatementForbidden (nothing stored) when the caller's bank scope does not cover its accounts.
  */

@@ -171,6 +171,32 @@ describe('iso20022-sftp connector over loopback SFTP', () => {
     expect(outbound()).toHaveLength(1);
   });
 
+  it("checks a statement from the channel like an upload: only accounts of this bank's programs", async () => {
+    await seedProgram(db); // CASH, account 1000200030 at FAKE
+    await seedProgram(db, { mnemonic: 'OTHER', account: '9990001111', bankCode: 'ELSEWHERE' });
+    const mt940 = (account: string) =>
+      [':20:STMT1', `:25:${account}`, ':28C:1/1', ':60F:C250101USD100,00', ':62F:C250101USD100,00', '-'].join(
+        '\r\n',
+      );
+    writeFileSync(join(root, 'from-bank', 'own.sta'), `{4:\r\n${mt940('1000200030')}}`);
+    writeFileSync(join(root, 'from-bank', 'foreign.sta'), `{4:\r\n${mt940('9990001111')}}`);
+    writeFileSync(join(root, 'from-bank', 'nobody.sta'), `{4:\r\n${mt940('5550001234')}}`);
+    await run(connector());
+    const { rows } = await db.query<{ file_name: string; outcome: string | null; code: string | null }>(
+      `SELECT file_name, outcome, file_process_error_code AS code FROM bank_inbound_file
+        WHERE file_name LIKE '%.sta' ORDER BY file_name`,
+    );
+    expect(rows).toEqual([
+      { file_name: 'foreign.sta', outcome: null, code: 'forbidden.account' },
+      { file_name: 'nobody.sta', outcome: null, code: 'forbidden.account' },
+      { file_name: 'own.sta', outcome: 'STATEMENT', code: null },
+    ]);
+    const stored = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM account_statement WHERE uploaded_by = 'bank-files'",
+    );
+    expect(stored.rows[0]!.n).toBe(1);
+  });
+
   it('refuses a bank whose host key is not the pinned one', async () => {
     const other = publicKeyLine(utils.generateKeyPairSync('ed25519').public);
     const c = connector({ SFTP_FAKE_HOST_KEY: other });

@@ -3,7 +3,9 @@
 // bank_inbound_file (same bank, name and content: the same row) and only then acknowledged to the bank, so a
 // crash between the two collects it again and changes nothing. The rows are then worked like any stage's:
 //
-// - a statement (MT940, camt.053/054) goes to account_statement, where the statement stage reconciles it;
+// - a statement (MT940, camt.053/054) goes to account_statement, where the statement stage reconciles it,
+//   once it passes the upload's bank-scope check (checkStatementScope): every account it names must be the
+//   funding account of a program of this bank code, else ERROR forbidden.account and nothing is stored;
 // - a pain.002 is applied set-based, a fixed number of statements whatever its size:
 //   * its OrgnlMsgId names the bank batch (MsgId = the batch id without hyphens); no batch of this bank:
 //     recorded, ERROR PAIN002_UNKNOWN_MESSAGE, nothing changes;
@@ -17,7 +19,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { InboundFile } from '../../bank/connector.js';
 import { batchIdCandidates } from '../../bank/iso20022/pain001.js';
 import { effectiveStatus, PAIN002_NAMESPACE, parsePain002 } from '../../bank/iso20022/pain002.js';
-import { statementFormatOf } from '../../statements/upload.js';
+import { checkStatementScope, StatementForbidden, statementFormatOf } from '../../statements/upload.js';
 import { connectorFor, isFailure, type StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
@@ -118,7 +120,22 @@ export function bankFilesStage(deps: StageDeps): BankFilesStage {
     );
   }
 
-  async function toStatement(job: Job, content: string): Promise<Outcome> {
+  async function toStatement(job: Job, bankCode: string, content: string): Promise<Outcome> {
+    // Checked like an upload by the bank's own identity: only accounts of programs of this bank code.
+    const caller = {
+      subject: `bank-files:${bankCode}`,
+      roles: ['bank'],
+      bankCodes: [bankCode],
+      senderId: null,
+      requestId: null,
+      messageId: null,
+    };
+    try {
+      await checkStatementScope(deps.db, content, caller);
+    } catch (error) {
+      if (!(error instanceof StatementForbidden)) throw error;
+      return failure(error.code, { message: error.message.slice(0, 300), permanent: true });
+    }
     await deps.db.transaction(async (tx) => {
       const sha = createHash('sha256').update(content).digest('hex');
       await tx.query(
@@ -237,7 +254,7 @@ export function bankFilesStage(deps: StageDeps): BankFilesStage {
     );
     const row = rows[0];
     if (!row) return failure('FILE_NOT_FOUND', { permanent: true });
-    if (row.file_kind === 'STATEMENT') return toStatement(job, row.content);
+    if (row.file_kind === 'STATEMENT') return toStatement(job, row.bank_code, row.content);
     if (row.file_kind === 'PAIN002') return applyPain002(job, row.bank_code, row.content);
     return failure('BANK_FILE_UNKNOWN_KIND', {
       message: 'neither pain.002 nor a statement',
