@@ -226,4 +226,26 @@ describe('example bank over SFTP', () => {
     expect(txStatuses(await inbound('pain002_MSG7.xml'))).toEqual([['D-10', 'ACCP', null]]);
     expect(await paymentCount('MSG7')).toBe(1);
   });
+
+  it('still knows after a restart which customer pays from which account (statements by SFTP)', async () => {
+    await channel.close();
+    channel = await startExampleBankSftp({
+      db,
+      log: createLogger('silent'),
+      settings: {
+        host: '127.0.0.1',
+        port: 0,
+        dir,
+        customers: [{ username: 'bridge', authorizedKeys: [key.public] }],
+      },
+    });
+    const others: string[] = [];
+    const deliver = channel.statementUploader(async (_text, name) => {
+      others.push(name);
+    });
+    await deliver(':20:X\r\n:25:FUND-S\r\n-', 'FUND-S-9001.sta');
+    await deliver(':20:X\r\n:25:ELSEWHERE\r\n-', 'ELSEWHERE-1.sta');
+    expect(await inbound('FUND-S-9001.sta')).toContain(':25:FUND-S');
+    expect(others).toEqual(['ELSEWHERE-1.sta']);
+  });
 });
