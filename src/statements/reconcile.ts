@@ -87,6 +87,9 @@ export async function reconcileEntries(
 ): Promise<ReconSummary> {
   const summary = emptySummary();
   if (entries.length === 0) return summary;
+  // The checks below plan hashed subqueries over every recon row, which puts their estimated cost above
+  // jit_above_cost: JIT then compiled on every chunk, for tens of milliseconds each (docs/benchmarks.md).
+  await tx.query('SET LOCAL jit = off');
   await tx.query(`CREATE TEMP TABLE recon_entry (
       seq integer PRIMARY KEY,
       mark text NOT NULL,
