@@ -69,6 +69,13 @@ async function scratchDatabase(url: string): Promise<{ url: string; drop: () => 
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
+  // BENCH_DB_SETTINGS: "name=value;…" set on the scratch database (diagnostics, e.g.
+  // "session_preload_libraries=auto_explain;auto_explain.log_min_duration=100" to log slow plans).
+  for (const setting of (process.env.BENCH_DB_SETTINGS ?? '').split(';').filter(Boolean)) {
+    const [key, value] = setting.split('=');
+    if (!key || value === undefined || !/^[a-z_.]+$/.test(key.trim())) throw new Error(`BENCH_DB_SETTINGS: ${setting}`);
+    await admin.query(`ALTER DATABASE ${name} SET ${key.trim()} = ${pg.Client.prototype.escapeLiteral(value.trim())}`);
+  }
   await admin.end();
   const scratch = new URL(url);
   scratch.pathname = `/${name}`;
@@ -101,7 +108,9 @@ async function main() {
     JWT_SECRET: secret,
     LOG_LEVEL: 'warn',
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'start'], {
+  // BENCH_NODE_FLAGS: extra Node flags for the bridge child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(root, 'src/cli/main.ts'), 'start'], {
     cwd: root,
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
