@@ -73,8 +73,11 @@ async function scratchDatabase(url: string): Promise<{ url: string; drop: () => 
   // "session_preload_libraries=auto_explain;auto_explain.log_min_duration=100" to log slow plans).
   for (const setting of (process.env.BENCH_DB_SETTINGS ?? '').split(';').filter(Boolean)) {
     const [key, value] = setting.split('=');
-    if (!key || value === undefined || !/^[a-z_.]+$/.test(key.trim())) throw new Error(`BENCH_DB_SETTINGS: ${setting}`);
-    await admin.query(`ALTER DATABASE ${name} SET ${key.trim()} = ${pg.Client.prototype.escapeLiteral(value.trim())}`);
+    if (!key || value === undefined || !/^[a-z_.]+$/.test(key.trim()))
+      throw new Error(`BENCH_DB_SETTINGS: ${setting}`);
+    await admin.query(
+      `ALTER DATABASE ${name} SET ${key.trim()} = ${pg.Client.prototype.escapeLiteral(value.trim())}`,
+    );
   }
   await admin.end();
   const scratch = new URL(url);
@@ -110,11 +113,15 @@ async function main() {
   };
   // BENCH_NODE_FLAGS: extra Node flags for the bridge child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(root, 'src/cli/main.ts'), 'start'], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeFlags, '--import', 'tsx', join(root, 'src/cli/main.ts'), 'start'],
+    {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   const before = load();
