@@ -46,6 +46,8 @@ Runs the whole system in one process, on one port (PORT, default 8000):
   the background workers    mapper resolution, funds check and block, shipping, statement reconciliation
   the example bank          /example-bank   (its statements are uploaded to the bridge as role bank)
   the example mapper        /mapper
+  the bank's SFTP face      with EXAMPLE_BANK_CHANNEL=sftp: the bridge ships to the example bank as pain.001 files
+                            over SFTP (builtin:iso20022-sftp, key pair in DATA_DIR/bridge-sftp, host key pinned)
 on the embedded database in DATA_DIR (default ./data) unless DATABASE_URL is set.
 It listens on 127.0.0.1 unless HOST says otherwise; beyond loopback the example bank and the mapper need a
 token with the admin role (they move money and decide where it goes).
