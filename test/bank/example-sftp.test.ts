@@ -142,6 +142,7 @@ describe('example bank over SFTP', () => {
       ]),
     );
     const report = await inbound('pain002_MSG1.xml');
+    expect(report).toContain('xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"');
     expect(report).toContain('<GrpSts>ACCP</GrpSts>');
     expect(txStatuses(report)).toEqual([
       ['D-1', 'ACCP', null],
