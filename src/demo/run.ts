@@ -290,12 +290,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const account = await client.getJson<BankAccount>(
       `/example-bank/admin/accounts/${enc(plan.fundingAccount)}`,
     );
-    const block = account.blocks?.find(
-      (b) =>
-        b.block_reference === p.envelope.funds_blocked_reference_number ||
-        b.idempotency_key === plan.envelopeId,
+    const block =
+      account.blocks?.find(
+        (b) =>
+          b.block_reference === p.envelope.funds_blocked_reference_number ||
+          b.idempotency_key === plan.envelopeId,
+      ) ?? fileBlocks(account, plan.exponent);
+    // Over files the bank blocks only what it accepted: what it rejects in its pain.002 is never posted.
+    const shown = bars(
+      p,
+      block,
+      plan.currency,
+      block?.block_reference === 'pain.001' ? block.amount : payable,
     );
-    const shown = bars(p, block, plan.currency, payable);
     clock.observe(shown);
     view.update(shown);
     const b = p.batches;
@@ -391,6 +398,30 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     checks: rendered.checks,
     summary: rendered.text,
     stages,
+  };
+}
+
+/**
+ * Over a file channel the bank blocks each pain.001 payment information itself (idempotency key
+ * `pain001:<MsgId>:<PmtInfId>`): the run's own funding account holds only this run's, summed exactly.
+ */
+function fileBlocks(
+  account: BankAccount,
+  exponent: number,
+): NonNullable<BankAccount['blocks']>[number] | undefined {
+  const blocks = account.blocks?.filter((b) => b.idempotency_key.startsWith('pain001:')) ?? [];
+  if (blocks.length === 0) return undefined;
+  const sum = (k: 'amount' | 'amount_committed' | 'amount_released') =>
+    formatMinorUnits(
+      blocks.reduce((n, b) => n + decimalToMinor(b[k], exponent), 0n),
+      exponent,
+    );
+  return {
+    block_reference: 'pain.001',
+    idempotency_key: 'pain.001',
+    amount: sum('amount'),
+    amount_committed: sum('amount_committed'),
+    amount_released: sum('amount_released'),
   };
 }
 
