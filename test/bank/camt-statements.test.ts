@@ -5,7 +5,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCamt } from '../../src/camt/index.js';
@@ -19,9 +18,10 @@ import {
   writeCamt053,
 } from '../../src/camt/writer.js';
 import { RETURN_REASON_CODES } from '../../src/simulators/example-bank/camt.js';
+import { sharedFile } from '../support/shared.js';
 import { type BankHarness, bankHarness, payment } from './harness.js';
 
-const XSD = fileURLToPath(new URL('../../../shared/spec/iso20022/camt.053.001.08.xsd', import.meta.url));
+const XSD = sharedFile('spec/iso20022/camt.053.001.08.xsd') ?? 'spec/iso20022/camt.053.001.08.xsd';
 const xmllint = spawnSync('xmllint', ['--version'], { encoding: 'utf8' });
 const CAN_VALIDATE = !xmllint.error && existsSync(XSD);
 if (!CAN_VALIDATE)
