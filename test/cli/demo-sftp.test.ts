@@ -5,7 +5,9 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run as bankCommand } from '../../src/cli/commands/bank.js';
+import { run as demoCommand } from '../../src/cli/commands/demo.js';
 import { expectedTotals } from '../../src/demo/plan.js';
 import { runDemo } from '../../src/demo/run.js';
 import { collector, type TestStack, testStack } from './stack.js';
@@ -85,5 +87,21 @@ describe('demo --bank-channel sftp', () => {
       'SELECT username FROM example_bank.sftp_account_owner',
     );
     expect(rows.map((r) => r.username)).toContain('bridge');
+  });
+
+  it('refuses a channel it does not know, --bank-channel with --url, and a bad --sftp-port', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await demoCommand(['--bank-channel', 'ftp'])).toBe(2);
+      expect(await demoCommand(['--bank-channel', 'sftp', '--url', 'http://127.0.0.1:1'])).toBe(2);
+      expect(await bankCommand(['--sftp-port', '70000'])).toBe(2);
+      expect(stderr.mock.calls.map((c) => String(c[0]))).toEqual([
+        '--bank-channel must be api or sftp\n',
+        '--bank-channel applies only when the demo starts its own bridge (no --url)\n',
+        '--sftp-port must be a whole number between 0 and 65535\n',
+      ]);
+    } finally {
+      stderr.mockRestore();
+    }
   });
 });
