@@ -215,7 +215,7 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
           ? q.attribute_value
           : [q.attribute_value]
         : null;
-    const status = await transactionStatus(tx, ctx, caller.senderId ?? '', txn, refs);
+    const status = await transactionStatus(tx, ctx, caller, txn, refs);
     if (!status)
       throw new Rejection(SearchReason.TRANSACTION_NOT_FOUND, `No transaction ${txn} of this sender`);
     return {
@@ -225,7 +225,7 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
     };
   };
   const searchCall: Handler<SearchRequest> = async (tx, message, caller) => {
-    const found = await searchByFa(tx, ctx, caller.senderId ?? '', message.search_criteria);
+    const found = await searchByFa(tx, ctx, caller, message.search_criteria);
     const at = ctx.now().toISOString();
     return {
       transaction_id: message.transaction_id,

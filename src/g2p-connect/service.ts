@@ -4,7 +4,7 @@
 // program is the one whose funding account `payer_fa` names; the payee's financial address is stored as its
 // resolution, so no mapper call is made for it. Status and search answer from g2p_connect_item joined to the
 // disbursement_lifecycle view, in a fixed number of statements whatever the number of items.
-import type { AppContext, Caller } from '../api/context.js';
+import { type AppContext, type Caller, requirePrograms } from '../api/context.js';
 import { isDateTime, Rejection } from '../api/g2p.js';
 import { recordAudit } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
@@ -302,6 +302,7 @@ export async function disburse(
 }
 
 interface ItemRow {
+  program?: string;
   transaction_id: string;
   reference_id: string;
   payer_fa: string;
@@ -313,7 +314,7 @@ interface ItemRow {
 }
 
 const ITEM_SELECT = `
-  SELECT i.transaction_id, i.reference_id, i.payer_fa, i.payee_fa, d.disbursement_amount::text AS amount,
+  SELECT e.benefit_program_mnemonic AS program, i.transaction_id, i.reference_id, i.payer_fa, i.payee_fa, d.disbursement_amount::text AS amount,
          trim(e.disbursement_currency_code) AS currency, l.lifecycle_status, l.lifecycle_reason
     FROM g2p_connect_item i
     JOIN disbursement d ON d.disbursement_id = i.disbursement_id
@@ -335,14 +336,18 @@ export function itemStatus(r: ItemRow, at: string): DisburseStatus {
   };
 }
 
-/** The current status of a sender's transaction (all of it, or the listed reference ids). */
+/**
+ * The current status of a sender's transaction (all of it, or the listed reference ids). A caller scoped to
+ * programs is refused (forbidden.program) when any item found belongs to another program, as get_*_status are.
+ */
 export async function transactionStatus(
   db: Queryable,
   ctx: Pick<AppContext, 'now'>,
-  sender: string,
+  caller: Caller,
   transactionId: string,
   referenceIds: string[] | null,
 ): Promise<{ transaction_id: string; disbursements_status: DisburseStatus[] } | null> {
+  const sender = caller.senderId ?? '';
   const { rows } = await db.query<ItemRow>(
     `${ITEM_SELECT}
      WHERE i.sender_id = $1 AND i.transaction_id = $2 AND ($3::text[] IS NULL OR i.reference_id = ANY($3::text[]))
@@ -350,15 +355,22 @@ export async function transactionStatus(
     [sender, transactionId, referenceIds],
   );
   if (rows.length === 0) return null;
+  requirePrograms(
+    caller,
+    rows.map((r) => r.program ?? ''),
+  );
   const at = ctx.now().toISOString();
   return { transaction_id: transactionId, disbursements_status: rows.map((r) => itemStatus(r, at)) };
 }
 
-/** A sender's disbursements by payer or payee FA (at most `limit` per criterion). */
+/**
+ * A sender's disbursements by payer or payee FA (at most `limit` per criterion). A caller scoped to programs
+ * finds only its programs' items: the others are not found (no payee address or status of them leaks).
+ */
 export async function searchByFa(
   db: Queryable,
   ctx: Pick<AppContext, 'now'>,
-  sender: string,
+  caller: Caller,
   criteria: { reference_id: string; attribute_type: 'payer_fa' | 'payee_fa'; attribute_value: string }[],
   limit = 1000,
 ) {
@@ -366,11 +378,17 @@ export async function searchByFa(
   const { rows } = await db.query<ItemRow & { criterion: number }>(
     `SELECT c.n AS criterion, x.* FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS c(kind, value, n)
        CROSS JOIN LATERAL (${ITEM_SELECT}
-         WHERE i.sender_id = $1
+         WHERE i.sender_id = $1 AND ($5::text[] IS NULL OR e.benefit_program_mnemonic = ANY($5::text[]))
            AND ((c.kind = 'payee_fa' AND i.payee_fa = c.value) OR (c.kind = 'payer_fa' AND i.payer_fa = c.value))
          ORDER BY i.created_at, i.reference_id LIMIT $4) x
      ORDER BY c.n`,
-    [sender, criteria.map((c) => c.attribute_type), criteria.map((c) => c.attribute_value), limit],
+    [
+      caller.senderId ?? '',
+      criteria.map((c) => c.attribute_type),
+      criteria.map((c) => c.attribute_value),
+      limit,
+      caller.programs ? [...caller.programs] : null,
+    ],
   );
   return criteria.map((c, i) => ({
     criterion: c,
