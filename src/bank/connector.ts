@@ -138,6 +138,8 @@ export interface BankConnector {
 export interface InboundFile {
   name: string;
   content: string;
+  /** Set (content '') for a file over the connector's size limit: left unread at the bank, never acknowledged. */
+  tooLarge?: { sizeBytes: number; limitBytes: number };
 }
 
 /** One transaction of a camt entry: the TxDtls of a batch entry, or the entry alone (transaction null). */

@@ -10,7 +10,7 @@ import type {
   CamtStreamEvent,
 } from './types.js';
 
-export { detectStatementFormat, SNIFF_BYTES } from './detect.js';
+export { detectStatementFormat, SNIFF_BYTES, type XmlRoot, xmlRootOf } from './detect.js';
 export type * from './types.js';
 
 /** Thrown by `parseCamtStream` when the input cannot be read as camt (the `fatal` problem of a parse). */

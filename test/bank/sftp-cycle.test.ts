@@ -197,6 +197,65 @@ describe('iso20022-sftp connector over loopback SFTP', () => {
     expect(stored.rows[0]!.n).toBe(1);
   });
 
+  it('reads a pain.002 whatever its namespace quoting or prefix', async () => {
+    await seedProgram(db);
+    await seedEnvelope(db, { id: 'E3', batches: [disbursements('c', 2, '5.00')] });
+    for (const id of ['c1', 'c2']) mapper.known.set(`BEN-${id}`, `ACC-${id}`);
+    await run(connector());
+    const { rows } = await db.query<{ id: string }>(
+      'SELECT bank_disbursement_batch_id AS id FROM bank_disbursement_batch_status',
+    );
+    const msgId = messageIdOf(rows[0]!.id)!;
+    const xml = pain002(msgId, { status: 'PART' }, [['c1', 'RJCT', 'AC04']]);
+    const ns = /xmlns="([^"]+)"/.exec(xml)![1]!;
+    // single quotes and a prefixed default-less document: every element carries the p: prefix
+    const prefixed = xml
+      .replace(`xmlns="${ns}"`, `xmlns:p='${ns}'`)
+      .replace(/<(\/?)(?!\?)([A-Za-z])/g, '<$1p:$2');
+    writeFileSync(join(root, 'from-bank', 'sts-prefixed.xml'), prefixed);
+    await workers!.runOnce();
+    const { rows: files } = await db.query<{ kind: string; outcome: string | null; code: string | null }>(
+      `SELECT file_kind AS kind, outcome, file_process_error_code AS code FROM bank_inbound_file
+        WHERE file_name = 'sts-prefixed.xml'`,
+    );
+    expect(files).toEqual([{ kind: 'PAIN002', outcome: 'APPLIED', code: null }]);
+    expect(await lifecycle(db, 'E3')).toEqual([
+      { id: 'c1', status: 'refused', reason: 'AC04' },
+      { id: 'c2', status: 'shipped', reason: null },
+    ]);
+  });
+
+  it('keeps a file over MAX_INBOUND_BYTES at the bank and records FILE_TOO_LARGE', async () => {
+    await seedProgram(db);
+    writeFileSync(join(root, 'from-bank', 'huge.xml'), `<Document>${'x'.repeat(200)}</Document>`);
+    writeFileSync(join(root, 'from-bank', 'small.txt'), 'hello'); // read and acknowledged (not a statement)
+    const c = connector({ SFTP_FAKE_MAX_INBOUND_BYTES: '100' });
+    await run(c);
+    await workers!.runOnce(); // a second poll lists it again: still one row, still at the bank
+    expect(inbound()).toEqual(['huge.xml']);
+    const { rows } = await db.query<{
+      file_name: string;
+      status: string;
+      code: string | null;
+      content: string;
+      size_bytes: number;
+    }>(
+      `SELECT file_name, file_process_status AS status, file_process_error_code AS code, content, size_bytes
+         FROM bank_inbound_file WHERE file_name IN ('huge.xml', 'small.txt') ORDER BY file_name`,
+    );
+    expect(rows).toEqual([
+      { file_name: 'huge.xml', status: 'ERROR', code: 'FILE_TOO_LARGE', content: '', size_bytes: 221 },
+      {
+        file_name: 'small.txt',
+        status: 'ERROR',
+        code: 'forbidden.account',
+        content: 'hello',
+        size_bytes: 5,
+      },
+    ]);
+    unlinkSync(join(root, 'from-bank', 'huge.xml'));
+  });
+
   it('refuses a bank whose host key is not the pinned one', async () => {
     const other = publicKeyLine(utils.generateKeyPairSync('ed25519').public);
     const c = connector({ SFTP_FAKE_HOST_KEY: other });

@@ -116,7 +116,8 @@ function read(xml: string, lim: typeof LIMITS): Pain002Report {
     const name = local(t.name);
     if (!seenRoot) {
       seenRoot = true;
-      const ns = String(t.attributes.xmlns ?? '');
+      const colon = t.name.indexOf(':');
+      const ns = String(t.attributes[colon < 0 ? 'xmlns' : `xmlns:${t.name.slice(0, colon)}`] ?? '');
       if (name !== 'Document' || !PAIN002_NAMESPACE.test(ns))
         throw new Stop(
           'PAIN002_NOT_PAIN002',

@@ -292,7 +292,11 @@ export function createSftpConnectorFromSettings(s: SftpConnectorSettings): BankC
         const out: InboundFile[] = [];
         for (const f of files) {
           if (f.attrs.size > s.maxInboundBytes) {
-            out.push({ name: f.filename, content: '' });
+            out.push({
+              name: f.filename,
+              content: '',
+              tooLarge: { sizeBytes: f.attrs.size, limitBytes: s.maxInboundBytes },
+            });
             continue;
           }
           const data = await call<Buffer>((cb) => sftp.readFile(posix.join(s.inbound, f.filename), cb));

@@ -19,6 +19,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { InboundFile } from '../../bank/connector.js';
 import { batchIdCandidates } from '../../bank/iso20022/pain001.js';
 import { effectiveStatus, PAIN002_NAMESPACE, parsePain002 } from '../../bank/iso20022/pain002.js';
+import { xmlRootOf } from '../../camt/index.js';
 import { checkStatementScope, StatementForbidden, statementFormatOf } from '../../statements/upload.js';
 import { connectorFor, isFailure, type StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
@@ -41,9 +42,8 @@ export const bankFilesQueue: QueueSpec = {
 const COLLECT_LIMIT = 100;
 
 export function fileKindOf(content: string): 'PAIN002' | 'STATEMENT' | 'UNKNOWN' {
-  const head = content.slice(0, 4096);
-  const ns = /xmlns(?::\w+)?="([^"]+)"/.exec(head)?.[1];
-  if (ns && PAIN002_NAMESPACE.test(ns)) return 'PAIN002';
+  const root = xmlRootOf(content);
+  if (root.xml && root.local === 'Document' && PAIN002_NAMESPACE.test(root.namespace)) return 'PAIN002';
   return statementFormatOf(content) ? 'STATEMENT' : 'UNKNOWN';
 }
 
@@ -54,6 +54,33 @@ export interface BankFilesStage extends Stage {
 
 export function bankFilesStage(deps: StageDeps): BankFilesStage {
   const q = bankFilesQueue;
+
+  // A file over the connector's limit was not read: it is recorded once (ERROR FILE_TOO_LARGE, no content) and
+  // left at the bank for the operator, never acknowledged. Its row is keyed by name and size, so each poll
+  // that lists it again changes nothing.
+  async function storeTooLarge(
+    bankCode: string,
+    f: InboundFile & { tooLarge: NonNullable<InboundFile['tooLarge']> },
+  ): Promise<number> {
+    const { sizeBytes, limitBytes } = f.tooLarge;
+    const sha = createHash('sha256').update(`FILE_TOO_LARGE\0${sizeBytes}`).digest('hex');
+    const { rowCount } = await deps.db.query(
+      `INSERT INTO bank_inbound_file (file_id, bank_code, file_name, content_sha256, size_bytes, content, file_kind,
+                                      file_process_status, file_process_error_code, file_process_error_message,
+                                      file_process_timestamp)
+       VALUES ($1, $2, $3, $4, $5, '', 'UNKNOWN', 'ERROR', 'FILE_TOO_LARGE', $6, now())
+       ON CONFLICT (bank_code, file_name, content_sha256) DO NOTHING`,
+      [
+        randomUUID(),
+        bankCode,
+        f.name,
+        sha,
+        Math.min(sizeBytes, 2_147_483_647),
+        `${sizeBytes} bytes, over the limit of ${limitBytes}: not read, kept at the bank`,
+      ],
+    );
+    return rowCount;
+  }
 
   async function store(bankCode: string, f: InboundFile): Promise<number> {
     const sha = createHash('sha256').update(f.content).digest('hex');
@@ -83,6 +110,16 @@ export function bankFilesStage(deps: StageDeps): BankFilesStage {
         continue;
       }
       for (const f of files) {
+        if (f.tooLarge) {
+          const n = await storeTooLarge(code, { ...f, tooLarge: f.tooLarge });
+          if (n)
+            deps.log.warn(
+              { stage: q.stage, bankCode: code, errorCode: 'FILE_TOO_LARGE' },
+              'inbound file too large',
+            );
+          added += n;
+          continue;
+        }
         added += await store(code, f);
         const ack = await connector.acknowledgeInbound(f.name);
         if (ack.status !== 'SUCCESS')
