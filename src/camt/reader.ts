@@ -70,6 +70,8 @@ enum Frame {
 
 interface StatementTotals {
   bookedUnits: bigint;
+  /** the currencies of the entries, all of them: a statement balances only when they are its own */
+  currencies: Set<string>;
   /** all entries / booked entries: count and unsigned sum per direction */
   all: { cn: number; cs: bigint; dn: number; ds: bigint };
   booked: { cn: number; cs: bigint; dn: number; ds: bigint };
@@ -378,6 +380,7 @@ export class CamtReader {
       };
       this.totals = {
         bookedUnits: 0n,
+        currencies: new Set(),
         all: { cn: 0, cs: 0n, dn: 0, ds: 0n },
         booked: { cn: 0, cs: 0n, dn: 0, ds: 0n },
         digits: 2,
@@ -880,6 +883,7 @@ export class CamtReader {
     if (stCcy && stCcy !== ccy) {
       this.report('camt.currency_mismatch', `${where}: amount in ${ccy}, the account is in ${stCcy}`);
     }
+    totals.currencies.add(ccy);
     totals.digits = Math.max(totals.digits, p.fractionDigits);
     const debit = cd === 'DBIT';
     const count = (t: StatementTotals['all']) => {
@@ -984,13 +988,20 @@ export class CamtReader {
     const expected = close.creditDebit === 'DBIT' ? -c.units : c.units;
     const computed = opening + totals.bookedUnits;
     const digits = totals.digits;
+    // amounts in another currency cannot be added to the balance: such a statement never balances
+    const foreign = [...totals.currencies].filter((c) => c !== open.currency || c !== st.currency).sort();
     st.balanceCheck = {
-      ok: computed === expected,
+      ok: computed === expected && foreign.length === 0,
       opening: formatUnits(opening, digits),
       computedClosing: formatUnits(computed, digits),
       expectedClosing: formatUnits(expected, digits),
     };
-    if (computed !== expected) {
+    if (foreign.length) {
+      this.report(
+        'camt.balance_check',
+        `statement ${quote(st.id)} in ${st.currency}: entries in ${foreign.join(', ')} cannot be added to its balances`,
+      );
+    } else if (computed !== expected) {
       this.leafLine = close.line;
       this.leafColumn = close.column;
       this.report(

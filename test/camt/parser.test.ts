@@ -244,6 +244,16 @@ describe('checks that fail', () => {
     expect(ok.statements[1]!.balanceCheck?.ok).toBe(true);
   });
 
+  it('an entry in another currency than its statement fails the balance check', () => {
+    const base = fixture('camt053-v08-multi.xml').toString();
+    const st = parseCamt(base.replace('<Amt Ccy="USD">0.00001</Amt>', '<Amt Ccy="EUR">0.00001</Amt>'))
+      .statements[1]!;
+    expect(st.currency).toBe('USD');
+    expect(st.balanceCheck?.ok).toBe(false);
+    expect(st.problems.map((p) => p.code)).toEqual(['camt.currency_mismatch', 'camt.balance_check']);
+    expect(st.problems[1]!.message).toContain('EUR');
+  });
+
   it('reports bad codes and dates with their line', () => {
     const base = fixture('camt053-v08-multi.xml').toString();
     const st = parseCamt(
