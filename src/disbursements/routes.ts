@@ -6,7 +6,7 @@ import type { Feature } from '../api/server.js';
 import { recordAudit, recordDisbursementAudit } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
 import { g2pResponseSchema } from '../envelopes/schemas.js';
-import { programsOfDisbursements, programsOfEnvelopes } from '../envelopes/service.js';
+import { programsOfDisbursements, programsOfEnvelopes, requireSender } from '../envelopes/service.js';
 import { disbursementListOutSchema, disbursementListSchema, disbursementStatusOutSchema } from './schemas.js';
 import {
   type CreatedItems,
@@ -54,6 +54,7 @@ export const disbursementRoutes: Feature = (app, ctx: AppContext) => {
       async (tx, message, caller) => {
         // Scope first (the envelopes' programs), audit last, both in the call's transaction.
         if (caller.programs) requirePrograms(caller, await scope(tx, message));
+        await requireSender(tx, caller, { disbursements: idsOf(message) });
         const items = await apply(tx, ctx, message);
         await recordDisbursementAudit(tx, caller, audit, idsOf(items));
         return { message: items, counts: { total: message.length, completed: items.length } };
@@ -96,6 +97,7 @@ export const disbursementRoutes: Feature = (app, ctx: AppContext) => {
       // Scope first (the envelopes' programs), audit last, both in the call's transaction.
       if (caller.programs)
         requirePrograms(caller, await programsOfEnvelopes(tx, idsOf(message, 'disbursement_envelope_id')));
+      await requireSender(tx, caller, { envelopes: idsOf(message, 'disbursement_envelope_id') });
       const created = await createDisbursements(tx, ctx, message);
       // The audit row from the call's own figures (what recordDisbursementAudit would sum from the new rows).
       await recordAudit(tx, caller, {

@@ -239,6 +239,38 @@ export async function programsOfDisbursements(db: Queryable, ids: readonly strin
   return rows.map((r) => r.program);
 }
 
+/** The code of a change refused because the envelope was created by another sender (HTTP 403). */
+export const FORBIDDEN_SENDER = 'forbidden.sender';
+
+/**
+ * Refuses (forbidden.sender) a change to envelopes (or to the envelopes of disbursements) that another
+ * header.sender_id created: an envelope is changed only by its creating sender, whose signature the guard
+ * requires when that sender must sign (src/g2p/guard.ts). Unknown ids and envelopes without a recorded
+ * sender are left to the call's own checks.
+ */
+export async function requireSender(
+  db: Queryable,
+  caller: Caller,
+  ids: { envelopes?: readonly string[]; disbursements?: readonly string[] },
+): Promise<void> {
+  const envelopes = ids.envelopes ?? [];
+  const disbursements = ids.disbursements ?? [];
+  if (envelopes.length === 0 && disbursements.length === 0) return;
+  const { rows } = await db.query<{ sender: string }>(
+    `SELECT DISTINCT e.sender_id AS sender FROM disbursement_envelope e
+      WHERE e.sender_id IS NOT NULL AND e.sender_id IS DISTINCT FROM $3
+        AND (e.disbursement_envelope_id = ANY($1::text[])
+             OR e.disbursement_envelope_id IN
+                (SELECT d.disbursement_envelope_id FROM disbursement d WHERE d.disbursement_id = ANY($2::text[])))`,
+    [[...envelopes], [...disbursements], caller.senderId ?? null],
+  );
+  if (rows.length > 0)
+    throw reject(
+      FORBIDDEN_SENDER,
+      `Only the sender that created an envelope may change it; sender ${JSON.stringify(caller.senderId)} did not create this one`,
+    );
+}
+
 function requireId(p: EnvelopePayload): string {
   const id = p.disbursement_envelope_id;
   if (!id) throw reject(ErrorCode.INVALID_DISBURSEMENT_ENVELOPE_ID, 'disbursement_envelope_id is required');
@@ -253,6 +285,7 @@ function requireId(p: EnvelopePayload): string {
 export async function amendEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload, caller: Caller) {
   const id = requireId(p);
   const e = requireOpen(inScope(await lockEnvelope(tx, id), caller), id);
+  await requireSender(tx, caller, { envelopes: [id] });
   scheduleDateReached(e, ctx);
   if (p.benefit_program_mnemonic != null && p.benefit_program_mnemonic !== e.benefit_program_mnemonic) {
     throw reject(ErrorCode.INVALID_PROGRAM_MNEMONIC, 'The program of an envelope cannot change');
@@ -333,6 +366,7 @@ export async function amendEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload,
 export async function cancelEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload, caller: Caller) {
   const id = requireId(p);
   const e = requireOpen(inScope(await lockEnvelope(tx, id), caller), id);
+  await requireSender(tx, caller, { envelopes: [id] });
   scheduleDateReached(e, ctx);
   const at = ctx.now();
   await tx.query(
