@@ -6,9 +6,16 @@
 // has none. Its mark: DBIT is a debit (D); CRDT with RvslInd=true reverses a debit (RD), as does a CRDT
 // transaction carrying RtrInf (a returned payment); other credits are top-ups (C), a DBIT with RvslInd=true
 // reverses a credit (RC). Each transaction's amount is its own (TxDtls/Amt, AmtDtls/TxAmt, AmtDtls/InstdAmt);
-// the entry's amount stands in only for an entry of exactly one transaction, so a batch whose transactions
-// carry no amounts matches nothing. Its currency is that amount's Ccy.
-import { type CamtEntry, type CamtProblem, type CamtStatement, parseCamtStream } from '../camt/index.js';
+// the entry's amount stands in only for an entry of exactly one transaction. A batch none of whose transactions
+// carries an amount marks each item with `batch` (first position, size, total): reconciliation accepts them
+// only when the total is exactly their payments' sum (./reconcile.ts). Its currency is that amount's Ccy.
+import {
+  type CamtEntry,
+  type CamtProblem,
+  type CamtStatement,
+  type CamtTransaction,
+  parseCamtStream,
+} from '../camt/index.js';
 import type {
   StatementFile,
   StatementFormatName,
@@ -80,6 +87,11 @@ export function entryTransactions(
   const txs = entry.transactions.length > 0 ? entry.transactions : [null];
   const single = txs.length === 1;
   const entryRef = orNull(entry.accountServicerReference) ?? orNull(entry.reference);
+  const noAmounts = (t: CamtTransaction | null) =>
+    t !== null && t.amount === undefined && !t.transactionAmount && !t.instructedAmount;
+  // A batch none of whose items carries an amount: its total is checked against its payments' sum.
+  const batch =
+    !single && txs.every(noAmounts) ? { first: position + 1, size: txs.length, total: entry.amount } : null;
   return txs.map((t, i) => {
     const returned = t?.returnInfo !== undefined;
     let mark: TransactionMark;
@@ -105,6 +117,7 @@ export function entryTransactions(
       status: entry.status,
       amount: amount?.amount ?? null,
       currency: orNull(amount?.currency ?? entry.currency)?.toUpperCase() ?? null,
+      batch,
       bankReference,
       reference: endToEnd === 'NOTPROVIDED' ? null : endToEnd,
       name: orNull(t?.creditor?.name) ?? orNull(t?.ultimateCreditor?.name),

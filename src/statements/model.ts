@@ -57,6 +57,11 @@ export interface StatementTransaction {
   status: TransactionStatus;
   /** Exact decimal as the bank wrote it ("1000.00"); null when a batch transaction carries none. */
   amount: string | null;
+  /**
+   * camt: an item of a batch entry none of whose TxDtls carries an amount — the entry's first item's position,
+   * its number of items and its total, so reconciliation can check the total against its payments' sum.
+   */
+  batch?: BatchOfEntry | null;
   /** The amount's currency (camt: its Ccy); MT940: the statement's currency. */
   currency: string | null;
   /** The bank's reference of the booking (:61: //ref, AcctSvcrRef); unique per transaction of a batch. */
@@ -104,4 +109,11 @@ export function describeProblems(problems: readonly StatementProblem[]): string 
   const shown = problems.slice(0, 5).map((p) => `${p.where}: ${p.message}`);
   const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
   return `${shown.join('; ')}${more}`.slice(0, 2000);
+}
+
+/** A batch entry whose items carry no amounts (see StatementTransaction.batch). */
+export interface BatchOfEntry {
+  first: number;
+  size: number;
+  total: string;
 }

@@ -157,6 +157,7 @@ function reconEntryOf(
     valueDate: t.valueDate,
     amount: t.amount,
     currency: t.currency,
+    batch: t.batch ?? null,
   };
 }
 

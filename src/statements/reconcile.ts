@@ -38,6 +38,13 @@ export interface ReconEntry {
    * different ones), camt the amount's own Ccy.
    */
   currency: string | null;
+  /**
+   * camt: the entry of a batch none of whose items carries an amount (first item's seq, item count, total).
+   * The items take their disbursements' amounts only when the whole batch is in this call, every item names
+   * a distinct known disbursement in the entry's currency, and the total is exactly their sum; otherwise
+   * their amount stays null (AMOUNT_MISMATCH).
+   */
+  batch?: { first: number; size: number; total: string } | null;
 }
 
 export const RECON_ERRORS = [
@@ -105,6 +112,9 @@ export async function reconcileEntries(
       value_date date,
       amount numeric,
       currency text,
+      batch_first integer,
+      batch_size integer,
+      batch_total numeric,
       envelope_id text,
       bank_batch_id text,
       due_program text,
@@ -120,14 +130,15 @@ export async function reconcileEntries(
   await tx.query(
     `INSERT INTO recon_entry (seq, mark, program, statement_number, statement_sequence, disbursement_id,
                               bank_reference, remittance_reference, beneficiary_name, reversal_reason,
-                              entry_date, value_date, amount, currency)
+                              entry_date, value_date, amount, currency, batch_first, batch_size, batch_total)
      SELECT u.seq, u.mark, u.program, u.stmt_number, u.stmt_sequence, u.disbursement_id, u.bank_reference,
             coalesce(u.bank_reference, $1 || '/' || u.seq), u.name, u.reason, u.entry_date, u.value_date,
-            u.amount::numeric, u.currency
+            u.amount::numeric, u.currency, u.batch_first, u.batch_size, u.batch_total::numeric
        FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                   $10::text[], $11::date[], $12::date[], $13::text[], $14::text[])
+                   $10::text[], $11::date[], $12::date[], $13::text[], $14::text[], $15::int[], $16::int[],
+                   $17::text[])
             AS u(seq, mark, program, stmt_number, stmt_sequence, disbursement_id, bank_reference, name, reason,
-                 entry_date, value_date, amount, currency)`,
+                 entry_date, value_date, amount, currency, batch_first, batch_size, batch_total)`,
     [
       statementId,
       col('seq'),
@@ -143,6 +154,9 @@ export async function reconcileEntries(
       col('valueDate'),
       col('amount'),
       col('currency'),
+      entries.map((e) => e.batch?.first ?? null),
+      entries.map((e) => e.batch?.size ?? null),
+      entries.map((e) => e.batch?.total ?? null),
     ],
   );
   // Temporary tables get no statistics by themselves; the joins below need them at 100,000 entries.
@@ -163,6 +177,23 @@ export async function reconcileEntries(
        JOIN bank_disbursement_batch_status b ON b.bank_disbursement_batch_id = d.bank_disbursement_batch_id
        LEFT JOIN mapper_resolution_details m ON m.disbursement_id = d.disbursement_id
       WHERE d.disbursement_id = t.disbursement_id`,
+  );
+  // A batch entry without item amounts: each item takes its disbursement's amount only when the whole batch
+  // is here, every item names a distinct known disbursement in the entry's currency, and the entry's total is
+  // exactly their sum. Otherwise the amounts stay null and every item is an AMOUNT_MISMATCH.
+  await tx.query(
+    `UPDATE recon_entry t
+        SET amount = t.due_amount
+       FROM (SELECT batch_first
+               FROM recon_entry
+              WHERE batch_first IS NOT NULL
+              GROUP BY batch_first
+             HAVING count(*) = max(batch_size)
+                AND count(envelope_id) = count(*)
+                AND count(DISTINCT disbursement_id) = count(*)
+                AND bool_and(currency = due_currency)
+                AND sum(due_amount) = max(batch_total)) g
+      WHERE t.batch_first = g.batch_first`,
   );
   await tx.query(
     `UPDATE recon_entry

@@ -152,10 +152,10 @@ describe('camt.053 reconciliation', () => {
         { e2e: 'b3', amount: '10.00', currency: 'EUR' },
       ],
     };
-    // A batch whose transactions carry no amount: the entry's total is no payment's amount.
+    // A batch whose transactions carry no amount: the entry's total is not their payments' sum.
     const bare: CamtNtry = {
       mark: 'DBIT',
-      amount: '20.00',
+      amount: '20.01',
       txs: [
         { e2e: 'b4', amount: null },
         { e2e: 'b2', amount: null },
@@ -180,6 +180,44 @@ describe('camt.053 reconciliation', () => {
     );
     expect(await errorRecons(db, single)).toEqual([]);
     expect((await status()).b4).toBe('reconciled');
+  });
+
+  it("a batch without amounts reconciles only when its total is exactly its payments' sum", async () => {
+    await setup();
+    await ship(['k1', 'k2', 'k3', 'm1', 'm2', 'g1', 'x1', 'x2'], '10.00');
+    await ship(['k4'], '2.50', 'E2');
+    const bare = (amount: string, ids: string[]): CamtNtry => ({
+      mark: 'DBIT',
+      amount,
+      txs: ids.map((e2e) => ({ e2e, amount: null })),
+    });
+    const st = await report(
+      camt053([
+        {
+          entries: [
+            bare('32.50', ['k1', 'k2', 'k3', 'k4']), // exact: each item carries its own amount
+            bare('20.01', ['m1', 'm2']), // a cent off: every item a mismatch
+            bare('20.00', ['g1', 'ghost']), // an unknown id: the sum cannot be made
+            bare('20.00', ['x1', 'x1']), // one payment named twice is no sum of two
+          ],
+        },
+      ]),
+    );
+    expect(await errorRecons(db, st)).toEqual([
+      { reason: 'AMOUNT_MISMATCH', id: 'm1', seq: 5 },
+      { reason: 'AMOUNT_MISMATCH', id: 'm2', seq: 6 },
+      { reason: 'AMOUNT_MISMATCH', id: 'g1', seq: 7 },
+      { reason: 'INVALID_DISBURSEMENT_ID', id: 'ghost', seq: 8 },
+      { reason: 'AMOUNT_MISMATCH', id: 'x1', seq: 9 },
+      { reason: 'AMOUNT_MISMATCH', id: 'x1', seq: 10 },
+    ]);
+    expect(await status()).toMatchObject({
+      k1: 'reconciled',
+      k2: 'reconciled',
+      k3: 'reconciled',
+      m1: 'shipped',
+    });
+    expect((await status('E2')).k4).toBe('reconciled');
   });
 
   it('a return with AC04 reverses the payment as ACCOUNT_CLOSED; the table decides, unknown codes pass', async () => {
