@@ -19,6 +19,7 @@ import {
   type Client,
   client,
   disbursement,
+  envelopeMessage,
   expectUnchanged,
   g2p,
   NOW,
@@ -51,6 +52,7 @@ let dataDir: string;
 let t: TestApp;
 let c: Client;
 let envelope: string;
+let program: string;
 
 function sendersJson(extra: Record<string, unknown> = {}) {
   return JSON.stringify({
@@ -76,6 +78,16 @@ function signed(
 ) {
   const body = g2p(action, message, { sender_id: key?.senderId ?? 'test-pbms', ...header });
   return { ...body, signature: key ? signMessage(body, key) : null };
+}
+
+/** An envelope created by `key`'s sender: only that sender may add to it (forbidden.sender). */
+async function envelopeOf(key: SigningKey) {
+  const res = await post(
+    'create_disbursement_envelope',
+    signed('create_disbursement_envelope', envelopeMessage(program), key),
+  );
+  expect(res.body.header.status, JSON.stringify(res.body.header)).toBe('succ');
+  return res.body.message.disbursement_envelope_id as string;
 }
 
 async function post(action: string, body: unknown) {
@@ -105,7 +117,8 @@ beforeAll(async () => {
   t = await testApp({ G2P_CONNECT_SENDERS: sendersJson(), DATA_DIR: dataDir });
   t.setNow(NOW);
   c = client(t);
-  envelope = await addEnvelope(c, await addProgram(c), {
+  program = await addProgram(c);
+  envelope = await addEnvelope(c, program, {
     number_of_beneficiaries: 100,
     number_of_disbursements: 100,
     total_disbursement_amount: 10000,
@@ -196,7 +209,7 @@ describe('incoming signatures (1.0.2 PBMS calls)', () => {
     const strict = { ...edKey, senderId: 'strict-pbms', kid: 'any' };
     const signedOk = await post(
       'create_disbursements',
-      signed('create_disbursements', [disbursement(envelope)], strict),
+      signed('create_disbursements', [disbursement(await envelopeOf(strict))], strict),
     );
     expect(signedOk.body.header.status, JSON.stringify(signedOk.body.header)).toBe('succ');
   });
@@ -233,7 +246,7 @@ describe('incoming signatures (1.0.2 PBMS calls)', () => {
     };
     const res = await post(
       'create_disbursements',
-      signed('create_disbursements', [disbursement(envelope)], key),
+      signed('create_disbursements', [disbursement(await envelopeOf(key))], key),
     );
     expect(res.body.header.status, JSON.stringify(res.body.header)).toBe('succ');
     const wrongKid = await post(
