@@ -128,6 +128,11 @@ export const CONFIG_SPEC = {
       return senders.size ? senders : undefined;
     },
   } as VarSpec<Senders | undefined>,
+  G2P_SIGNATURE_MAX_AGE_SECONDS: int(
+    "Longest validity window (`expires` − `created`) of a G2P sender's signature, and how long after `created` (plus 5 minutes' clock skew) it is still accepted; longer ones are refused with rjct.signature.expired.",
+    600,
+    { min: 1 },
+  ),
   DOCS_ENABLED: bool('Serve the OpenAPI documentation at /docs.', true),
   // ID-account mapper (src/mapper) and its simulator (src/simulators/mapper); see docs/mapper.md
   MAPPER_URL: {

@@ -23,6 +23,8 @@ export interface G2pSecurity {
   /** How a sender's JWKS URL is read (tests may substitute one). */
   jwks?: JwksLookup;
   now?: () => Date;
+  /** G2P_SIGNATURE_MAX_AGE_SECONDS: the longest validity window of a sender's signature. */
+  maxAgeSeconds?: number;
 }
 
 export type IncomingResult =
@@ -40,6 +42,7 @@ export async function checkIncoming(
   const verified = await verifyMessage(security?.senders ?? NO_SENDERS, body, {
     now: security?.now?.(),
     jwks: security?.jwks,
+    maxAgeSeconds: security?.maxAgeSeconds,
   });
   if (!verified.ok) return verified;
   if (body.header.is_msg_encrypted !== true)
@@ -78,7 +81,11 @@ export async function g2pSecurityRoutes(
   ctx: { config: Config; db: Db },
 ): Promise<void> {
   const keys = await loadBridgeKeys(ctx.config, ctx.db);
-  const security: G2pSecurity = { senders: ctx.config.G2P_CONNECT_SENDERS ?? NO_SENDERS, keys };
+  const security: G2pSecurity = {
+    senders: ctx.config.G2P_CONNECT_SENDERS ?? NO_SENDERS,
+    keys,
+    maxAgeSeconds: ctx.config.G2P_SIGNATURE_MAX_AGE_SECONDS,
+  };
   if (!app.hasDecorator('g2pSecurity')) app.decorate('g2pSecurity', security);
   app.get(
     '/.well-known/jwks.json',

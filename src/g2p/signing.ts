@@ -48,6 +48,8 @@ export interface SigningKey {
 /** How long a signature the bridge writes is valid, and the clock skew allowed on one it reads. */
 export const SIGNATURE_TTL_SECONDS = 600;
 export const CLOCK_SKEW_SECONDS = 300;
+/** The longest validity window (expires − created) of a signature the bridge accepts, unless configured. */
+export const DEFAULT_SIGNATURE_MAX_AGE_SECONDS = 600;
 
 /** {header, message} as sorted-key JSON: what the digest is taken of. */
 export function canonicalJson(value: unknown): string {
@@ -177,7 +179,7 @@ function refuse(code: SignatureCode, message: string): VerifyResult {
 export async function verifyMessage(
   senders: Senders,
   body: SignedBody,
-  options: { now?: Date; jwks?: JwksLookup } = {},
+  options: { now?: Date; jwks?: JwksLookup; maxAgeSeconds?: number } = {},
 ): Promise<VerifyResult> {
   const senderId = (body.header as { sender_id?: unknown } | null)?.sender_id;
   const sender = typeof senderId === 'string' ? senders.get(senderId) : undefined;
@@ -196,6 +198,15 @@ export async function verifyMessage(
   const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
   if (parsed.created > now + CLOCK_SKEW_SECONDS || parsed.expires < now - CLOCK_SKEW_SECONDS)
     return refuse(SignatureCode.EXPIRED, 'the signature is not valid at this time (created/expires)');
+  // A bounded window: a captured signed message cannot be replayed for longer than the maximum age.
+  const maxAge = options.maxAgeSeconds ?? DEFAULT_SIGNATURE_MAX_AGE_SECONDS;
+  if (parsed.expires - parsed.created > maxAge)
+    return refuse(
+      SignatureCode.EXPIRED,
+      `the signature is valid for longer than ${maxAge} seconds (expires − created)`,
+    );
+  if (parsed.created < now - maxAge - CLOCK_SKEW_SECONDS)
+    return refuse(SignatureCode.EXPIRED, `the signature was created more than ${maxAge} seconds ago`);
   if (!sender)
     return refuse(SignatureCode.KEY_UNKNOWN, 'the bridge has no keys for this sender (G2P_CONNECT_SENDERS)');
   const keys = await candidateKeys(sender, parsed, options.jwks ?? remoteJwks);
