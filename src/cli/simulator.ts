@@ -15,8 +15,8 @@ export function simulatorHost(option: string | undefined, config: Config): strin
 }
 
 /**
- * Who may call a simulator run alone on `host` (src/simulators/access.ts): anyone on loopback, else a token
- * with the admin role, verified like the bridge verifies it (JWT_SECRET or DATA_DIR/jwt-secret, public keys).
+ * Who may call a simulator run alone on `host` (src/simulators/access.ts): anyone on loopback (but a request
+ * a proxy forwarded, and any with TRUST_PROXY set), else a token with the admin role, verified like the bridge verifies it (JWT_SECRET or DATA_DIR/jwt-secret, public keys).
  * null after writing the problem to stderr.
  */
 export async function standaloneAccess(
@@ -24,12 +24,15 @@ export async function standaloneAccess(
   host: string,
   db: Db,
 ): Promise<SimulatorAccess | null> {
-  if (isLoopbackHost(host) || config.AUTH_MODE === 'none') return simulatorAccess({ host, verifier: null });
+  if (config.AUTH_MODE === 'none') return simulatorAccess({ host, verifier: null });
   try {
-    return simulatorAccess({ host, verifier: await createVerifier(db, config) });
+    // On loopback too: a request a proxy forwarded (or any, with TRUST_PROXY) needs the admin role.
+    const verifier = await createVerifier(db, config);
+    return simulatorAccess({ host, verifier, trustProxy: config.TRUST_PROXY as boolean | number | string });
   } catch (error) {
+    const where = isLoopbackHost(host) ? 'behind a proxy' : 'beyond loopback';
     process.stderr.write(
-      `Listening on ${host} (beyond loopback) needs tokens with the admin role, but none can be verified: ` +
+      `Listening on ${host} (${where}) needs tokens with the admin role, but none can be verified: ` +
         `${(error as Error).message}. Set JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL as the bridge has them.\n`,
     );
     return null;
@@ -38,9 +41,10 @@ export async function standaloneAccess(
 
 /** One line for the banner: who may call. */
 export function accessLine(access: SimulatorAccess): string {
-  if (!access.open) return '  callers:        a bearer token with the admin role (listening beyond loopback)';
+  if (!access.open)
+    return '  callers:        a bearer token with the admin role (beyond loopback, or TRUST_PROXY set)';
   return access.why === 'loopback'
-    ? '  callers:        anyone on this machine, no token (listening on loopback)'
+    ? '  callers:        anyone on this machine, no token (loopback); proxied requests need the admin role'
     : '  callers:        ANYONE, no token (AUTH_MODE=none)';
 }
 

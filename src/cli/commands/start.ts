@@ -155,7 +155,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // never valid anywhere but on the simulators of this process, gone when it exits.
     const processKey = randomBytes(32).toString('base64url');
     if (options.mode === 'all') {
-      access = simulatorAccess({ host, verifier: ctx.verifier, processKey });
+      access = simulatorAccess({
+        host,
+        verifier: ctx.verifier,
+        processKey,
+        trustProxy: config.TRUST_PROXY as boolean | number | string,
+      });
       if (access.open && access.why === 'auth-off')
         log.warn(
           { host },
@@ -287,9 +292,9 @@ export function banner(stack: Stack, config: Config, mode: 'all' | 'api'): strin
   if (mode === 'all' && stack.simulatorAccess) {
     const access = stack.simulatorAccess;
     const who = !access.open
-      ? 'admin token required (listening beyond loopback)'
+      ? 'admin token required (beyond loopback, or TRUST_PROXY set)'
       : access.why === 'loopback'
-        ? 'no token: reachable from this machine only'
+        ? 'no token: reachable from this machine only (proxied requests: admin token)'
         : 'OPEN to anyone: AUTH_MODE=none';
     lines.push(
       `  example bank   ${base}/example-bank   (simulator; ${who})`,
