@@ -174,6 +174,21 @@ describe('token lifetime and caller scopes', () => {
     }
   });
 
+  it('measures a token’s lifetime from now too: a future iat buys no extra life', async () => {
+    const t = await testApp({ JWT_MAX_LIFETIME_SECONDS: '3600' }, [probe]);
+    try {
+      // exp far away, iat a minute before it: exp − iat is small, but the token lives ~75 years from now.
+      const exp = Date.UTC(2100, 0, 1) / 1000;
+      expect((await who(t, await sign({}, { iat: exp - 60, exp }))).statusCode).toBe(401);
+      // iat in the future beyond clock skew is refused even when the life left is short.
+      expect((await who(t, await sign({}, { iat: now() + 600, exp: now() + 900 }))).statusCode).toBe(401);
+      // A little clock skew is tolerated.
+      expect((await who(t, await sign({}, { iat: now() + 30, exp: now() + 600 }))).statusCode).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('accepts the tokens the bridge mints itself under the default maximum', async () => {
     const t = await testApp({}, [probe]);
     try {

@@ -103,15 +103,22 @@ export async function createVerifier(db: Db, config: Config): Promise<TokenVerif
   };
 }
 
+/** How far in the future a token's iat may lie (the issuer's clock running ahead of ours). */
+export const CLOCK_SKEW_SECONDS = 60;
+
 /**
- * A token must expire, and within `maxSeconds` of being issued (of now, when it says nothing of its issue):
- * a leaked long-lived token is the one a rotation cannot reach. 0 leaves the lifetime unlimited.
+ * A token must expire, and within `maxSeconds` of being issued and of now: a leaked long-lived token is the
+ * one a rotation cannot reach. An iat more than CLOCK_SKEW_SECONDS in the future is refused (else a token
+ * with exp in 2100 and iat a minute before it would pass). 0 leaves the lifetime unlimited.
  */
 export function checkLifetime(payload: JWTPayload, maxSeconds: number, nowSeconds = Date.now() / 1000) {
   if (typeof payload.exp !== 'number') throw new Error('the token has no exp claim');
+  if (typeof payload.iat === 'number' && payload.iat > nowSeconds + CLOCK_SKEW_SECONDS)
+    throw new Error('the token was issued in the future (iat)');
   if (maxSeconds <= 0) return;
-  const from = typeof payload.iat === 'number' ? payload.iat : nowSeconds;
-  if (payload.exp - from > maxSeconds) {
+  const lifetimes = [payload.exp - nowSeconds];
+  if (typeof payload.iat === 'number') lifetimes.push(payload.exp - payload.iat);
+  if (lifetimes.some((seconds) => seconds > maxSeconds)) {
     throw new Error(`the token lives longer than JWT_MAX_LIFETIME_SECONDS (${maxSeconds} s)`);
   }
 }
