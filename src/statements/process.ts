@@ -4,7 +4,10 @@
 // read through the program's connector and applied in its own transaction, and the statement row remembers
 // how far it got (reconcile_cursor), so a large file neither holds the database (nor its entries, memory) for
 // long nor is counted twice when a worker dies half-way. Text that does not parse and accounts no program owns
-// are permanent errors: the row becomes ERROR with the reason, and the uploaded text stays as it was.
+// are permanent errors: the row becomes ERROR with the reason, and the uploaded text stays as it was. So is a
+// statement of an account outside the uploader's bank scope (uploader_bank_codes): ERROR forbidden.account.
+import { FORBIDDEN_ACCOUNT } from '../api/context.js';
+import { allows } from '../auth/index.js';
 import type { BankConnector } from '../bank/connector.js';
 import { detectStatementFormat } from '../camt/index.js';
 import type { Queryable } from '../db/index.js';
@@ -259,8 +262,14 @@ export function statementStage(deps: StageDeps): Stage {
      WHERE statement_id = $1 AND lease_owner = $2 AND reconcile_cursor = $3`;
 
   async function run(job: Job): Promise<Outcome> {
-    const { rows } = await deps.db.query<{ sha: string; text: string | null; cursor: number }>(
-      `SELECT s.content_sha256 AS sha, l.statement_lob AS text, s.reconcile_cursor AS cursor
+    const { rows } = await deps.db.query<{
+      sha: string;
+      text: string | null;
+      cursor: number;
+      bankCodes: string[] | null;
+    }>(
+      `SELECT s.content_sha256 AS sha, l.statement_lob AS text, s.reconcile_cursor AS cursor,
+              s.uploader_bank_codes AS "bankCodes"
          FROM account_statement s LEFT JOIN account_statement_lob l USING (statement_id)
         WHERE s.statement_id = $1`,
       [job.key],
@@ -286,6 +295,12 @@ export function statementStage(deps: StageDeps): Stage {
         return failure('UNKNOWN_ACCOUNT', {
           permanent: true,
           message: `no benefit program has the funding account ${JSON.stringify(s.account)} (statement at ${s.where})`,
+        });
+      // The uploader's bank scope, checked again on what the parser read (the upload only scanned the text).
+      if (row.bankCodes && !allows(row.bankCodes, p.bankCode))
+        return failure(FORBIDDEN_ACCOUNT, {
+          permanent: true,
+          message: `the uploader may reconcile statements of sponsor bank ${row.bankCodes.join(', ') || '(none)'} only; the account ${JSON.stringify(s.account)} (statement at ${s.where}) is of another bank`,
         });
       programs.push(p);
     }

@@ -3,9 +3,10 @@
 // reads the same formats). The text is stored exactly as received, with its sha256, size and detected format,
 // and the statement is queued (PENDING) for the statement stage, which parses and reconciles it later (a file
 // that cannot be read ends there as ERROR with the parser's problems, its text kept). Nothing is parsed here
-// but the accounts (a cheap scan of the MT940 :25: lines or the camt Acct elements), to see which programs'
-// accounts the statement is about: a bank identity scoped to sponsor bank codes may only upload statements of
-// its own accounts, and the audit trail names them.
+// but the accounts (a cheap scan of the MT940 :25:/:25P: lines or the camt Acct elements), to see which
+// programs' accounts the statement is about: a bank identity scoped to sponsor bank codes may only upload
+// statements of its own accounts, and the audit trail names them. The scope is stored with the statement
+// (uploader_bank_codes), and the statement stage checks every statement it parses against it again.
 import { createHash, randomUUID } from 'node:crypto';
 import { type AppContext, type Caller, callerOf, FORBIDDEN_ACCOUNT } from '../api/context.js';
 import { type G2pStatus, responseHeader } from '../api/g2p.js';
@@ -100,14 +101,14 @@ function camtAccounts(text: string): string[] {
 }
 
 /**
- * The account identifications a statement file names, in order, without repeats: its :25: lines (MT940),
+ * The account identifications a statement file names, in order, without repeats: its :25: and :25P: lines (MT940),
  * its Acct elements (camt), or both when the format is unknown.
  */
 export function statementAccounts(text: string, format = statementFormatOf(text)): string[] {
   const accounts = new Set<string>();
   if (format !== 'MT940') for (const a of camtAccounts(text)) accounts.add(a);
   if (format === 'MT940' || format === null)
-    for (const m of text.matchAll(/(?:^|[\r\n]):25:([^\r\n]*)/g)) accounts.add(m[1]!.trim());
+    for (const m of text.matchAll(/(?:^|[\r\n]):25P?:([^\r\n]*)/g)) accounts.add(m[1]!.trim());
   return [...accounts];
 }
 
@@ -175,9 +176,17 @@ export async function storeStatement(
   await db.transaction(async (tx) => {
     const programs = await statementPrograms(tx, accounts, caller);
     await tx.query(
-      `INSERT INTO account_statement (statement_id, content_sha256, size_bytes, uploaded_by, statement_format)
-       VALUES ($1, $2, $3, $4, $5)`,
-      [stored.statement_id, stored.content_sha256, stored.size_bytes, uploadedBy, format],
+      `INSERT INTO account_statement (statement_id, content_sha256, size_bytes, uploaded_by, statement_format,
+                                      uploader_bank_codes)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [
+        stored.statement_id,
+        stored.content_sha256,
+        stored.size_bytes,
+        uploadedBy,
+        format,
+        caller.bankCodes ? [...caller.bankCodes] : null,
+      ],
     );
     await tx.query('INSERT INTO account_statement_lob (statement_id, statement_lob) VALUES ($1, $2)', [
       stored.statement_id,

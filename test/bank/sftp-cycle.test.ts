@@ -195,6 +195,11 @@ describe('iso20022-sftp connector over loopback SFTP', () => {
       "SELECT count(*)::int AS n FROM account_statement WHERE uploaded_by = 'bank-files'",
     );
     expect(stored.rows[0]!.n).toBe(1);
+    // The bank's scope goes with the statement: the statement stage checks every parsed statement against it.
+    const scope = await db.query<{ codes: string[] | null }>(
+      "SELECT uploader_bank_codes AS codes FROM account_statement WHERE uploaded_by = 'bank-files'",
+    );
+    expect(scope.rows[0]!.codes).toEqual(['FAKE']);
   });
 
   it('reads a pain.002 whatever its namespace quoting or prefix', async () => {

@@ -176,9 +176,10 @@ export function bankFilesStage(deps: StageDeps): BankFilesStage {
     await deps.db.transaction(async (tx) => {
       const sha = createHash('sha256').update(content).digest('hex');
       await tx.query(
-        `INSERT INTO account_statement (statement_id, content_sha256, size_bytes, uploaded_by, statement_format)
-         VALUES ($1, $2, $3, 'bank-files', $4) ON CONFLICT (statement_id) DO NOTHING`,
-        [job.key, sha, Buffer.byteLength(content), statementFormatOf(content)],
+        `INSERT INTO account_statement (statement_id, content_sha256, size_bytes, uploaded_by, statement_format,
+                                        uploader_bank_codes)
+         VALUES ($1, $2, $3, 'bank-files', $4, $5) ON CONFLICT (statement_id) DO NOTHING`,
+        [job.key, sha, Buffer.byteLength(content), statementFormatOf(content), caller.bankCodes],
       );
       await tx.query(
         `INSERT INTO account_statement_lob (statement_id, statement_lob) VALUES ($1, $2)
