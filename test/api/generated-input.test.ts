@@ -1,5 +1,6 @@
-// Generated input (issue 9, "Done when"): a few thousand generated requests against the PBMS API and the
-// statement upload, with fast-check. Whatever a caller sends (hostile strings, wrong JSON types, inexact or
+// Generated input (issue 9, "Done when"): a few thousand generated requests against the PBMS API, the
+// statement uploads (/upload_mt940; /upload_statement with camt.053/054 and MT940, XML damage included) and the
+// G2P Connect /disburse* routes (sync and async), with fast-check. Whatever a caller sends (hostile strings, wrong JSON types, inexact or
 // exponent numbers, broken headers, truncated or mangled bodies, wrong content types, missing or wrong tokens,
 // damaged MT940 texts, malformed multipart forms), the bridge never answers 5xx, and a refused call (HTTP 4xx,
 // or a G2P `rjct`) leaves every table exactly as it was (a digest of all rows is taken after each call and
@@ -7,12 +8,16 @@
 //
 // Failures are collected rather than thrown at the first one, so that one run lists every distinct kind of
 // failure (by route, status and answer); each carries the request. Replay a run with GENERATED_SEED=<seed>
-// (printed on failure); GENERATED_RUNS / GENERATED_UPLOAD_RUNS change the number of requests.
+// (printed on failure); GENERATED_RUNS / GENERATED_UPLOAD_RUNS / GENERATED_STATEMENT_RUNS /
+// GENERATED_CONNECT_RUNS change the number of requests.
 
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { g2pRequest } from '../../src/api/g2p-request.js';
 import { writeMt940 } from '../../src/mt940/index.js';
+import { camt053, debit } from '../pipeline/camt-xml.js';
 import { type TestApp, testApp } from '../support/app.js';
 import {
   addEnvelope,
@@ -27,6 +32,8 @@ import {
 
 const RUNS = Number(process.env.GENERATED_RUNS ?? 2000);
 const UPLOAD_RUNS = Number(process.env.GENERATED_UPLOAD_RUNS ?? 1000);
+const STATEMENT_RUNS = Number(process.env.GENERATED_STATEMENT_RUNS ?? 600);
+const CONNECT_RUNS = Number(process.env.GENERATED_CONNECT_RUNS ?? 800);
 const SEED = process.env.GENERATED_SEED === undefined ? undefined : Number(process.env.GENERATED_SEED);
 const MAX_STATEMENT_BYTES = 16_384;
 /** GENERATED_STATS=1 prints how the answers were distributed (route, HTTP status, G2P status, code). */
@@ -422,7 +429,7 @@ function pbmsRequests(w: World): fc.Arbitrary<Request> {
       });
     });
   return call.map((c) => {
-    let header: unknown = g2pRequest(c.action, c.message, 'gen-pbms', { meta: null }).header;
+    let header: unknown = g2pRequest(c.action, c.message, 'test-pbms', { meta: null }).header;
     header = c.header(header as Record<string, unknown>, c.message);
     const text = toJson({ signature: c.signature, header, message: c.message });
     const payload = c.body(text);
@@ -726,6 +733,227 @@ function multipartBody(
   }
 }
 
+const CAMT_FIXTURES = join(import.meta.dirname, '../fixtures/camt');
+
+/** camt.053 / camt.054 texts (our account's, the fixtures, hostile XML) and the MT940 ones: /upload_statement. */
+function anyStatementTemplates(account: string): string[] {
+  const fixtures = readdirSync(CAMT_FIXTURES)
+    .filter((f) => f.endsWith('.xml'))
+    .sort()
+    .map((f) => readFileSync(join(CAMT_FIXTURES, f), 'utf8'));
+  const ours = camt053([{ account, entries: [debit('x1')] }]);
+  return [
+    ours,
+    ours.replace(/xmlns="([^"]*)"/, "xmlns='$1'"),
+    ours.replace(/xmlns="([^"]*)"/, 'xmlns:c="$1"').replace(/<(\/?)([A-Za-z])/g, '<$1c:$2'),
+    camt053([{ account: 'NOT-OUR-ACCOUNT', entries: [debit('x2'), debit('x3')] }]),
+    ...fixtures,
+    ...statementTemplates(account),
+  ];
+}
+
+/** XML-aware damage on top of the byte mutations: entities, DOCTYPEs, unclosed and duplicated elements. */
+const xmlMutation: fc.Arbitrary<(t: string) => string> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant((t: string) => t) },
+  fc.constant((t: string) => t.replace(/<\?xml[^>]*\?>/, '')),
+  fc.constant(
+    (t: string) => `<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e "x">]>${t.replace(/<\?xml[^>]*\?>/, '')}`,
+  ),
+  fc.constant((t: string) => t.replace(/<Amt([^>]*)>[^<]*</, '<Amt$1>&e;<')),
+  fc.constant((t: string) => t.replace(/<Amt([^>]*)>[^<]*</, '<Amt$1>1e308<')),
+  fc.constant((t: string) => t.replace(/<Amt([^>]*)>[^<]*</, '<Amt$1>-0.00<')),
+  fc.constant((t: string) => t.replace(/Ccy="[A-Z]{3}"/, 'Ccy=""')),
+  fc.constant((t: string) => t.replace(/<\/Ntry>/, '')),
+  fc.constant((t: string) => t.replace(/(<Ntry>[\s\S]*?<\/Ntry>)/, '$1$1$1')),
+  fc.constant((t: string) => t.replace(/<IBAN>[^<]*<\/IBAN>/, '<IBAN>&#x41;&#0;</IBAN>')),
+  fc.constant((t: string) => t.replace(/<Stmt>/, `<Stmt>${'<x>'.repeat(300)}${'</x>'.repeat(300)}`)),
+  fc.constant((t: string) => t.replace(/<Dt>[^<]*<\/Dt>/, '<Dt>2030-02-30</Dt>')),
+  fc.constant((t: string) => t.replace(/<Stmt>[\s\S]*<\/Stmt>/, '')),
+);
+
+function statementRequests(w: World): fc.Arbitrary<Request> {
+  const templates = anyStatementTemplates(w.account);
+  return fc
+    .record({
+      template: fc.integer({ min: 0, max: templates.length - 1 }),
+      xml: xmlMutation,
+      mutate: textMutation,
+      shape: fc.oneof(
+        { weight: 10, arbitrary: fc.constant<MultipartShape>('ok') },
+        fc.constantFrom<MultipartShape>(
+          'truncated',
+          'hostile-filename',
+          'two-files',
+          'not-multipart',
+          'lf-only',
+        ),
+      ),
+      cut: fc.double({ min: 0, max: 0.999, noNaN: true }),
+      token: fc.oneof(
+        { weight: 12, arbitrary: fc.constant<TokenKind>('bank') },
+        fc.constantFrom<TokenKind>('pbms', 'none', 'garbage'),
+      ),
+    })
+    .map((r) => {
+      const file = r.mutate(r.xml(templates[r.template]!));
+      const { payload, contentType: ct } = multipartBody(r.shape, file, r.cut);
+      return {
+        method: 'POST' as const,
+        url: '/upload_statement',
+        headers: { ...authHeader(w, r.token), ...(ct === null ? {} : { 'content-type': ct }) },
+        payload,
+        note: `POST /upload_statement template=${r.template} shape=${r.shape} bytes=${file.length} token=${r.token}`,
+      };
+    });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// G2P Connect disbursement API
+
+const CONNECT_ROUTES = [
+  ['/disburse/sync/disburse', 'disburse'],
+  ['/disburse', 'disburse'],
+  ['/disburse/sync/txn/status', 'status'],
+  ['/disburse/txn/status', 'status'],
+  ['/disburse/sync/search', 'search'],
+  ['/disburse/search', 'search'],
+] as const;
+
+function connectRequests(w: World): fc.Arbitrary<Request> {
+  const goodPayer = fc.constant(`account:${w.account}@EXAMPLE`);
+  const widePayer = fc.oneof(
+    fc.constantFrom(`${w.account}@EXAMPLE`, `account:${w.account}@OTHER`, 'account:@', '@', ''),
+    hostileString,
+  );
+  const goodPayee = fc.stringMatching(/^account:[A-Z0-9]{4,12}@[A-Z]{3,8}$/);
+  const widePayee = fc.oneof(
+    fc.constantFrom('mobile:+2547000000@wallet', 'email:a@b', 'account: x@y', 'a@'),
+    hostileString,
+  );
+  const goodAmount = fc.constantFrom('12.50', '0.01', '100.00');
+  const wideAmount = fc.oneof(
+    fc.constantFrom('0', '-1', '1.001', '1e2', '99999999999999.99', ' 1', '100'),
+    anyValue,
+  );
+  const goodTxn = fc.oneof(fc.constantFrom('TXN-1', 'TXN-2'), fc.stringMatching(/^T-[0-9]{1,8}$/));
+  const goodRef = fc.oneof(fc.constantFrom('R-1', 'R-2'), fc.stringMatching(/^R-[0-9]{1,6}$/));
+
+  /** Plain messages are well formed (business rules may still refuse them); hostile ones are anything. */
+  function messages(plain: boolean) {
+    const f = <T>(good: fc.Arbitrary<T>, wide: fc.Arbitrary<unknown> = good): fc.Arbitrary<unknown> =>
+      plain ? good : field(fc.oneof({ weight: 3, arbitrary: good as fc.Arbitrary<unknown> }, wide));
+    const optional = (a: fc.Arbitrary<unknown>) =>
+      fc.oneof({ weight: 2, arbitrary: fc.constant(MISSING) }, { weight: 1, arbitrary: a });
+    const item = object(
+      {
+        reference_id: f(goodRef, hostileString),
+        payer_fa: f(goodPayer, widePayer),
+        payee_fa: f(goodPayee, widePayee),
+        amount: f(goodAmount, wideAmount),
+        scheduled_timestamp: optional(
+          plain
+            ? fc.constant('2030-03-20T08:00:00Z')
+            : fc.constantFrom('2030-03-20T08:00:00Z', '2030-03-01T00:00:00Z', 'soon', '2030-02-30T00:00:00Z'),
+        ),
+        currency_code: optional(plain ? fc.constant('USD') : fc.constantFrom('USD', 'EUR', '', 'usd')),
+        payee_name: optional(plain ? fc.constantFrom('Amina', 'Zoë Ñandú') : hostileString),
+      },
+      !plain,
+    );
+    return {
+      disburse: object(
+        {
+          transaction_id: f(goodTxn, hostileString),
+          disbursements: f(fc.array(item, { minLength: 1, maxLength: 4 }), fc.array(item, { maxLength: 4 })),
+        },
+        !plain,
+      ),
+      status: object(
+        {
+          transaction_id: f(goodTxn, hostileString),
+          txnstatus_request: f(
+            object(
+              {
+                reference_id: f(fc.constant('q')),
+                txn_type: f(fc.constant('disburse'), fc.constantFrom('search', 'other')),
+                attribute_type: f(
+                  fc.constantFrom('transaction_id', 'reference_id_list'),
+                  fc.constantFrom('correlation_id', 'x'),
+                ),
+                attribute_value: f(goodTxn, fc.array(goodRef, { maxLength: 3 })),
+              },
+              !plain,
+            ),
+          ),
+        },
+        !plain,
+      ),
+      search: object(
+        {
+          transaction_id: f(goodTxn, hostileString),
+          search_criteria: f(
+            fc.array(
+              object(
+                {
+                  reference_id: f(fc.constant('c')),
+                  request_type: f(fc.constant('disburse'), fc.constant('other')),
+                  attribute_type: f(fc.constantFrom('payer_fa', 'payee_fa'), fc.constant('x')),
+                  attribute_value: f(fc.oneof(goodPayer, goodPayee), fc.oneof(widePayer, widePayee)),
+                },
+                !plain,
+              ),
+              { minLength: 1, maxLength: 3 },
+            ),
+          ),
+        },
+        !plain,
+      ),
+    };
+  }
+  const byLevel = { plain: messages(true), hostile: messages(false) };
+  const same = <T>(v: T) => fc.constant(v);
+  return fc
+    .tuple(fc.constantFrom(...CONNECT_ROUTES), fc.constantFrom('plain', 'plain', 'hostile'))
+    .chain(([route, level]) => {
+      const plain = level === 'plain';
+      return fc.record({
+        route: fc.constant(route),
+        level: fc.constant(level),
+        message: byLevel[level][route[1]],
+        header: plain ? same<HeaderMutation>((h) => h) : headerMutation,
+        body: plain ? same<BodyMutation>((t) => t) : bodyMutation,
+        contentType: plain ? same<string | null>('application/json') : contentType,
+        token: plain ? same<TokenKind>('pbms') : token,
+        signature: plain
+          ? same<unknown>(null)
+          : fc.oneof({ weight: 8, arbitrary: same<unknown>(null) }, anyValue),
+        sender: fc.constantFrom('test-pbms', 'gc-listed', 'unlisted'),
+        encrypted: plain ? same(false) : fc.oneof({ weight: 8, arbitrary: same(false) }, same(true)),
+      });
+    })
+    .map((r) => {
+      const action = r.route[1];
+      const m = r.message as { disbursements?: unknown; search_criteria?: unknown } | null;
+      const list = action === 'disburse' ? m?.disbursements : action === 'search' ? m?.search_criteria : null;
+      const base = g2pRequest(action, r.message, r.sender, {
+        total_count: Array.isArray(list) ? list.length : 1,
+        is_msg_encrypted: r.encrypted,
+      }).header;
+      const header = r.header(base as Record<string, unknown>, r.message);
+      const payload = r.body(toJson({ signature: r.signature, header, message: r.message }));
+      return {
+        method: 'POST' as const,
+        url: r.route[0],
+        headers: {
+          ...authHeader(w, r.token),
+          ...(r.contentType === null ? {} : { 'content-type': r.contentType }),
+        },
+        payload,
+        note: `${r.level}: POST ${r.route[0]} sender=${r.sender} token=${r.token} content-type=${r.contentType}`,
+      };
+    });
+}
+
 function uploadRequests(w: World): fc.Arbitrary<Request> {
   const templates = statementTemplates(w.account);
   return fc
@@ -910,7 +1138,10 @@ describe('generated input: no 5xx, and a refused call changes nothing', () => {
   let world: World;
 
   beforeAll(async () => {
-    t = await testApp({ MAX_STATEMENT_BYTES: String(MAX_STATEMENT_BYTES) });
+    t = await testApp({
+      MAX_STATEMENT_BYTES: String(MAX_STATEMENT_BYTES),
+      G2P_CONNECT_SENDERS: JSON.stringify({ 'gc-listed': { callback_base_url: 'http://127.0.0.1:9/pbms' } }),
+    });
     c = client(t);
     // an envelope whose schedule date is reached: created while "today" was earlier
     t.setNow('2030-03-01T12:00:00Z');
@@ -962,6 +1193,18 @@ describe('generated input: no 5xx, and a refused call changes nothing', () => {
 
   it(`statement upload: ${UPLOAD_RUNS} generated uploads`, { timeout: 600_000 }, async () => {
     const failures = await exercise(t, uploadRequests(world), UPLOAD_RUNS);
+    expect(report(failures)).toEqual([]);
+  });
+
+  it(`upload_statement: ${STATEMENT_RUNS} generated camt and MT940 uploads`, {
+    timeout: 600_000,
+  }, async () => {
+    const failures = await exercise(t, statementRequests(world), STATEMENT_RUNS);
+    expect(report(failures)).toEqual([]);
+  });
+
+  it(`G2P Connect: ${CONNECT_RUNS} generated /disburse* requests`, { timeout: 600_000 }, async () => {
+    const failures = await exercise(t, connectRequests(world), CONNECT_RUNS);
     expect(report(failures)).toEqual([]);
   });
 });
