@@ -54,7 +54,11 @@ describe('the statement stage re-checks the uploader’s bank scope', () => {
     });
     await seedProgram(db, { mnemonic: 'CASH', account: CASH, bankCode: 'FAKE', resolution: false });
     await seedProgram(db, { mnemonic: 'OTHP', account: OTHER, bankCode: 'OTHERBANK', resolution: false });
-    await seedEnvelope(db, { id: 'EO', program: 'OTHP', batches: [[{ id: 'o1', beneficiaryId: 'B-o1', amount: '10.00' }]] });
+    await seedEnvelope(db, {
+      id: 'EO',
+      program: 'OTHP',
+      batches: [[{ id: 'o1', beneficiaryId: 'B-o1', amount: '10.00' }]],
+    });
     await workers.runOnce();
   }
 
