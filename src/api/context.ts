@@ -23,6 +23,22 @@ export interface AppContext {
 export interface Caller extends Actor {
   programs?: readonly string[];
   bankCodes?: readonly string[];
+  /**
+   * Senders that prove who they are (keys or must-sign in G2P_CONNECT_SENDERS): only they may change the
+   * envelopes they created. Others' sender_id authenticates nothing (1.0.2's one trusted PBMS), so it binds nothing.
+   */
+  boundSenders?: readonly string[];
+}
+
+/** The senders whose envelopes only they may change: those configured with keys or as must-sign. */
+function boundSendersOf(request: FastifyRequest): string[] {
+  type Sender = { senderId: string; mustSign: boolean; publicKeys: unknown[]; jwksUrl: string | null };
+  const server = request.server as { g2pSecurity?: { senders: ReadonlyMap<string, Sender> } };
+  const senders = server.g2pSecurity?.senders;
+  if (!senders) return [];
+  return [...senders.values()]
+    .filter((s) => s.mustSign || s.publicKeys.length > 0 || s.jwksUrl !== null)
+    .map((s) => s.senderId);
 }
 
 const NOBODY: Principal = { subject: 'anonymous', roles: [] };
@@ -41,6 +57,7 @@ export function callerOf(
     messageId: header?.message_id ?? null,
     ...(p.programs ? { programs: p.programs } : {}),
     ...(p.bankCodes ? { bankCodes: p.bankCodes } : {}),
+    boundSenders: boundSendersOf(request),
   };
 }
 

@@ -244,9 +244,10 @@ export const FORBIDDEN_SENDER = 'forbidden.sender';
 
 /**
  * Refuses (forbidden.sender) a change to envelopes (or to the envelopes of disbursements) that another
- * header.sender_id created: an envelope is changed only by its creating sender, whose signature the guard
- * requires when that sender must sign (src/g2p/guard.ts). Unknown ids and envelopes without a recorded
- * sender are left to the call's own checks.
+ * header.sender_id created, when the creator is a sender that proves who it is (keys or must-sign in
+ * G2P_CONNECT_SENDERS; the guard then requires its signature). Without such senders, sender_id authenticates
+ * nothing (1.0.2's one trusted PBMS) and binds nothing. Unknown ids and envelopes without a recorded sender are
+ * left to the call's own checks.
  */
 export async function requireSender(
   db: Queryable,
@@ -255,14 +256,15 @@ export async function requireSender(
 ): Promise<void> {
   const envelopes = ids.envelopes ?? [];
   const disbursements = ids.disbursements ?? [];
-  if (envelopes.length === 0 && disbursements.length === 0) return;
+  const bound = caller.boundSenders ?? [];
+  if (bound.length === 0 || (envelopes.length === 0 && disbursements.length === 0)) return;
   const { rows } = await db.query<{ sender: string }>(
     `SELECT DISTINCT e.sender_id AS sender FROM disbursement_envelope e
-      WHERE e.sender_id IS NOT NULL AND e.sender_id IS DISTINCT FROM $3
+      WHERE e.sender_id = ANY($4::text[]) AND e.sender_id IS DISTINCT FROM $3
         AND (e.disbursement_envelope_id = ANY($1::text[])
              OR e.disbursement_envelope_id IN
                 (SELECT d.disbursement_envelope_id FROM disbursement d WHERE d.disbursement_id = ANY($2::text[])))`,
-    [[...envelopes], [...disbursements], caller.senderId ?? null],
+    [[...envelopes], [...disbursements], caller.senderId ?? null, [...bound]],
   );
   if (rows.length > 0)
     throw reject(
