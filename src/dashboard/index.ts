@@ -116,6 +116,9 @@ function sameOrigin(request: FastifyRequest): boolean {
   const site = request.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
   const origin = request.headers.origin;
+  // A browser that says same-origin but hides the origin (Origin: null, as Chromium does for a form post from a
+  // page with a no-referrer policy) is believed: Sec-Fetch-Site is set by the browser, never by a page.
+  if (site === 'same-origin' && origin === 'null') return true;
   if (origin === undefined) return true;
   return origin === `${request.protocol}://${request.host}`;
 }

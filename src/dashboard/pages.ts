@@ -25,6 +25,7 @@ import {
   type EnvelopeBreakdown,
   type EnvelopeRow,
   type ErrorReconRow,
+  LIFECYCLE_STATES,
   type StateCounts,
   type StatementRow,
 } from './queries.js';
@@ -299,7 +300,7 @@ export function envelopePage(view: View, d: EnvelopeData): string {
 <h2>Disbursements by state</h2>
 <div class="table-wrap"><table>
 <thead><tr><th>State</th><th class="num">Disbursements</th><th class="num">Amount (${cur})</th></tr></thead>
-<tbody>${(['received', 'cancelled', 'unresolved', 'shipped', 'reconciled', 'reversed'] as const).map(
+<tbody>${LIFECYCLE_STATES.map(
     (s) =>
       html`<tr data-state="${s}"><td><span class="badge">${s}</span></td><td class="num" data-count>${count(d.counts[s].count)}</td><td class="num" data-amount>${amount(d.counts[s].amount, cur, false)}</td></tr>`,
   )}</tbody>
