@@ -92,9 +92,22 @@ export function defaultIsTemporaryName(name: string): boolean {
  * file does not exist yet. Without a file, a fresh key for this process only. */
 export function loadOrCreateHostKey(file?: string): string {
   if (file && existsSync(file)) return readFileSync(file, 'utf8');
-  const pair = utils.generateKeyPairSync('ed25519');
+  const pair = generateSshKeyPair();
   if (file) writeFileSync(file, pair.private, { mode: 0o600 });
   return pair.private;
+}
+
+/**
+ * An ed25519 key pair in OpenSSH form. ssh2's generator now and then (about 1 in 300) writes a private key its
+ * own parser calls malformed; such a pair is thrown away and another made.
+ */
+export function generateSshKeyPair(): { private: string; public: string } {
+  for (let attempt = 0; ; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    const ok =
+      !(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error);
+    if (ok || attempt >= 20) return pair;
+  }
 }
 
 /** The OpenSSH public line (`ssh-ed25519 AAAA...`) of a private or public key. */

@@ -3,10 +3,10 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseBankConnectors } from '../../src/bank/index.js';
 import { sftpConnectorSettings } from '../../src/bank/sftp/connector.js';
+import { generateSshKeyPair } from '../../src/sftp/server.js';
 import {
   bridgeClientKey,
   exampleBankSftpSettings,
@@ -20,7 +20,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('example bank SFTP wiring', () => {
   it('reads customers as user=/path/key.pub and names every bad entry', () => {
     const pub = join(dir, 'acme.pub');
-    writeFileSync(pub, `# acme\n${ssh2.utils.generateKeyPairSync('ed25519').public}\n`);
+    writeFileSync(pub, `# acme\n${generateSshKeyPair().public}\n`);
     const [acme] = parseSftpCustomers(`acme=${pub}`);
     expect(acme!.username).toBe('acme');
     expect(acme!.authorizedKeys).toHaveLength(1);

@@ -7,6 +7,7 @@ import { Client, type SFTPWrapper, utils } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
+import { generateSshKeyPair } from '../../src/sftp/server.js';
 import { createExampleBank, type ExampleBank } from '../../src/simulators/example-bank/index.js';
 import {
   type ExampleBankSftp,
@@ -14,7 +15,7 @@ import {
 } from '../../src/simulators/example-bank/sftp/channel.js';
 import { testDb } from '../support/db.js';
 
-const key = utils.generateKeyPairSync('ed25519');
+const key = generateSshKeyPair();
 let dir: string;
 let db: Db;
 let bank: ExampleBank;

@@ -4,7 +4,6 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BankConnector } from '../../src/bank/connector.js';
 import { messageIdOf } from '../../src/bank/iso20022/pain001.js';
@@ -12,6 +11,7 @@ import { createSftpConnectorFromSettings, sftpConnectorSettings } from '../../sr
 import type { Db } from '../../src/db/index.js';
 import { buildPayments, startWorkers, type Workers } from '../../src/pipeline/index.js';
 import {
+  generateSshKeyPair,
   loadOrCreateHostKey,
   publicKeyLine,
   type RunningSftpServer,
@@ -64,7 +64,7 @@ describe('iso20022-sftp connector over loopback SFTP', () => {
     root = mkdtempSync(join(tmpdir(), 'sftp-bank-'));
     mkdirSync(join(root, 'to-bank'));
     mkdirSync(join(root, 'from-bank'));
-    const client = utils.generateKeyPairSync('ed25519');
+    const client = generateSshKeyPair();
     keyFile = join(root, '..', `${root.split('/').pop()}-id`);
     writeFileSync(keyFile, client.private, { mode: 0o600 });
     server = await startSftpServer({
@@ -262,7 +262,7 @@ describe('iso20022-sftp connector over loopback SFTP', () => {
   });
 
   it('refuses a bank whose host key is not the pinned one', async () => {
-    const other = publicKeyLine(utils.generateKeyPairSync('ed25519').public);
+    const other = publicKeyLine(generateSshKeyPair().public);
     const c = connector({ SFTP_FAKE_HOST_KEY: other });
     const r = await c.collectInbound!(10);
     expect(r).toMatchObject({ status: 'FAILURE', errorCode: 'BANK_HOST_KEY_MISMATCH' });

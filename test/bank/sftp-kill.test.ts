@@ -6,9 +6,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
+import { generateSshKeyPair } from '../../src/sftp/server.js';
 import {
   type ExampleBankSftp,
   startExampleBankSftp,
@@ -63,7 +63,7 @@ describe.skipIf(!onPostgres())('SIGKILL during a pain.001 upload (PostgreSQL)', 
   beforeAll(async () => {
     s = await startStack({}, { workers: false });
     dir = await mkdtemp(join(tmpdir(), 'sftp-kill-'));
-    const key = ssh2.utils.generateKeyPairSync('ed25519');
+    const key = generateSshKeyPair();
     const keyFile = join(dir, 'id_ed25519');
     await writeFile(keyFile, key.private, { mode: 0o600 });
     face = await startExampleBankSftp({

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client, type SFTPWrapper, utils } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  generateSshKeyPair,
   loadOrCreateHostKey,
   publicKeyLine,
   type RunningSftpServer,
@@ -11,8 +12,8 @@ import {
   startSftpServer,
 } from '../../src/sftp/server.js';
 
-const userKey = utils.generateKeyPairSync('ed25519');
-const strangerKey = utils.generateKeyPairSync('ed25519');
+const userKey = generateSshKeyPair();
+const strangerKey = generateSshKeyPair();
 
 let dir: string;
 let root: string;

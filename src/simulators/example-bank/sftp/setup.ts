@@ -3,10 +3,9 @@
 // the bridge's `builtin:iso20022-sftp` connector at the face with the host key pinned.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { sftpPrefix } from '../../../bank/sftp/connector.js';
 import type { Config } from '../../../config/index.js';
-import { publicKeyLine } from '../../../sftp/server.js';
+import { generateSshKeyPair, publicKeyLine } from '../../../sftp/server.js';
 import { type ExampleBankSftpSettings, INBOUND, OUTBOUND, type SftpCustomer } from './channel.js';
 
 /** The customer name under which `start` connects its own bridge. */
@@ -75,7 +74,7 @@ export function bridgeClientKey(dataDir: string): { privateKeyFile: string; publ
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const privateKeyFile = join(dir, 'id_ed25519');
   if (!existsSync(privateKeyFile)) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    const pair = generateSshKeyPair();
     writeFileSync(privateKeyFile, pair.private, { mode: 0o600 });
   }
   return { privateKeyFile, publicKey: publicKeyLine(readFileSync(privateKeyFile)) };
