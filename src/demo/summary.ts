@@ -1,25 +1,12 @@
 // The reconciliation summary the demo ends with: every disbursement accounted for, by state and reason,
 // with exact amounts, and the checks that tie the bridge's figures to what the demo sent.
+import { LIFECYCLE_STATES, type LifecycleState } from '../disbursements/lifecycle.js';
 import { compareDecimals, decimalToMinor, formatMinorUnits } from '../money/index.js';
 import type { StageTiming } from './progress.js';
 
-export type State =
-  | 'received'
-  | 'cancelled'
-  | 'unresolved'
-  | 'shipped'
-  | 'refused'
-  | 'reconciled'
-  | 'reversed';
-const STATES: State[] = [
-  'received',
-  'cancelled',
-  'unresolved',
-  'shipped',
-  'refused',
-  'reconciled',
-  'reversed',
-];
+// The demo counts the same lifecycle states the bridge derives, in the same order.
+export type State = LifecycleState;
+const STATES = LIFECYCLE_STATES;
 export type StateTotals = Record<State, { count: number; amount: string }>;
 export interface ReasonRow {
   state: State;

@@ -6,7 +6,7 @@ import type { G2pStatus, RequestHeader } from '../api/g2p.js';
 import type { Queryable } from '../db/index.js';
 import { BRIDGE_ID } from '../g2p/keys.js';
 import { HeaderReason } from './schemas.js';
-import { type DisburseStatus, itemStatus } from './service.js';
+import { type DisburseStatus, type ItemRow, itemStatus } from './service.js';
 
 export type CallbackAction = 'on-disburse' | 'on-status' | 'on-search';
 
@@ -96,17 +96,7 @@ export async function enqueueStatusChanges(
   if (subscribed.length === 0) return 0;
   return db.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext('g2p_connect_status_push'))`);
-    const { rows } = await tx.query<{
-      sender_id: string;
-      transaction_id: string;
-      reference_id: string;
-      payer_fa: string;
-      payee_fa: string;
-      amount: string;
-      currency: string;
-      lifecycle_status: string;
-      lifecycle_reason: string | null;
-    }>(
+    const { rows } = await tx.query<Omit<ItemRow, 'program'> & { sender_id: string }>(
       `SELECT i.sender_id, i.transaction_id, i.reference_id, i.payer_fa, i.payee_fa,
               d.disbursement_amount::text AS amount, trim(e.disbursement_currency_code) AS currency,
               l.lifecycle_status, l.lifecycle_reason

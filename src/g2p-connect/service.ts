@@ -301,7 +301,8 @@ export async function disburse(
   };
 }
 
-interface ItemRow {
+/** A G2P Connect item with its disbursement's lifecycle, as ITEM_SELECT reads it. */
+export interface ItemRow {
   program?: string;
   transaction_id: string;
   reference_id: string;
