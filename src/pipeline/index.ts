@@ -167,8 +167,10 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
 
   let stopping = false;
   const wakers = new Set<() => void>();
+  // A sleep begun after stop() (a loop that was mid-query when it came) must not wait out its interval.
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (stopping) return resolve();
       const done = () => {
         clearTimeout(timer);
         wakers.delete(done);

@@ -172,6 +172,35 @@ describe('stage runner', () => {
     expect(done[0]!.n).toBe(3);
   });
 
+  it('stop() returns promptly when called while the housekeeping purge is still running', async () => {
+    const ctx = workerContext(db);
+    // Hold the purge's first query until stop() has been called: the loop must not then sleep for an hour.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const query = db.query.bind(db);
+    const held = {
+      ...ctx,
+      db: {
+        ...db,
+        query: (async (text: string, params?: unknown[]) => {
+          if (/DELETE FROM api_request/.test(text)) await gate;
+          return query(text, params as never);
+        }) as Db['query'],
+      },
+    };
+    const workers = startWorkers(held, { connectors: connectorsOf(new FakeBank()), stages: [] });
+    await new Promise((r) => setTimeout(r, 50));
+    const stopped = workers.stop();
+    release();
+    const outcome = await Promise.race([
+      stopped.then(() => 'stopped'),
+      new Promise((r) => setTimeout(() => r('still running after 5 s'), 5000)),
+    ]);
+    expect(outcome).toBe('stopped');
+  });
+
   it.skipIf(!onPostgres())(
     'skips rows locked by another transaction instead of waiting (SKIP LOCKED)',
     async () => {
