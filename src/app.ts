@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { AppContext } from './api/context.js';
+import type { AppContext } from './feature/context.js';
 import { healthRoutes } from './api/health.js';
 import { buildServer, type Feature } from './api/server.js';
 import { createVerifier } from './auth/index.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal, Role } from '../auth/index.js';
-import type { AppContext } from './context.js';
+import type { AppContext } from '../feature/context.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -10,9 +10,9 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { registerAuth } from './auth-hook.js';
-import type { AppContext } from './context.js';
-import { headerOf, responseHeader } from './g2p.js';
-import { registerG2pInput } from './json.js';
+import type { AppContext } from '../feature/context.js';
+import { headerOf, responseHeader } from '../g2p/message.js';
+import { registerG2pInput } from '../g2p/json.js';
 
 export type Feature = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type CallerScopes, parseCallerScopes } from '../auth/scopes.js';
-import { parseSenders, type Senders } from '../g2p/senders.js';
+import { parseSenders, type Senders } from './senders.js';
 import { DEFAULT_FA_PATTERNS, type FaPattern, parseFaPatternsConfig } from '../mapper/fa.js';
 import {
   bool,

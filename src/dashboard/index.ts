@@ -3,9 +3,9 @@
 // page puts the token in an HttpOnly cookie that the auth hook also reads.
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../api/context.js';
-import type { Feature } from '../api/server.js';
-import { localDate } from '../envelopes/dates.js';
+import type { AppContext } from '../feature/context.js';
+import type { Feature } from '../feature/context.js';
+import { localDate } from '../g2p/dates.js';
 import { listPrograms } from '../programs/service.js';
 import { CSS, CSS_PATH, JS, JS_PATH } from './assets.js';
 import { auditCsv, envelopeCsv } from './csv.js';

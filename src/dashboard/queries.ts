@@ -3,7 +3,7 @@
 // from it.
 import { auditRows } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
-import { emptyCounts, type LifecycleState, type StateCounts } from '../disbursements/lifecycle.js';
+import { emptyCounts, type LifecycleState, type StateCounts } from '../envelopes/lifecycle.js';
 import { decimalToMinor, formatMinorUnits } from '../money/index.js';
 
 // The lifecycle counts live with the disbursements; the dashboard's modules read them through here.
@@ -14,7 +14,7 @@ export {
   lifecycleCounts,
   type StateCount,
   type StateCounts,
-} from '../disbursements/lifecycle.js';
+} from '../envelopes/lifecycle.js';
 
 export interface EnvelopeRow {
   disbursement_envelope_id: string;

@@ -8,7 +8,7 @@ import { createPublicKey, generateKeyPairSync, KeyObject, randomBytes, randomUUI
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { importJWK, type JWK } from 'jose';
-import { parseSenders, type Senders } from '../g2p/senders.js';
+import { parseSenders, type Senders } from '../config/senders.js';
 import { type SigningKey, signMessage, verifyMessage } from '../g2p/signing.js';
 import { decimalToMinor, formatMinorUnits } from '../money/index.js';
 import { BridgeClient, DemoError } from './client.js';

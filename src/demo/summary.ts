@@ -1,6 +1,6 @@
 // The reconciliation summary the demo ends with: every disbursement accounted for, by state and reason,
 // with exact amounts, and the checks that tie the bridge's figures to what the demo sent.
-import { LIFECYCLE_STATES, type LifecycleState } from '../disbursements/lifecycle.js';
+import { LIFECYCLE_STATES, type LifecycleState } from '../envelopes/lifecycle.js';
 import { compareDecimals, decimalToMinor, formatMinorUnits } from '../money/index.js';
 import type { StageTiming } from './progress.js';
 

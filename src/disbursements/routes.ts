@@ -1,8 +1,8 @@
-import { type AppContext, requirePrograms } from '../api/context.js';
-import type { G2pResponse } from '../api/g2p.js';
-import type { CompactAnswer } from '../api/idempotency.js';
-import { pbmsChange, pbmsRead } from '../api/pbms-route.js';
-import type { Feature } from '../api/server.js';
+import { type AppContext, requirePrograms } from '../feature/context.js';
+import type { G2pResponse } from '../g2p/message.js';
+import type { CompactAnswer } from '../g2p/idempotency.js';
+import { pbmsChange, pbmsRead } from '../feature/pbms-route.js';
+import type { Feature } from '../feature/context.js';
 import { recordAudit, recordDisbursementAudit } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
 import { g2pResponseSchema } from '../envelopes/schemas.js';

@@ -1,4 +1,4 @@
-import { amountOutSchema, amountSchema } from '../envelopes/amounts.js';
+import { amountOutSchema, amountSchema } from '../g2p/amounts.js';
 import { answerOnlyFields } from '../envelopes/schemas.js';
 
 const nullableString = (maxLength = 1000, description?: string) =>

@@ -1,6 +1,6 @@
-import { type AppContext, requirePrograms } from '../api/context.js';
-import { pbmsChange, pbmsRead } from '../api/pbms-route.js';
-import type { Feature } from '../api/server.js';
+import { type AppContext, requirePrograms } from '../feature/context.js';
+import { pbmsChange, pbmsRead } from '../feature/pbms-route.js';
+import type { Feature } from '../feature/context.js';
 import {
   envelopeOutSchema,
   envelopePayloadSchema,

@@ -2,7 +2,7 @@
 // g2p_connect_callback) and delivered by the `callbacks` pipeline stage to the sender's configured URL only.
 // Each callback's header.message_id is fixed when it is queued, so a retried delivery carries the same id.
 import { randomUUID } from 'node:crypto';
-import type { G2pStatus, RequestHeader } from '../api/g2p.js';
+import type { G2pStatus, RequestHeader } from '../g2p/message.js';
 import type { Queryable } from '../db/index.js';
 import { BRIDGE_ID } from '../g2p/keys.js';
 import { HeaderReason } from './schemas.js';

@@ -3,7 +3,7 @@
 // Calls run once per (sender, message id), as the 1.0.2 API's do; a replay gets the first answer and queues
 // nothing.
 import type { FastifyReply } from 'fastify';
-import { type AppContext, type Caller, callerOf, isForbiddenCode } from '../api/context.js';
+import { type AppContext, type Caller, callerOf, isForbiddenCode } from '../feature/context.js';
 import {
   type G2pResponse,
   type G2pStatus,
@@ -12,9 +12,9 @@ import {
   type RequestHeader,
   rejectResponse,
   successResponse,
-} from '../api/g2p.js';
-import { answer, idempotent } from '../api/idempotency.js';
-import type { Feature } from '../api/server.js';
+} from '../g2p/message.js';
+import { answer, idempotent } from '../g2p/idempotency.js';
+import type { Feature } from '../feature/context.js';
 import type { Queryable } from '../db/index.js';
 import { checkIncoming, signPayload } from '../g2p/guard.js';
 import { type CallbackAction, enqueueCallback } from './callbacks.js';

@@ -6,7 +6,7 @@ import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import { decryptMessage } from './encryption.js';
 import { type BridgeKeys, loadBridgeKeys, publicJwks } from './keys.js';
-import { NO_SENDERS, type Senders } from './senders.js';
+import { NO_SENDERS, type Senders } from '../config/senders.js';
 import { type JwksLookup, type SigningKey, signMessage, verifyMessage } from './signing.js';
 
 declare module 'fastify' {

@@ -12,7 +12,7 @@
 // See docs/decisions.md "Signed and encrypted G2P messages".
 import { createHash, sign as cryptoSign, verify as cryptoVerify, KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, type JWSHeaderParameters } from 'jose';
-import type { SenderConfig, SenderKey, Senders, SignatureAlgorithm } from './senders.js';
+import type { SenderConfig, SenderKey, Senders, SignatureAlgorithm } from '../config/senders.js';
 
 /** Reason codes of a refused signature (header.status_reason_code, HTTP 401). */
 export const SignatureCode = {

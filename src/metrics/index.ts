@@ -2,7 +2,7 @@
 // stage backlog, throughput, attempts and errors are read from the database at scrape time (see database.ts),
 // so a scrape of any bridge process sees the work of every worker.
 import type { FastifyInstance } from 'fastify';
-import type { Feature } from '../api/server.js';
+import type { Feature } from '../feature/context.js';
 import { collectDatabase } from './database.js';
 import { CONTENT_TYPE, type Family, Registry, renderText } from './registry.js';
 

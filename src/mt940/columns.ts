@@ -15,7 +15,8 @@ import { currencyExponent, formatMinorUnits } from '../money/index.js';
 import { daysInMonth, fullYear, isoDate } from './dates.js';
 import { parseDetails } from './details.js';
 import { TextLines } from './lines.js';
-import { exactCopy, KNOWN_TAGS, parseMt940 } from './parser.js';
+import { parseMt940 } from './parser.js';
+import { exactCopy, KNOWN_TAGS } from './tags.js';
 import type {
   Mt940Balance,
   Mt940Entry,

@@ -1,5 +1,5 @@
 import type { BankConnector } from '../bank/connector.js';
-import type { Senders } from '../g2p/senders.js';
+import type { Senders } from '../config/senders.js';
 import type { SigningKey } from '../g2p/signing.js';
 import type { MapperClient } from '../mapper/types.js';
 import { failure, type RunnerEnv, type StageFailure } from './runner.js';

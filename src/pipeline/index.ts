@@ -2,8 +2,8 @@
 // run them side by side on PostgreSQL: claims use SKIP LOCKED and leases, outcomes are guarded by the lease.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { AppContext } from '../api/context.js';
-import { purgeStoredAnswers } from '../api/idempotency.js';
+import type { AppContext } from '../feature/context.js';
+import { purgeStoredAnswers } from '../g2p/idempotency.js';
 import { purgeAudit } from '../audit/index.js';
 import { createConnectorRegistry } from '../bank/registry.js';
 import type { Queryable } from '../db/index.js';
@@ -24,7 +24,7 @@ import { checkFundsQueue, checkFundsStage } from './stages/check-funds.js';
 import { disburseQueue, disburseStage } from './stages/disburse.js';
 import { mapperResolutionQueue, mapperResolutionStage } from './stages/mapper-resolution.js';
 
-export { localDate } from '../envelopes/dates.js';
+export { localDate } from '../g2p/dates.js';
 export type { ConnectorSource, StageDeps } from './deps.js';
 export type { QueueSpec } from './queue.js';
 export { LeaseLostError, type Outcome, type Stage } from './runner.js';

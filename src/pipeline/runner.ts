@@ -3,7 +3,7 @@
 // a row becomes ERROR with its last error code.
 import type { Logger } from 'pino';
 import type { Db, QueryResult } from '../db/index.js';
-import { localDate } from '../envelopes/dates.js';
+import { localDate } from '../g2p/dates.js';
 import type { QueueSpec } from './queue.js';
 import type { PipelineSettings } from './settings.js';
 import { type ClaimedRow, claimRows } from './sql/claim.js';

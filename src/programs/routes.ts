@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { type AppContext, callerOf } from '../api/context.js';
-import type { Feature } from '../api/server.js';
+import { type AppContext, callerOf } from '../feature/context.js';
+import type { Feature } from '../feature/context.js';
 import { configuredBankCodes } from '../bank/registry.js';
 import {
   ACCOUNT_PATTERN,

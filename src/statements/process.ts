@@ -6,7 +6,7 @@
 // long nor is counted twice when a worker dies half-way. Text that does not parse and accounts no program owns
 // are permanent errors: the row becomes ERROR with the reason, and the uploaded text stays as it was. So is a
 // statement of an account outside the uploader's bank scope (uploader_bank_codes): ERROR forbidden.account.
-import { FORBIDDEN_ACCOUNT } from '../api/context.js';
+import { FORBIDDEN_ACCOUNT } from '../feature/context.js';
 import { allows } from '../auth/index.js';
 import type { BankConnector } from '../bank/connector.js';
 import { detectStatementFormat } from '../camt/index.js';

@@ -2,7 +2,7 @@
 // JSON numbers a double would round, and G2P headers that do not describe their request.
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonTextProblem } from '../../src/api/json.js';
+import { jsonTextProblem } from '../../src/g2p/json.js';
 import { createApp, createContext } from '../../src/app.js';
 import { localSecret, mintToken } from '../../src/auth/index.js';
 import { loadConfig } from '../../src/config/index.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { purgeStoredAnswers } from '../../src/api/idempotency.js';
+import { purgeStoredAnswers } from '../../src/g2p/idempotency.js';
 import type { Db } from '../../src/db/index.js';
 import { testDb } from '../support/db.js';
 

@@ -11,7 +11,7 @@ import { importJWK, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptMessage } from '../../src/g2p/encryption.js';
 import { ensureBridgeKeys } from '../../src/g2p/keys.js';
-import { parseSenders, type Senders } from '../../src/g2p/senders.js';
+import { parseSenders, type Senders } from '../../src/config/senders.js';
 import { type SigningKey, signMessage, verifyMessage } from '../../src/g2p/signing.js';
 import { type Stack, startStack } from '../pipeline/stack.js';
 

@@ -4,7 +4,7 @@
 import { sign as cryptoSign, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { g2pRequest } from '../../src/api/g2p-request.js';
-import { parseSenders } from '../../src/g2p/senders.js';
+import { parseSenders } from '../../src/config/senders.js';
 import { digestOf, type SigningKey, signMessage, verifyMessage } from '../../src/g2p/signing.js';
 import { addProgram, client, envelopeMessage, expectUnchanged, NOW } from '../api/helpers.js';
 import { type TestApp, testApp } from '../support/app.js';

@@ -11,7 +11,7 @@ import { importJWK, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptMessage } from '../../src/g2p/encryption.js';
 import { ensureBridgeKeys, loadBridgeKeys } from '../../src/g2p/keys.js';
-import { parseSenders } from '../../src/g2p/senders.js';
+import { parseSenders } from '../../src/config/senders.js';
 import { type SigningKey, signMessage, verifyMessage } from '../../src/g2p/signing.js';
 import {
   addEnvelope,

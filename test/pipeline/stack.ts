@@ -2,7 +2,7 @@
 // ephemeral port, talking real HTTP to each other, with the workers driven by runOnce().
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../src/api/context.js';
+import type { AppContext } from '../../src/feature/context.js';
 import { g2pRequest } from '../../src/api/g2p-request.js';
 import { createApp, createContext } from '../../src/app.js';
 import { localSecret, mintToken, type Role } from '../../src/auth/index.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../src/api/context.js';
-import type { Feature } from '../../src/api/server.js';
+import type { AppContext } from '../../src/feature/context.js';
+import type { Feature } from '../../src/feature/context.js';
 import { createApp, createContext, FEATURES } from '../../src/app.js';
 import { localSecret, mintToken, type Role } from '../../src/auth/index.js';
 import { type Config, loadConfig } from '../../src/config/index.js';

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { AppContext } from '../../api/context.js';
+import type { AppContext } from '../../feature/context.js';
 import { closeWithGrace } from '../../api/server.js';
 import { createApp, createContext, openDatabase } from '../../app.js';
 import { localSecret, mintToken } from '../../auth/index.js';

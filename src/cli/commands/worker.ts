@@ -1,6 +1,6 @@
 // `worker`: the background stages alone. Run as many as you like side by side against one PostgreSQL: rows
 // are claimed with SKIP LOCKED and leases, so no two workers ever process the same row.
-import type { AppContext } from '../../api/context.js';
+import type { AppContext } from '../../feature/context.js';
 import { openDatabase } from '../../app.js';
 import { BankConnectorConfigError, createConnectorRegistry } from '../../bank/index.js';
 import { ConfigError } from '../../config/index.js';

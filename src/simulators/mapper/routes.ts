@@ -8,7 +8,7 @@ import {
   type RequestHeader,
   responseHeader,
   successResponse,
-} from '../../api/g2p.js';
+} from '../../g2p/message.js';
 import { refuseNulCharacters } from '../../api/server.js';
 import { FAIL_MODES, type FailMode, type MapperFaults } from './faults.js';
 import { CsvLoadError, type MapperStore } from './store.js';

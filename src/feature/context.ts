@@ -5,7 +5,7 @@ import { allows, type Principal, type TokenVerifier } from '../auth/index.js';
 import type { BankLimitsSource } from '../bank/limits.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
-import { Rejection } from './g2p.js';
+import { Rejection } from '../g2p/message.js';
 
 /** What every feature needs: settings, the database, a logger and the clock (injectable for tests). */
 export interface AppContext {

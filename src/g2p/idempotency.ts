@@ -5,7 +5,7 @@
 // subject is kept with the claim, and only that subject gets the stored answer back.
 import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../db/index.js';
-import { type G2pResponse, Rejection, type RequestHeader, rejectResponse } from './g2p.js';
+import { type G2pResponse, Rejection, type RequestHeader, rejectResponse } from './message.js';
 
 export const DUPLICATE_MESSAGE_ID = 'rjct.message_id.duplicate';
 

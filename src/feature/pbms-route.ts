@@ -13,9 +13,9 @@ import {
   rejectResponse,
   responseHeaderSchema,
   successResponse,
-} from './g2p.js';
-import { answer, type CompactAnswer, idempotent } from './idempotency.js';
-import { RawJson } from './json.js';
+} from '../g2p/message.js';
+import { answer, type CompactAnswer, idempotent } from '../g2p/idempotency.js';
+import { RawJson } from '../g2p/json.js';
 
 export interface PbmsCall {
   action: string;
