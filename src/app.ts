@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { AppContext } from './feature/context.js';
 import { healthRoutes } from './api/health.js';
 import { buildServer, type Feature } from './api/server.js';
 import { createVerifier } from './auth/index.js';
@@ -10,6 +9,7 @@ import { dashboardRoutes } from './dashboard/index.js';
 import { type Db, dbSettings, migrate, openDb } from './db/index.js';
 import { disbursementRoutes } from './disbursements/routes.js';
 import { envelopeRoutes } from './envelopes/routes.js';
+import type { AppContext } from './feature/context.js';
 import { g2pSecurityRoutes } from './g2p/guard.js';
 import { g2pConnectRoutes } from './g2p-connect/routes.js';
 import { metricsRoutes } from './metrics/index.js';

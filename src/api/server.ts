@@ -9,12 +9,12 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import { registerAuth } from './auth-hook.js';
-import type { AppContext } from '../feature/context.js';
-import { headerOf, responseHeader } from '../g2p/message.js';
+import type { AppContext, Feature } from '../feature/context.js';
 import { registerG2pInput } from '../g2p/json.js';
+import { headerOf, responseHeader } from '../g2p/message.js';
+import { registerAuth } from './auth-hook.js';
 
-export type Feature = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
+export type { Feature };
 
 type ServerSettings = Pick<
   Config,

@@ -1,12 +1,12 @@
-import { type AppContext, requirePrograms } from '../feature/context.js';
-import type { G2pResponse } from '../g2p/message.js';
-import type { CompactAnswer } from '../g2p/idempotency.js';
-import { pbmsChange, pbmsRead } from '../feature/pbms-route.js';
-import type { Feature } from '../feature/context.js';
 import { recordAudit, recordDisbursementAudit } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
 import { g2pResponseSchema } from '../envelopes/schemas.js';
 import { programsOfDisbursements, programsOfEnvelopes, requireSender } from '../envelopes/service.js';
+import type { Feature } from '../feature/context.js';
+import { type AppContext, requirePrograms } from '../feature/context.js';
+import { pbmsChange, pbmsRead } from '../feature/pbms-route.js';
+import type { CompactAnswer } from '../g2p/idempotency.js';
+import type { G2pResponse } from '../g2p/message.js';
 import { disbursementListOutSchema, disbursementListSchema, disbursementStatusOutSchema } from './schemas.js';
 import {
   type CreatedItems,

@@ -1,5 +1,5 @@
-import { amountOutSchema, amountSchema } from '../g2p/amounts.js';
 import { answerOnlyFields } from '../envelopes/schemas.js';
+import { amountOutSchema, amountSchema } from '../g2p/amounts.js';
 
 const nullableString = (maxLength = 1000, description?: string) =>
   ({ type: ['string', 'null'], maxLength, ...(description ? { description } : {}) }) as const;

@@ -2,16 +2,16 @@
 // of a call is applied, or the call is rejected, every item carries its own response_error_codes and the
 // transaction (with the idempotency claim) rolls back. Writes are a handful of set-based statements.
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../feature/context.js';
-import { Rejection } from '../g2p/message.js';
-import { RawJson } from '../g2p/json.js';
 import type { ConnectorLimits } from '../bank/connector.js';
 import { amountProblem, DEFAULT_CONNECTOR_LIMITS, referenceProblem } from '../bank/limits.js';
 import type { Queryable } from '../db/index.js';
+import { lockEnvelope, lockEnvelopes } from '../envelopes/store.js';
+import type { AppContext } from '../feature/context.js';
 import { amountOut, positiveMinor } from '../g2p/amounts.js';
 import { ErrorCode, ID_PATTERN } from '../g2p/codes.js';
 import { dateAsDateTime, isoOrNull, localDate } from '../g2p/dates.js';
-import { lockEnvelope, lockEnvelopes } from '../envelopes/store.js';
+import { RawJson } from '../g2p/json.js';
+import { Rejection } from '../g2p/message.js';
 import { currencyExponent, decimalToMinor, formatMinorUnits, normaliseDecimal } from '../money/index.js';
 import { assignDisbursementIds, drawDisbursementIds } from './ids.js';
 

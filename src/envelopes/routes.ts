@@ -1,6 +1,6 @@
+import type { Feature } from '../feature/context.js';
 import { type AppContext, requirePrograms } from '../feature/context.js';
 import { pbmsChange, pbmsRead } from '../feature/pbms-route.js';
-import type { Feature } from '../feature/context.js';
 import {
   envelopeOutSchema,
   envelopePayloadSchema,

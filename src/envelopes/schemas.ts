@@ -1,8 +1,9 @@
 // JSON schemas of the envelope calls: strict about types and enums (→ HTTP 400 INVALID_REQUEST), lenient
 // about missing values, which get the reference's business codes instead.
-import { responseHeaderSchema } from '../g2p/message.js';
+
 import { amountOutSchema, amountSchema } from '../g2p/amounts.js';
 import { CANCELLATION_STATUSES, FREQUENCIES } from '../g2p/codes.js';
+import { responseHeaderSchema } from '../g2p/message.js';
 
 const nullableString = (maxLength = 1000, description?: string) =>
   ({ type: ['string', 'null'], maxLength, ...(description ? { description } : {}) }) as const;

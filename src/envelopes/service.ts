@@ -1,11 +1,13 @@
 // create / amend / cancel a disbursement envelope, and its status. Each function runs inside the caller's
 // transaction and throws a Rejection (business error, code from G2PBridgeErrorCodes) to roll it back.
 import { randomUUID } from 'node:crypto';
-import { type AppContext, type Caller, requirePrograms } from '../feature/context.js';
-import { Rejection } from '../g2p/message.js';
 import { recordAudit } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
-import { type LifecycleState, lifecycleCounts } from './lifecycle.js';
+import { type AppContext, type Caller, requirePrograms } from '../feature/context.js';
+import { amountOut } from '../g2p/amounts.js';
+import { ErrorCode, FREQUENCIES, ID_PATTERN } from '../g2p/codes.js';
+import { addDays, isoOrNull, localDate } from '../g2p/dates.js';
+import { Rejection } from '../g2p/message.js';
 import {
   currencyExponent,
   decimalToMinor,
@@ -13,9 +15,7 @@ import {
   normaliseDecimal,
   toMinorUnits,
 } from '../money/index.js';
-import { amountOut } from '../g2p/amounts.js';
-import { ErrorCode, FREQUENCIES, ID_PATTERN } from '../g2p/codes.js';
-import { addDays, isoOrNull, localDate } from '../g2p/dates.js';
+import { type LifecycleState, lifecycleCounts } from './lifecycle.js';
 import { type EnvelopeRow, findEnvelope, lockEnvelope, requireOpen } from './store.js';
 
 export interface EnvelopePayload {

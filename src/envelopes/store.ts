@@ -2,9 +2,9 @@
 // counters locks both rows through `lockEnvelope`, always with the same statement, so they queue behind
 // each other in one order and a running total can never be overtaken.
 
-import { Rejection } from '../g2p/message.js';
 import type { Queryable } from '../db/index.js';
 import { ErrorCode, type FREQUENCIES } from '../g2p/codes.js';
+import { Rejection } from '../g2p/message.js';
 
 export interface EnvelopeRow {
   disbursement_envelope_id: string;

@@ -1,4 +1,6 @@
-import type { FastifyRequest } from 'fastify';
+// What a feature folder is given and builds on: the app context, the caller of a request, the scope checks
+// every feature applies, and the Feature type by which the app registers it (a Fastify plugin with its context).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Actor } from '../audit/index.js';
 import { allows, type Principal, type TokenVerifier } from '../auth/index.js';
@@ -18,6 +20,9 @@ export interface AppContext {
   /** Each sponsor bank's connector limits (create_disbursements); absent: the defaults (src/bank/limits.ts). */
   bankLimits?: BankLimitsSource;
 }
+
+/** A feature registers its routes (and owns their schemas) on the app it is given. */
+export type Feature = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 
 /** Who is calling (the verified token, with its scope) and the request it came with, for scopes and audit. */
 export interface Caller extends Actor {

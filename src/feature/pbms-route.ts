@@ -3,7 +3,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db, Queryable } from '../db/index.js';
 import { checkIncoming, signPayload } from '../g2p/guard.js';
-import { type Caller, callerOf, isForbiddenCode } from './context.js';
+import { answer, type CompactAnswer, idempotent } from '../g2p/idempotency.js';
+import { RawJson } from '../g2p/json.js';
 import {
   type G2pRequest,
   type G2pResponse,
@@ -14,8 +15,7 @@ import {
   responseHeaderSchema,
   successResponse,
 } from '../g2p/message.js';
-import { answer, type CompactAnswer, idempotent } from '../g2p/idempotency.js';
-import { RawJson } from '../g2p/json.js';
+import { type Caller, callerOf, isForbiddenCode } from './context.js';
 
 export interface PbmsCall {
   action: string;

@@ -1,12 +1,12 @@
 // What a G2P message must pass before its route reads it, and what the bridge adds to its answer: the sender's
 // signature checked (src/g2p/signing.ts), an encrypted message decrypted (src/g2p/encryption.ts), and the
-// answer signed with the bridge's key. Used by the PBMS routes (src/api/pbms-route.ts) and the G2P Connect ones.
+// answer signed with the bridge's key. Used by the PBMS routes (src/feature/pbms-route.ts) and the G2P Connect ones.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
+import { NO_SENDERS, type Senders } from '../config/senders.js';
 import type { Db } from '../db/index.js';
 import { decryptMessage } from './encryption.js';
 import { type BridgeKeys, loadBridgeKeys, publicJwks } from './keys.js';
-import { NO_SENDERS, type Senders } from '../config/senders.js';
 import { type JwksLookup, type SigningKey, signMessage, verifyMessage } from './signing.js';
 
 declare module 'fastify' {

@@ -107,7 +107,7 @@ function shorten(token: string): string {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** How strictly PBMS calls' G2P headers are checked (see src/api/pbms-route.ts). */
+    /** How strictly PBMS calls' G2P headers are checked (see src/feature/pbms-route.ts). */
     g2pInput: G2pInputRules;
   }
 }

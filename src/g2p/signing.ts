@@ -1,5 +1,5 @@
 // The `signature` of a G2P Connect message (the spec's MsgSignature): a signature over {header}+{message} by the
-// sender's key, checked against the keys an operator configured for that sender (src/g2p/senders.ts), and the
+// sender's key, checked against the keys an operator configured for that sender (src/config/senders.ts), and the
 // bridge's own signature on what it sends. Cryptography is node:crypto's and jose's; nothing here is hand-rolled.
 //
 // The signature string, as the spec's example spells it (HTTP-signature style, as Beckn does):
