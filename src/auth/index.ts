@@ -10,6 +10,7 @@ export {
 export {
   checkLifetime,
   createVerifier,
+  existingLocalSecret,
   localSecret,
   mintToken,
   type Principal,

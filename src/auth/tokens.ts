@@ -48,6 +48,34 @@ export async function localSecret(
   return new TextEncoder().encode(rows[0]!.value);
 }
 
+/**
+ * The local secret a bridge already generated, without generating one: null when no bridge has started on
+ * this DATA_DIR (no DATA_DIR/jwt-secret) or this database (no bridge tables, or no secret in them). A token
+ * signed with a fresh secret would be one the running bridge refuses.
+ */
+export async function existingLocalSecret(
+  config: Pick<Config, 'JWT_SECRET' | 'DATABASE_URL' | 'DATA_DIR'>,
+  db?: Db,
+): Promise<Uint8Array | null> {
+  if (config.JWT_SECRET) return new TextEncoder().encode(config.JWT_SECRET);
+  if (!config.DATABASE_URL) {
+    try {
+      return new TextEncoder().encode((await readFile(join(config.DATA_DIR, 'jwt-secret'), 'utf8')).trim());
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+  if (!db) throw new Error('the local secret of a PostgreSQL deployment is kept in its database');
+  const { rows } = await db
+    .query<{ value: string }>('SELECT value FROM bridge_setting WHERE name = $1', [SECRET_SETTING])
+    .catch((error: { code?: string }) => {
+      if (error.code === '42P01') return { rows: [] }; // undefined_table: never migrated
+      throw error;
+    });
+  return rows[0] ? new TextEncoder().encode(rows[0].value) : null;
+}
+
 /** A verified caller: who, with which roles, and (when scoped) which programs or bank codes it may reach. */
 export interface Principal extends Scope {
   subject: string;

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // g2p-bridge command line: each command lives in src/cli/commands/<name>.ts and exports `run(argv)`.
 
+import { ConfigError } from '../config/index.js';
+import { UsageError } from './args.js';
+
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
 
 export const COMMANDS: Record<string, Command> = {
@@ -72,7 +75,22 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`Unknown command '${name}'.\n\n${usage()}`);
     return 2;
   }
-  return (await command.load()).run(rest);
+  try {
+    return await (await command.load()).run(rest);
+  } catch (error) {
+    // A mistake on the command line or in the settings is the user's to fix: say what, exit 2, no stack.
+    if (error instanceof UsageError) {
+      process.stderr.write(
+        `g2p-bridge ${name}: ${error.message}\nRun 'g2p-bridge ${name} --help' for its options.\n`,
+      );
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { type CallerScopes, parseCallerScopes } from '../auth/scopes.js';
 import { parseSenders, type Senders } from './senders.js';
-import { DEFAULT_FA_PATTERNS, type FaPattern, parseFaPatternsConfig } from '../mapper/fa.js';
+import { DEFAULT_FA_PATTERNS, type FaPattern, parseFaPatternsConfig } from './fa-patterns.js';
+import { type CallerScopes, parseCallerScopes } from './scopes.js';
 import {
   bool,
   int,

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import type { Config } from '../config/index.js';
+import { type Config, ConfigError } from '../config/index.js';
 import type { Db } from './db.js';
 import { lockDataDir } from './lock.js';
 import { openPglite } from './pglite.js';
@@ -21,9 +21,82 @@ export function dbSettings(config: Config, dir = 'db'): DbSettings {
   };
 }
 
+/** DATABASE_URL as it may be shown: without its password. */
+function shown(url: URL): string {
+  const user = url.username ? `${decodeURIComponent(url.username)}@` : '';
+  return `${url.protocol}//${user}${url.host}${url.pathname}`;
+}
+
+/**
+ * The URL, or a configuration error saying what to put there. Only postgres:// (or postgresql://) is spoken; a
+ * password is never repeated back.
+ */
+export function checkDatabaseUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError([
+      'DATABASE_URL is not a URL: give postgres://USER:PASSWORD@HOST:PORT/DATABASE, or leave it unset for the embedded database in DATA_DIR',
+    ]);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError([
+      `DATABASE_URL must be a postgres:// URL, not ${url.protocol}//...: g2p-bridge runs on PostgreSQL only (leave DATABASE_URL unset for the embedded database in DATA_DIR)`,
+    ]);
+  }
+  return url;
+}
+
+/**
+ * What went wrong reaching PostgreSQL, as a configuration error naming DATABASE_URL and what to do about it;
+ * null for failures that are not about the URL (they stay as they are).
+ */
+export function databaseUrlProblem(url: URL, error: unknown): ConfigError | null {
+  const e = error as { code?: string; errors?: Array<{ code?: string }> };
+  const code = e?.code ?? e?.errors?.[0]?.code;
+  const host = url.hostname || 'localhost';
+  const port = url.port || '5432';
+  const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || decodeURIComponent(url.username);
+  const user = decodeURIComponent(url.username) || 'postgres';
+  const where = `${host}:${port}`;
+  const problem = (text: string) => new ConfigError([`DATABASE_URL (${shown(url)}): ${text}`]);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return problem(
+        `nothing accepts connections at ${where}. Start PostgreSQL there (for example 'pg_ctlcluster <version> main start' or 'systemctl start postgresql'), or correct the host and port`,
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return problem(`the host ${host} cannot be found: correct the host name`);
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return problem(`${where} cannot be reached from here: check the host, the port and the firewall`);
+    case '3D000':
+      return problem(
+        `the database "${database}" does not exist on ${where}. Create it ('createdb -h ${host} -p ${port} -U ${user} ${database}') or name an existing one`,
+      );
+    case '28P01':
+    case '28000':
+      return problem(
+        `PostgreSQL at ${where} refused the user "${user}" (wrong password, or pg_hba.conf does not let it in): correct the user and password`,
+      );
+    default:
+      return null;
+  }
+}
+
 /** PostgreSQL when a URL is given, else the embedded PGlite in `dataDir` (memory when that is unset too). */
 export async function openDb(settings: DbSettings): Promise<Db> {
-  if (settings.databaseUrl) return openPostgres(settings.databaseUrl, { poolSize: settings.poolSize });
+  if (settings.databaseUrl) {
+    const url = checkDatabaseUrl(settings.databaseUrl);
+    try {
+      return await openPostgres(settings.databaseUrl, { poolSize: settings.poolSize });
+    } catch (error) {
+      throw databaseUrlProblem(url, error) ?? error;
+    }
+  }
   if (!settings.dataDir) return openPglite({});
   await mkdir(settings.dataDir, { recursive: true });
   const unlock = await lockDataDir(settings.dataDir);

@@ -14,7 +14,7 @@ import {
   type ProgramPatch,
   type ProgramRules,
 } from '../../programs/service.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, UsageError } from '../args.js';
 
 /** The audit trail names an operator at the console by the system user (no token is involved). */
 function cliActor(): Actor {
@@ -112,6 +112,12 @@ export async function run(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const [sub, target] = parsed.positionals;
   const v = parsed.values as Values;
+  // The database refuses a lower-case code as unknown; say the one thing to change.
+  if (v.currency && /^[A-Za-z]{3}$/.test(v.currency) && v.currency !== v.currency.toUpperCase()) {
+    throw new UsageError(
+      `--currency takes an ISO 4217 code in capitals: ${v.currency.toUpperCase()}, not ${v.currency}`,
+    );
+  }
   try {
     if (sub === 'list') {
       const programs = await withDb(loadConfig(), listPrograms);
