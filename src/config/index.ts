@@ -1,7 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parseSenders, type Senders } from './senders.js';
-import { DEFAULT_FA_PATTERNS, type FaPattern, parseFaPatternsConfig } from './fa-patterns.js';
-import { type CallerScopes, parseCallerScopes } from './scopes.js';
 import {
   bool,
   int,
@@ -14,6 +11,9 @@ import {
   type Values,
   type VarSpec,
 } from './env.js';
+import { DEFAULT_FA_PATTERNS, type FaPattern, parseFaPatternsConfig } from './fa-patterns.js';
+import { type CallerScopes, parseCallerScopes } from './scopes.js';
+import { parseSenders, type Senders } from './senders.js';
 
 export { ConfigError } from './env.js';
 

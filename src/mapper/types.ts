@@ -1,6 +1,8 @@
 // The ID-account mapper as the pipeline sees it: beneficiary ids in, financial addresses out.
 
-export type FaType = 'BANK_ACCOUNT' | 'MOBILE_WALLET' | 'EMAIL_WALLET';
+import type { FaType } from '../config/fa-patterns.js';
+
+export type { FaType };
 
 /** A financial address split into its parts (which parts are set depends on the type). */
 export interface FinancialAddress {
