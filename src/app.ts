@@ -13,6 +13,7 @@ import type { AppContext } from './feature/context.js';
 import { g2pSecurityRoutes } from './g2p/guard.js';
 import { g2pConnectRoutes } from './g2p-connect/routes.js';
 import { metricsRoutes } from './metrics/index.js';
+import { walletCallbackRoutes } from './payouts/callbacks.js';
 import { programRoutes } from './programs/routes.js';
 import { returnReasonRoutes } from './statements/return-reasons.js';
 import { statementUploadRoutes } from './statements/upload.js';
@@ -29,6 +30,7 @@ export const FEATURES: Feature[] = [
   statementUploadRoutes,
   returnReasonRoutes,
   dashboardRoutes,
+  walletCallbackRoutes,
 ];
 
 /** The bridge's database, migrated. */

@@ -5,9 +5,15 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
+import type {
+  WalletConnector,
+  WalletConnectorFactory,
+  WalletConnectorSource,
+} from '../payouts/wallet-connector.js';
 import type { BankConnector, ConnectorModuleFactory } from './connector.js';
 import { BANK_ERROR, failure } from './errors.js';
 import { createExampleConnector } from './example/connector.js';
+import { createGsmaConnector } from './gsma/connector.js';
 import { type BankLimitsSource, DEFAULT_CONNECTOR_LIMITS, resolveLimits } from './limits.js';
 import { createSftpConnector } from './sftp/connector.js';
 
@@ -43,40 +49,58 @@ const BANK_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** Parses `CODE=target,CODE=target`. Throws BankConnectorConfigError listing every problem. */
 export function parseBankConnectors(spec: string): ConnectorEntry[] {
+  return parseConnectorList(spec, 'BANK_CONNECTORS', BUILTIN_CONNECTORS).map((e) => ({
+    bankCode: e.code,
+    target: e.target,
+  }));
+}
+
+/**
+ * The grammar BANK_CONNECTORS and WALLET_PROVIDERS share: `CODE=target` items, comma separated, each code
+ * once, a target `builtin:<name>` (one of `builtins`), a path or a package name. Throws
+ * BankConnectorConfigError naming `variable` and listing every problem.
+ */
+export function parseConnectorList(
+  spec: string,
+  variable: string,
+  builtins: Record<string, unknown>,
+  allowEmpty = false,
+): Array<{ code: string; target: string }> {
   const problems: string[] = [];
-  const entries: ConnectorEntry[] = [];
+  const entries: Array<{ code: string; target: string }> = [];
   const seen = new Set<string>();
   for (const raw of spec.split(',')) {
     const item = raw.trim();
     if (item === '') continue;
     const eq = item.indexOf('=');
-    const bankCode = eq < 0 ? '' : item.slice(0, eq).trim();
+    const code = eq < 0 ? '' : item.slice(0, eq).trim();
     const target = eq < 0 ? '' : item.slice(eq + 1).trim();
-    if (eq < 0 || !bankCode || !target) {
+    if (eq < 0 || !code || !target) {
       problems.push(`'${item}' is not CODE=connector`);
       continue;
     }
-    if (!BANK_CODE.test(bankCode)) {
-      problems.push(`bank code '${bankCode}' may only hold letters, digits, '_', '.', '-'`);
+    if (!BANK_CODE.test(code)) {
+      problems.push(`code '${code}' may only hold letters, digits, '_', '.', '-'`);
       continue;
     }
-    if (seen.has(bankCode)) {
-      problems.push(`bank code '${bankCode}' is named twice`);
+    if (seen.has(code)) {
+      problems.push(`code '${code}' is named twice`);
       continue;
     }
-    if (target.startsWith('builtin:') && !(target.slice(8) in BUILTIN_CONNECTORS)) {
+    if (target.startsWith('builtin:') && !(target.slice(8) in builtins)) {
       problems.push(
-        `'${target}' for ${bankCode} is not a builtin connector (builtins: ${Object.keys(BUILTIN_CONNECTORS)
+        `'${target}' for ${code} is not a builtin connector (builtins: ${Object.keys(builtins)
           .map((n) => `builtin:${n}`)
           .join(', ')})`,
       );
       continue;
     }
-    seen.add(bankCode);
-    entries.push({ bankCode, target });
+    seen.add(code);
+    entries.push({ code, target });
   }
-  if (entries.length === 0 && problems.length === 0) problems.push('no connector is configured');
-  if (problems.length) throw new BankConnectorConfigError(`BANK_CONNECTORS: ${problems.join('; ')}`);
+  if (entries.length === 0 && problems.length === 0 && !allowEmpty)
+    problems.push('no connector is configured');
+  if (problems.length) throw new BankConnectorConfigError(`${variable}: ${problems.join('; ')}`);
   return entries;
 }
 
@@ -142,8 +166,13 @@ export async function createConnectorRegistry(options: RegistryOptions): Promise
   };
 }
 
-async function loadFactory(target: string, cwd: string): Promise<ConnectorModuleFactory> {
-  if (target.startsWith('builtin:')) return BUILTIN_CONNECTORS[target.slice(8)]!;
+/** A connector module's factory: a builtin by name, else the module's default export or `createConnector`. */
+export async function loadFactory<F = ConnectorModuleFactory>(
+  target: string,
+  cwd: string,
+  builtins: Record<string, F> = BUILTIN_CONNECTORS as Record<string, F>,
+): Promise<F> {
+  if (target.startsWith('builtin:')) return builtins[target.slice(8)]!;
   const isPath = target.startsWith('.') || isAbsolute(target);
   const specifier = isPath ? pathToFileURL(resolve(cwd, target)).href : target;
   let mod: Record<string, unknown>;
@@ -155,7 +184,7 @@ async function loadFactory(target: string, cwd: string): Promise<ConnectorModule
   const factory = typeof mod.default === 'function' ? mod.default : mod.createConnector;
   if (typeof factory !== 'function')
     throw new Error('the module exports neither a default function nor createConnector');
-  return factory as ConnectorModuleFactory;
+  return factory as F;
 }
 
 const OPERATIONS = [
@@ -256,3 +285,92 @@ export function bankLimitsSource(options: RegistryOptions & { spec: string }): B
 }
 
 type ConnectorLimitsOf = ReturnType<typeof resolveLimits>;
+
+// --- Wallet providers (issue 15) ---
+
+export const DEFAULT_WALLET_PROVIDERS = '';
+
+/** Wallet connectors shipped with the bridge, named `builtin:<name>` in WALLET_PROVIDERS. */
+export const BUILTIN_WALLET_CONNECTORS: Record<string, WalletConnectorFactory> = {
+  'gsma-mmapi': createGsmaConnector,
+};
+
+/** Parses WALLET_PROVIDERS (the BANK_CONNECTORS grammar; empty: no wallet provider). */
+export function parseWalletProviders(spec: string): Array<{ providerCode: string; target: string }> {
+  return parseConnectorList(spec, 'WALLET_PROVIDERS', BUILTIN_WALLET_CONNECTORS, true).map((e) => ({
+    providerCode: e.code,
+    target: e.target,
+  }));
+}
+
+const WALLET_OPERATIONS = ['balance', 'sendBatch', 'batchState', 'completions', 'rejections'] as const;
+
+export interface WalletRegistry extends WalletConnectorSource {
+  close(): Promise<void>;
+}
+
+/**
+ * Loads and builds every wallet connector named in WALLET_PROVIDERS, at start: a wrong target, a module that
+ * lacks an operation or a provider whose settings (WALLET_<CODE>_URL ...) are wrong stops the start with every
+ * problem listed. Lookups by provider code ignore case (financial addresses write codes as they like).
+ */
+export async function createWalletRegistry(options: RegistryOptions): Promise<WalletRegistry> {
+  const entries = parseWalletProviders(options.env.WALLET_PROVIDERS || DEFAULT_WALLET_PROVIDERS);
+  const cwd = options.cwd ?? process.cwd();
+  const connectors = new Map<string, WalletConnector>();
+  const problems: string[] = [];
+  for (const entry of entries) {
+    try {
+      const factory = await loadFactory(entry.target, cwd, BUILTIN_WALLET_CONNECTORS);
+      const log = options.log.child({ walletProvider: entry.providerCode });
+      const connector = await factory({ providerCode: entry.providerCode, env: options.env, log });
+      const missing = WALLET_OPERATIONS.filter(
+        (op) => typeof (connector as unknown as Record<string, unknown>)?.[op] !== 'function',
+      );
+      if (missing.length) throw new Error(`the connector lacks ${missing.join(', ')}`);
+      connectors.set(entry.providerCode.toUpperCase(), guardWalletConnector(connector, log));
+    } catch (error) {
+      problems.push(`${entry.providerCode}=${entry.target}: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length) {
+    await Promise.allSettled([...connectors.values()].map((c) => c.close?.()));
+    throw new BankConnectorConfigError(`WALLET_PROVIDERS: ${problems.join('; ')}`);
+  }
+  if (connectors.size)
+    options.log.info({ walletProviders: entries.map((e) => e.providerCode) }, 'wallet connectors loaded');
+  return {
+    get: (code) => connectors.get(code.toUpperCase()),
+    codes: () => entries.map((e) => e.providerCode),
+    async close() {
+      await Promise.allSettled([...connectors.values()].map((c) => c.close?.()));
+    },
+  };
+}
+
+/** A wallet connector whose throws become FAILURE (WALLET_CONNECTOR_ERROR): a stage never loses its state. */
+export function guardWalletConnector(connector: WalletConnector, log: Logger): WalletConnector {
+  const guard =
+    <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R | ReturnType<typeof failure>> => {
+      try {
+        return await fn.apply(connector, args);
+      } catch (error) {
+        log.error({ err: error, operation: name }, 'wallet connector threw; reported as a failure');
+        return failure('WALLET_CONNECTOR_ERROR', `${name}: ${(error as Error)?.message ?? String(error)}`);
+      }
+    };
+  return {
+    providerCode: connector.providerCode,
+    pollSeconds: connector.pollSeconds > 0 ? connector.pollSeconds : 30,
+    callbackBaseUrl: connector.callbackBaseUrl ?? null,
+    balance: guard('balance', connector.balance),
+    sendBatch: guard('sendBatch', connector.sendBatch),
+    batchState: guard('batchState', connector.batchState),
+    completions: guard('completions', connector.completions),
+    rejections: guard('rejections', connector.rejections),
+    close: async () => {
+      await connector.close?.();
+    },
+  } as WalletConnector;
+}

@@ -6,18 +6,18 @@
 // and a callback for a batch we did not send is answered 404 with a code, nothing touched.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../feature/context.js';
 import type { Queryable } from '../db/index.js';
+import type { AppContext } from '../feature/context.js';
 
 const SETTING = 'wallet_callback_secret';
 export const WALLET_CALLBACK_PREFIX = '/wallet-callbacks';
 
 /** The bridge's callback key: generated on first use, the same for every process afterwards. */
 export async function walletCallbackKey(db: Queryable): Promise<string> {
-  await db.query(
-    'INSERT INTO bridge_setting (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING',
-    [SETTING, randomBytes(32).toString('hex')],
-  );
+  await db.query('INSERT INTO bridge_setting (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
+    SETTING,
+    randomBytes(32).toString('hex'),
+  ]);
   const { rows } = await db.query<{ value: string }>('SELECT value FROM bridge_setting WHERE name = $1', [
     SETTING,
   ]);
@@ -26,7 +26,9 @@ export async function walletCallbackKey(db: Queryable): Promise<string> {
 
 /** The secret path segment of one provider's callback URL. */
 export function callbackToken(key: string, providerCode: string): string {
-  return createHmac('sha256', key).update(`wallet-callback:${providerCode.toUpperCase()}`).digest('base64url');
+  return createHmac('sha256', key)
+    .update(`wallet-callback:${providerCode.toUpperCase()}`)
+    .digest('base64url');
 }
 
 export function walletCallbackUrl(baseUrl: string, providerCode: string, key: string): string {
@@ -72,12 +74,17 @@ export async function walletCallbackRoutes(app: FastifyInstance, ctx: AppContext
       if (!sameSecret(secret, callbackToken(key, provider)))
         return reply
           .code(401)
-          .send({ error: 'wallet.callback.unauthorized', message: 'Unknown callback address', statusCode: 401 });
+          .send({
+            error: 'wallet.callback.unauthorized',
+            message: 'Unknown callback address',
+            statusCode: 401,
+          });
       const header = request.headers['x-correlationid'];
       const correlationId = typeof header === 'string' && UUID.test(header) ? header.toLowerCase() : null;
       const body = (request.body ?? {}) as Record<string, unknown>;
       const batchId = typeof body.batchId === 'string' ? body.batchId.slice(0, 256) : null;
-      const serverId = typeof body.serverCorrelationId === 'string' ? body.serverCorrelationId.slice(0, 256) : null;
+      const serverId =
+        typeof body.serverCorrelationId === 'string' ? body.serverCorrelationId.slice(0, 256) : null;
       // Made due only while it waits for a later poll: a duplicate (or a callback for a finished batch)
       // updates nothing.
       const { rows } = await ctx.db.query<{ id: string; touched: boolean }>(
@@ -101,7 +108,10 @@ export async function walletCallbackRoutes(app: FastifyInstance, ctx: AppContext
           message: 'No batch sent to this provider has that correlation id or batch id',
           statusCode: 404,
         });
-      request.log.info({ walletProvider: provider, walletBatch: rows[0].id, due: rows[0].touched }, 'wallet callback');
+      request.log.info(
+        { walletProvider: provider, walletBatch: rows[0].id, due: rows[0].touched },
+        'wallet callback',
+      );
       return reply.code(204).send();
     },
   );

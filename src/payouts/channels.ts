@@ -49,7 +49,11 @@ export interface PayoutChannel {
 
 export class ChannelError extends Error {
   constructor(
-    readonly code: 'channel.program.unknown' | 'channel.account.invalid' | 'channel.currency.invalid' | 'channel.provider.invalid',
+    readonly code:
+      | 'channel.program.unknown'
+      | 'channel.account.invalid'
+      | 'channel.currency.invalid'
+      | 'channel.provider.invalid',
     message: string,
   ) {
     super(message);
@@ -60,7 +64,10 @@ export class ChannelError extends Error {
 /** Adds (or replaces) a program's channel at one provider. Throws ChannelError with a code for bad input. */
 export async function setPayoutChannel(db: Queryable, c: PayoutChannel): Promise<PayoutChannel> {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(c.providerCode))
-    throw new ChannelError('channel.provider.invalid', `provider code ${JSON.stringify(c.providerCode)} may only hold letters, digits, '_', '.', '-'`);
+    throw new ChannelError(
+      'channel.provider.invalid',
+      `provider code ${JSON.stringify(c.providerCode)} may only hold letters, digits, '_', '.', '-'`,
+    );
   const problem = accountIdProblem(c.debitPartyAccount);
   if (problem) throw new ChannelError('channel.account.invalid', `debit party account ${problem}`);
   if (!/^[A-Z]{3}$/.test(c.currency))
@@ -80,7 +87,11 @@ export async function setPayoutChannel(db: Queryable, c: PayoutChannel): Promise
   return c;
 }
 
-export async function removePayoutChannel(db: Queryable, program: string, providerCode: string): Promise<boolean> {
+export async function removePayoutChannel(
+  db: Queryable,
+  program: string,
+  providerCode: string,
+): Promise<boolean> {
   const { rowCount } = await db.query(
     `DELETE FROM program_payout_channel WHERE benefit_program_mnemonic = $1 AND upper(provider_code) = upper($2)`,
     [program, providerCode],

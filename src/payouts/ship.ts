@@ -102,11 +102,17 @@ export async function shipWalletParts(
       callback,
     );
     if (isConnectorFailure(result))
-      return failure(result.errorCode, { message: `wallet provider ${part.providerCode}: ${result.message ?? ''}` });
+      return failure(result.errorCode, {
+        message: `wallet provider ${part.providerCode}: ${result.message ?? ''}`,
+      });
     if (result.status === 'REFUSED') {
       part.refused = { errorCategory: result.errorCategory, errorCode: result.errorCode };
       for (const p of part.payments)
-        refusals.push({ disbursementId: p.disbursementId, errorCode: result.errorCode, by: 'WALLET_PROVIDER' });
+        refusals.push({
+          disbursementId: p.disbursementId,
+          errorCode: result.errorCode,
+          by: 'WALLET_PROVIDER',
+        });
     } else {
       part.serverCorrelationId = result.serverCorrelationId;
       part.providerBatchId = result.providerBatchId;

@@ -41,7 +41,12 @@ export interface WalletBatchRef {
  * every payment of it ends rejected with that code.
  */
 export type SendBatchResult =
-  | { status: 'ACCEPTED'; serverCorrelationId: string | null; providerBatchId: string | null; adopted: boolean }
+  | {
+      status: 'ACCEPTED';
+      serverCorrelationId: string | null;
+      providerBatchId: string | null;
+      adopted: boolean;
+    }
   | { status: 'REFUSED'; errorCategory: string; errorCode: string }
   | ConnectorFailure;
 

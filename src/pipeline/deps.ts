@@ -2,6 +2,7 @@ import type { BankConnector } from '../bank/connector.js';
 import type { Senders } from '../config/senders.js';
 import type { SigningKey } from '../g2p/signing.js';
 import type { MapperClient } from '../mapper/types.js';
+import type { WalletConnectorSource } from '../payouts/wallet-connector.js';
 import { failure, type RunnerEnv, type StageFailure } from './runner.js';
 
 /** Where stages get a program's connector: the registry built from BANK_CONNECTORS, or a test's fake. */
@@ -17,6 +18,8 @@ export interface StageDeps extends RunnerEnv {
   g2pSenders?: Senders;
   /** The bridge's signing key for callbacks (src/g2p/keys.ts); null or absent: callbacks go unsigned. */
   signingKey?: () => Promise<SigningKey | null>;
+  /** Wallet providers' connectors (WALLET_PROVIDERS, src/payouts); absent: no wallet channel can ship. */
+  wallets?: WalletConnectorSource;
 }
 
 /** The connector for a sponsor bank code, or the failure to record (an unknown code is a configuration error). */

@@ -5,12 +5,13 @@ import { hostname } from 'node:os';
 import type { AppContext } from '../feature/context.js';
 import { purgeStoredAnswers } from '../g2p/idempotency.js';
 import { purgeAudit } from '../audit/index.js';
-import { createConnectorRegistry } from '../bank/registry.js';
+import { createConnectorRegistry, createWalletRegistry } from '../bank/registry.js';
 import type { Queryable } from '../db/index.js';
 import { loadBridgeKeys } from '../g2p/keys.js';
 import type { SigningKey } from '../g2p/signing.js';
 import { createMapperClientFromEnv } from '../mapper/index.js';
 import type { MapperClient } from '../mapper/types.js';
+import type { WalletConnectorSource } from '../payouts/wallet-connector.js';
 import { statementQueue, statementStage } from '../statements/process.js';
 import type { ConnectorSource, StageDeps } from './deps.js';
 import type { QueueSpec } from './queue.js';
@@ -23,6 +24,7 @@ import { callbacksQueue, callbacksRunner, callbacksStage } from './stages/callba
 import { checkFundsQueue, checkFundsStage } from './stages/check-funds.js';
 import { disburseQueue, disburseStage } from './stages/disburse.js';
 import { mapperResolutionQueue, mapperResolutionStage } from './stages/mapper-resolution.js';
+import { walletOutcomesQueue, walletOutcomesStage } from './stages/wallet-outcomes.js';
 
 export { localDate } from '../g2p/dates.js';
 export type { ConnectorSource, StageDeps } from './deps.js';
@@ -39,6 +41,7 @@ export const STAGE_NAMES = [
   'bank_files',
   'statement',
   'callbacks',
+  'wallet_outcomes',
 ] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
@@ -51,6 +54,7 @@ export const STAGE_QUEUES: Record<StageName, QueueSpec> = {
   bank_files: bankFilesQueue,
   statement: statementQueue,
   callbacks: callbacksQueue,
+  wallet_outcomes: walletOutcomesQueue,
 };
 
 /** Requeues ERROR rows of one stage by key (see docs/pipeline.md, "Operators and ERROR rows"). */
@@ -61,6 +65,8 @@ export function requeue(db: Queryable, stage: StageName, keys: readonly string[]
 export interface WorkerDeps {
   /** Bank connectors by sponsor bank code; default: the registry built from BANK_CONNECTORS. */
   connectors?: ConnectorSource;
+  /** Wallet providers' connectors; default: the registry built from WALLET_PROVIDERS (src/payouts). */
+  wallets?: WalletConnectorSource;
   /** The mapper client; default: built from MAPPER_URL and friends. */
   mapper?: MapperClient;
   /** false: no background polling, drive the stages with runOnce() (tests). Default true. */
@@ -104,6 +110,7 @@ export function buildStages(deps: StageDeps): Record<StageName, Stage> {
     bank_files: bankFilesStage(deps),
     statement: statementStage(deps),
     callbacks: callbacksStage(deps),
+    wallet_outcomes: walletOutcomesStage(deps),
   };
 }
 
@@ -125,6 +132,19 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
       await (await registry.catch(() => null))?.close();
     });
   }
+  let wallets = deps.wallets;
+  if (!wallets && env.WALLET_PROVIDERS) {
+    // Like the bank connectors: built lazily; until loaded (or when loading failed) a wallet part waits.
+    let loaded: WalletConnectorSource | null = null;
+    const registry = createWalletRegistry({ env, log });
+    registry
+      .then((r) => (loaded = r))
+      .catch((err) => log.error({ err }, 'wallet connectors could not be loaded'));
+    wallets = { get: (code) => loaded?.get(code), codes: () => loaded?.codes() ?? [] };
+    cleanup.push(async () => {
+      await (await registry.catch(() => null))?.close();
+    });
+  }
   let mapper = deps.mapper;
   if (!mapper) {
     try {
@@ -140,6 +160,7 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
     settings,
     now: ctx.now,
     connectors,
+    wallets,
     mapper,
     g2pSenders: ctx.config.G2P_CONNECT_SENDERS,
     signingKey: deps.signingKey ?? bridgeSigningKey(ctx),

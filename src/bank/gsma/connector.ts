@@ -9,8 +9,6 @@
 //
 // Nothing here throws: transport trouble, HTTP errors and odd answers come back as FAILURE (retried later).
 import { createHash } from 'node:crypto';
-import type { ConnectorFailure } from '../connector.js';
-import { failure, transportErrorCode } from '../errors.js';
 import type {
   BalanceResult,
   BatchStateResult,
@@ -23,6 +21,8 @@ import type {
   WalletConnectorFactory,
   WalletRejection,
 } from '../../payouts/wallet-connector.js';
+import type { ConnectorFailure } from '../connector.js';
+import { failure, transportErrorCode } from '../errors.js';
 import { type GsmaSettings, gsmaSettings } from './settings.js';
 
 const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
@@ -170,17 +170,25 @@ export class GsmaConnector implements WalletConnector {
     if (err?.errorCode === 'duplicateRequest') {
       // The provider has this correlation id (our lost answer): adopt what it holds.
       const again = await this.lookUp(batch.correlationId);
-      if (again === 'unknown') return failure('WALLET_DUPLICATE_NOT_FOUND', 'duplicateRequest, but /responses does not know it');
+      if (again === 'unknown')
+        return failure('WALLET_DUPLICATE_NOT_FOUND', 'duplicateRequest, but /responses does not know it');
       if (isFail(again)) return again;
       return { status: 'ACCEPTED', ...again, adopted: true };
     }
-    if (a.status === 400 && err && (err.errorCategory === 'businessRule' || err.errorCategory === 'validation'))
+    if (
+      a.status === 400 &&
+      err &&
+      (err.errorCategory === 'businessRule' || err.errorCategory === 'validation')
+    )
       return { status: 'REFUSED', ...err };
     if (a.status !== 202 && a.status !== 200 && a.status !== 201) return this.httpFailure(a);
     const state = this.requestState(a.body);
     if (isFail(state)) return state;
     if (state.status === 'failed')
-      return { status: 'REFUSED', ...(state.error ?? { errorCategory: 'internal', errorCode: 'genericError' }) };
+      return {
+        status: 'REFUSED',
+        ...(state.error ?? { errorCategory: 'internal', errorCode: 'genericError' }),
+      };
     return {
       status: 'ACCEPTED',
       serverCorrelationId: state.serverCorrelationId,
@@ -194,7 +202,8 @@ export class GsmaConnector implements WalletConnector {
     if (!providerBatchId) {
       if (!ref.serverCorrelationId) {
         const found = await this.lookUp(ref.correlationId);
-        if (found === 'unknown') return failure('WALLET_BATCH_UNKNOWN', 'the provider does not know the batch');
+        if (found === 'unknown')
+          return failure('WALLET_BATCH_UNKNOWN', 'the provider does not know the batch');
         if (isFail(found)) return found;
         if (found.providerBatchId) providerBatchId = found.providerBatchId;
         else if (found.serverCorrelationId) ref = { ...ref, serverCorrelationId: found.serverCorrelationId };
@@ -206,7 +215,10 @@ export class GsmaConnector implements WalletConnector {
         const state = this.requestState(a.body);
         if (isFail(state)) return state;
         if (state.status === 'failed')
-          return { status: 'FAILED', ...(state.error ?? { errorCategory: 'internal', errorCode: 'genericError' }) };
+          return {
+            status: 'FAILED',
+            ...(state.error ?? { errorCategory: 'internal', errorCode: 'genericError' }),
+          };
         if (state.status === 'pending' || !state.objectReference) return { status: 'PENDING' };
         providerBatchId = state.objectReference;
       }
@@ -219,7 +231,11 @@ export class GsmaConnector implements WalletConnector {
     offset: number,
     limit: number,
   ): Promise<OutcomePage<WalletCompletion> | ConnectorFailure> {
-    const page = await this.page(`/batchtransactions/${encodeURIComponent(providerBatchId)}/completions`, offset, limit);
+    const page = await this.page(
+      `/batchtransactions/${encodeURIComponent(providerBatchId)}/completions`,
+      offset,
+      limit,
+    );
     if (isFail(page)) return page;
     const items: WalletCompletion[] = [];
     const lookups: Array<{ item: WalletCompletion; link: string }> = [];
@@ -227,8 +243,7 @@ export class GsmaConnector implements WalletConnector {
       const r = (raw ?? {}) as Record<string, unknown>;
       if (typeof r.transactionReference !== 'string')
         return failure('WALLET_BAD_RESPONSE', 'a completion without transactionReference');
-      const amount =
-        (typeof r.amount === 'string' ? r.amount : null) ?? customValue(r.customData, 'amount');
+      const amount = (typeof r.amount === 'string' ? r.amount : null) ?? customValue(r.customData, 'amount');
       const currency =
         (typeof r.currency === 'string' ? r.currency : null) ?? customValue(r.customData, 'currency');
       const item: WalletCompletion = {
@@ -271,7 +286,11 @@ export class GsmaConnector implements WalletConnector {
     offset: number,
     limit: number,
   ): Promise<OutcomePage<WalletRejection> | ConnectorFailure> {
-    const page = await this.page(`/batchtransactions/${encodeURIComponent(providerBatchId)}/rejections`, offset, limit);
+    const page = await this.page(
+      `/batchtransactions/${encodeURIComponent(providerBatchId)}/rejections`,
+      offset,
+      limit,
+    );
     if (isFail(page)) return page;
     const items = page.items.map((raw): WalletRejection => {
       const r = (raw ?? {}) as Record<string, unknown>;
@@ -284,7 +303,8 @@ export class GsmaConnector implements WalletConnector {
           typeof r.requestingOrganisationTransactionReference === 'string'
             ? r.requestingOrganisationTransactionReference
             : null,
-        providerTransactionReference: typeof r.transactionReference === 'string' ? r.transactionReference : null,
+        providerTransactionReference:
+          typeof r.transactionReference === 'string' ? r.transactionReference : null,
         errorCategory: (category ?? split.category)?.slice(0, 64) ?? null,
         errorCode: (code ?? split.code).slice(0, 64),
       };
@@ -297,7 +317,9 @@ export class GsmaConnector implements WalletConnector {
   /** GET /responses/{id}: the provider's earlier request under this correlation id, or 'unknown'. */
   private async lookUp(
     correlationId: string,
-  ): Promise<{ serverCorrelationId: string | null; providerBatchId: string | null } | 'unknown' | ConnectorFailure> {
+  ): Promise<
+    { serverCorrelationId: string | null; providerBatchId: string | null } | 'unknown' | ConnectorFailure
+  > {
     const a = await this.call('GET', `/responses/${correlationId}`);
     if (isFail(a)) return a;
     if (a.status === 404) return 'unknown';
@@ -331,7 +353,11 @@ export class GsmaConnector implements WalletConnector {
     };
   }
 
-  private async page(path: string, offset: number, limit: number): Promise<OutcomePage<unknown> | ConnectorFailure> {
+  private async page(
+    path: string,
+    offset: number,
+    limit: number,
+  ): Promise<OutcomePage<unknown> | ConnectorFailure> {
     const a = await this.call('GET', `${path}?offset=${offset}&limit=${limit}`);
     if (isFail(a)) return a;
     if (a.status !== 200) return this.httpFailure(a);
@@ -342,7 +368,9 @@ export class GsmaConnector implements WalletConnector {
 
   private async transaction(
     link: string,
-  ): Promise<{ amount: string | null; currency: string | null; reference: string | null } | ConnectorFailure> {
+  ): Promise<
+    { amount: string | null; currency: string | null; reference: string | null } | ConnectorFailure
+  > {
     const path = link.replace(/^https?:\/\/[^/]+/, '').replace(/^.*?(\/transactions\/)/, '$1');
     const a = await this.call('GET', path);
     if (isFail(a)) return a;
@@ -429,7 +457,10 @@ export class GsmaConnector implements WalletConnector {
         signal: AbortSignal.timeout(this.s.timeoutMs),
       });
     } catch (error) {
-      return failure(transportErrorCode(error).replace(/^BANK_/, 'WALLET_'), `${method} ${path.split('?')[0]}`);
+      return failure(
+        transportErrorCode(error).replace(/^BANK_/, 'WALLET_'),
+        `${method} ${path.split('?')[0]}`,
+      );
     }
     let parsed: unknown = null;
     const text = await res.text().catch(() => '');

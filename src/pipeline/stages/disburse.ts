@@ -15,6 +15,12 @@
 import type { BeneficiaryAccountType, Payment, PaymentRefusal } from '../../bank/connector.js';
 import { amountProblem, referenceProblem, resolveLimits } from '../../bank/limits.js';
 import { currencyExponent, decimalToMinor } from '../../money/index.js';
+import {
+  type RefusedBy,
+  recordWalletShipments,
+  shipWalletParts,
+  type WalletShipment,
+} from '../../payouts/ship.js';
 import { callBank, connectorFor, isFailure, type StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
@@ -140,7 +146,8 @@ export function disburseStage(deps: StageDeps): Stage {
   async function markShipped(
     job: Job,
     envelopeShipped: number,
-    refusals: Array<PaymentRefusal & { by: 'BANK' | 'BRIDGE' }>,
+    refusals: Array<PaymentRefusal & { by: RefusedBy }>,
+    wallets: WalletShipment[] = [],
   ): Promise<void> {
     await deps.db.transaction(async (tx) => {
       const { rows } = expectLease(
@@ -167,6 +174,8 @@ export function disburseStage(deps: StageDeps): Stage {
             refusals.map((r) => r.by),
           ],
         );
+      // Payout channels: the wallet parts sent, recorded with the shipment (src/payouts/ship.ts).
+      if (wallets.length > 0) await recordWalletShipments(tx, job.key, rows[0]!.envelope, wallets);
       if (envelopeShipped > 0)
         await tx.query(
           `UPDATE disbursement_envelope_batch_status
@@ -181,13 +190,19 @@ export function disburseStage(deps: StageDeps): Stage {
     const built = await buildPayments(deps, job.key, job.today);
     if (!built) return failure('BATCH_NOT_FOUND', { permanent: true });
     const { header, payments } = built;
-    const refusals: Array<PaymentRefusal & { by: 'BANK' | 'BRIDGE' }> = [];
+    const refusals: Array<PaymentRefusal & { by: RefusedBy }> = [];
     let shipped = 0;
+    // Payout channels: wallet payments go to their providers, the rest to the sponsor bank.
+    const split = await shipWalletParts(deps, job.key, payments, header.currency);
+    if (isFailure(split)) return split;
+    refusals.push(...split.refusals);
+    for (const w of split.wallets) if (!w.refused) shipped += w.payments.length;
+    const bankPayments = split.bank;
     // Nothing payable (all cancelled or unresolved): done without troubling the bank.
-    if (payments.length > 0) {
+    if (bankPayments.length > 0) {
       const connector = await connectorFor(deps, header.bankCode);
       if (isFailure(connector)) return connector;
-      const send = withinLimits(payments, resolveLimits(connector.limits), header.currency, refusals);
+      const send = withinLimits(bankPayments, resolveLimits(connector.limits), header.currency, refusals);
       if (send.length > 0) {
         const result = await callBank(() => connector.initiatePayment(job.key, send));
         if (isFailure(result)) return result;
@@ -198,10 +213,10 @@ export function disburseStage(deps: StageDeps): Stage {
           if (!sent.delete(r.disbursementId)) continue;
           refusals.push({ disbursementId: r.disbursementId, errorCode: r.errorCode, by: 'BANK' });
         }
-        shipped = sent.size;
+        shipped += sent.size;
       }
     }
-    await markShipped(job, shipped, refusals);
+    await markShipped(job, shipped, refusals, split.wallets);
     deps.log.info(
       { stage: q.stage, batch: job.key, payments: shipped, refused: refusalSummary(refusals) },
       'bank batch shipped',
@@ -217,7 +232,7 @@ function withinLimits(
   payments: Payment[],
   limits: ReturnType<typeof resolveLimits>,
   currency: string,
-  refusals: Array<PaymentRefusal & { by: 'BANK' | 'BRIDGE' }>,
+  refusals: Array<PaymentRefusal & { by: RefusedBy }>,
 ): Payment[] {
   const exponent = currencyExponent(currency) ?? 2;
   return payments.filter((p) => {
