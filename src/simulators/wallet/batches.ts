@@ -114,6 +114,27 @@ interface Parsed {
 
 const text = (v: unknown) => (typeof v === 'string' ? v : null);
 
+/**
+ * The party a rejection or completion echoes: the well-formed pairs the client sent (the spec wants 1 to 10);
+ * for a party that was missing or had none, one pair saying so.
+ */
+function echoParty(party: unknown): unknown[] {
+  const pairs = Array.isArray(party)
+    ? party.filter(
+        (p) =>
+          p &&
+          typeof p === 'object' &&
+          typeof p.key === 'string' &&
+          typeof p.value === 'string' &&
+          p.key.length >= 1 &&
+          p.key.length <= 256 &&
+          p.value.length >= 1 &&
+          p.value.length <= 256,
+      )
+    : [];
+  return pairs.length ? pairs.slice(0, 10) : [{ key: 'notSupplied', value: 'none' }];
+}
+
 function parseTransaction(t: Record<string, unknown>): Parsed {
   const currency = text(t.currency);
   const parsed: Parsed = {
@@ -122,8 +143,8 @@ function parseTransaction(t: Record<string, unknown>): Parsed {
     amountText:
       typeof t.amount === 'string' ? t.amount : t.amount === undefined ? null : JSON.stringify(t.amount),
     currency,
-    creditParty: Array.isArray(t.creditParty) ? t.creditParty : [],
-    debitParty: Array.isArray(t.debitParty) ? t.debitParty : [],
+    creditParty: echoParty(t.creditParty),
+    debitParty: echoParty(t.debitParty),
     credit: null,
     debit: null,
     rejection: null,
