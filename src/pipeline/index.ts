@@ -2,17 +2,16 @@
 // run them side by side on PostgreSQL: claims use SKIP LOCKED and leases, outcomes are guarded by the lease.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { AppContext } from '../feature/context.js';
-import { purgeStoredAnswers } from '../g2p/idempotency.js';
 import { purgeAudit } from '../audit/index.js';
 import { createConnectorRegistry, createWalletRegistry } from '../bank/registry.js';
 import type { Queryable } from '../db/index.js';
+import type { AppContext } from '../feature/context.js';
+import { purgeStoredAnswers } from '../g2p/idempotency.js';
 import { loadBridgeKeys } from '../g2p/keys.js';
 import type { SigningKey } from '../g2p/signing.js';
 import { createMapperClientFromEnv } from '../mapper/index.js';
 import type { MapperClient } from '../mapper/types.js';
 import type { WalletConnectorSource } from '../payouts/wallet-connector.js';
-import { statementQueue, statementStage } from '../statements/process.js';
 import type { ConnectorSource, StageDeps } from './deps.js';
 import type { QueueSpec } from './queue.js';
 import { createStageRunner, type Stage, type StageRunner } from './runner.js';
@@ -24,6 +23,7 @@ import { callbacksQueue, callbacksRunner, callbacksStage } from './stages/callba
 import { checkFundsQueue, checkFundsStage } from './stages/check-funds.js';
 import { disburseQueue, disburseStage } from './stages/disburse.js';
 import { mapperResolutionQueue, mapperResolutionStage } from './stages/mapper-resolution.js';
+import { statementQueue, statementStage } from './stages/statements.js';
 import { walletOutcomesQueue, walletOutcomesStage } from './stages/wallet-outcomes.js';
 
 export { localDate } from '../g2p/dates.js';

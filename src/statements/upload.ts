@@ -8,17 +8,17 @@
 // statements of its own accounts, and the audit trail names them. The scope is stored with the statement
 // (uploader_bank_codes), and the statement stage checks every statement it parses against it again.
 import { createHash, randomUUID } from 'node:crypto';
-import { type AppContext, type Caller, callerOf, FORBIDDEN_ACCOUNT } from '../feature/context.js';
-import { type G2pStatus, responseHeader } from '../g2p/message.js';
-import type { Feature } from '../feature/context.js';
 import { recordAudit } from '../audit/index.js';
 import { allows } from '../auth/index.js';
 import type { Db, Queryable } from '../db/index.js';
+import type { Feature } from '../feature/context.js';
+import { type AppContext, type Caller, callerOf, FORBIDDEN_ACCOUNT } from '../feature/context.js';
 import { ErrorCode } from '../g2p/codes.js';
+import { type G2pStatus, responseHeader } from '../g2p/message.js';
+import { findProgramByAccount, type ProgramAccount } from './accounts.js';
 import { detectStatementFormat, SNIFF_BYTES } from './detect.js';
 import type { StatementFormatName } from './model.js';
 import { isFormData, readForm } from './multipart.js';
-import { findProgramByAccount, type ProgramAccount } from './process.js';
 
 export const STATEMENT_FIELD = 'statement_file';
 

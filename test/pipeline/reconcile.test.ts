@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/index.js';
-import { findProgramByAccount, type ProgramAccount } from '../../src/statements/process.js';
+import { findProgramByAccount, type ProgramAccount } from '../../src/statements/accounts.js';
 import { type ReconEntry, type ReconOutcome, reconcileEntries } from '../../src/statements/reconcile.js';
 import { testDb } from '../support/db.js';
 import { disbursements, resetBridge, seedEnvelope, seedProgram, uploadStatement } from './fixtures.js';

@@ -1,21 +1,17 @@
-// Statement processing, the last stage: read an uploaded statement file (MT940, camt.053 or camt.054, into the
-// format-neutral model of ./model.ts), find each statement's program by its account, recognise a statement
-// uploaded twice, then reconcile set-based (./reconcile.ts) in bounded chunks: each chunk of transactions is
-// read through the program's connector and applied in its own transaction, and the statement row remembers
-// how far it got (reconcile_cursor), so a large file neither holds the database (nor its entries, memory) for
-// long nor is counted twice when a worker dies half-way. Text that does not parse and accounts no program owns
-// are permanent errors: the row becomes ERROR with the reason, and the uploaded text stays as it was. So is a
-// statement of an account outside the uploader's bank scope (uploader_bank_codes): ERROR forbidden.account.
-import { FORBIDDEN_ACCOUNT } from '../feature/context.js';
-import { allows } from '../auth/index.js';
-import type { BankConnector } from '../bank/connector.js';
-import { detectStatementFormat } from '../camt/index.js';
-import type { Queryable } from '../db/index.js';
-import { connectorFor, isFailure, type StageDeps } from '../pipeline/deps.js';
-import type { QueueSpec } from '../pipeline/queue.js';
-import { expectLease, failure, type Job, type Outcome, type Stage } from '../pipeline/runner.js';
-import { readCamt } from './from-camt.js';
-import { readMt940 } from './from-mt940.js';
+// Statement processing, the last stage: read an uploaded statement file (MT940, camt.053 or camt.054, into
+// the format-neutral model of src/statements/model.ts), find each statement's program by its account,
+// recognise a statement uploaded twice, then reconcile set-based (src/statements/reconcile.ts) in bounded
+// chunks: each chunk of transactions is read through the program's connector and applied in its own
+// transaction, and the statement row remembers how far it got (reconcile_cursor), so a large file neither
+// holds the database (nor its entries, memory) for long nor is counted twice when a worker dies half-way.
+// Text that does not parse and accounts no program owns are permanent errors: the row becomes ERROR with the
+// reason, and the uploaded text stays as it was. So is a statement of an account outside the uploader's bank
+// scope (uploader_bank_codes): ERROR forbidden.account.
+import { allows } from '../../auth/index.js';
+import type { BankConnector } from '../../bank/connector.js';
+import type { Queryable } from '../../db/index.js';
+import { FORBIDDEN_ACCOUNT } from '../../feature/context.js';
+import { findProgramByAccount, type ProgramAccount } from '../../statements/accounts.js';
 import {
   applies,
   describeProblems,
@@ -23,8 +19,17 @@ import {
   type StatementFormatName,
   type StatementSummary,
   type StatementTransaction,
-} from './model.js';
-import { emptySummary, type ReconEntry, type ReconSummary, reconcileEntries } from './reconcile.js';
+} from '../../statements/model.js';
+import { readStatement } from '../../statements/read.js';
+import {
+  emptySummary,
+  type ReconEntry,
+  type ReconSummary,
+  reconcileEntries,
+} from '../../statements/reconcile.js';
+import { connectorFor, isFailure, type StageDeps } from '../deps.js';
+import type { QueueSpec } from '../queue.js';
+import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
 
 export const statementQueue: QueueSpec = {
   stage: 'statement',
@@ -44,68 +49,7 @@ export const statementQueue: QueueSpec = {
 /** Serialises reconciliation across workers (one statement at a time sees and writes recons). */
 const RECONCILE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('g2p-bridge-reconcile'))";
 
-export interface ProgramAccount {
-  program: string;
-  account: string;
-  currency: string;
-  bankCode: string;
-}
-
 const orNull = (s: string | undefined | null) => (s ? s : null);
-
-const compact = (s: string) => s.replace(/[\s\-./]/g, '').toUpperCase();
-
-/**
- * The program whose funding account a :25: names. Banks write the account in several ways: as stored, with a
- * currency suffix (`12345678/EUR`, `12345678 EUR`, `12345678EUR`), prefixed with a bank code (`BANKCODE/123`),
- * or as an IBAN whose tail is the account number. Exact forms are tried first; an IBAN tail only counts when
- * exactly one program matches it.
- */
-export function findProgramByAccount(
-  raw: string,
-  programs: readonly ProgramAccount[],
-): ProgramAccount | null {
-  const value = raw.trim();
-  if (!value) return null;
-  const candidates = new Set<string>([compact(value)]);
-  const parts = value.split(/[/\s]+/).filter(Boolean);
-  const last = parts[parts.length - 1] ?? '';
-  const withoutCurrency = /^[A-Z]{3}$/.test(last) && parts.length > 1 ? parts.slice(0, -1) : parts;
-  candidates.add(compact(withoutCurrency.join('')));
-  if (withoutCurrency.length > 1) candidates.add(compact(withoutCurrency[withoutCurrency.length - 1] ?? ''));
-  for (const p of programs) {
-    const acct = compact(p.account);
-    if (candidates.has(acct)) return p;
-    // 12345678EUR: the suffix is the program's own currency.
-    if (candidates.has(acct + p.currency.trim().toUpperCase())) return p;
-  }
-  const iban = compact(withoutCurrency.join(''));
-  if (/^[A-Z]{2}\d{2}[A-Z0-9]{8,30}$/.test(iban)) {
-    const tail = programs.filter((p) => {
-      const acct = compact(p.account);
-      return acct.length >= 6 && iban.slice(4).endsWith(acct);
-    });
-    if (tail.length === 1) return tail[0]!;
-  }
-  return null;
-}
-
-/** Reads a stored statement as whichever format it is in: camt.053 / camt.054 XML, else MT940. */
-export async function readStatement(text: string): Promise<StatementFile> {
-  // MT940 is text of tags; only what opens like XML goes to the camt reader.
-  if (!/^\uFEFF?\s*</.test(text.slice(0, 1024))) return readMt940(text);
-  const detected = detectStatementFormat(text.slice(0, 4096));
-  if (detected.format === 'camt') return readCamt(text, detected.kind);
-  const reason = detected.format === 'unknown' ? detected.reason : 'XML that is not camt';
-  return {
-    format: 'MT940',
-    statements: [],
-    errors: [{ message: `not a statement the bridge reads: ${reason}`, where: 'line 1', severity: 'error' }],
-    warnings: [],
-    counts: { D: 0, RD: 0, notBooked: 0 },
-    transactions: async function* () {},
-  };
-}
 
 /** What the connector makes of one transaction: our reference, the name, the reversal reason. */
 function reconEntryOf(
