@@ -220,6 +220,20 @@ export const CONFIG_SPEC = {
     'Connector per sponsor bank code: `CODE=builtin:example`, `CODE=./path/to/module.js` or `CODE=package-name`, comma separated.',
     'EXAMPLE=builtin:example',
   ),
+  // Payout channels (issue 15; src/payouts, src/bank/gsma); see docs/bank-connectors.md, "Payout channels"
+  WALLET_PROVIDERS: {
+    doc: 'Connector per wallet provider code, comma separated, as BANK_CONNECTORS: `MPESA=builtin:gsma-mmapi`, `AIRTEL=./my-connector.js`. Each provider reads its own WALLET_<CODE>_* settings. Empty: no wallet channel.',
+    default: '',
+    parse(raw) {
+      for (const item of raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean))
+        if (!/^[A-Za-z0-9_.-]{1,64}=\S+$/.test(item))
+          throw new Error(`'${item}' is not CODE=connector (e.g. MPESA=builtin:gsma-mmapi)`);
+      return raw;
+    },
+  } as VarSpec<string>,
   EXAMPLE_BANK_URL: optionalStr(
     'Base URL of the example bank for the builtin example connector. Default http://127.0.0.1:PORT/example-bank (the bank mounted by `start`).',
   ),

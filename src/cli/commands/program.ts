@@ -4,6 +4,7 @@ import type { Actor } from '../../audit/index.js';
 import { configuredBankCodes } from '../../bank/registry.js';
 import { type Config, loadConfig } from '../../config/index.js';
 import type { Db } from '../../db/index.js';
+import { channelCommand } from '../../payouts/cli.js';
 import {
   addProgram,
   changeProgram,
@@ -27,7 +28,7 @@ function cliActor(): Actor {
   return { subject: `cli:${user}`, roles: ['admin'], senderId: null, requestId: null, messageId: null };
 }
 
-const HELP = `Usage: g2p-bridge program <add|update|list> [options]
+const HELP = `Usage: g2p-bridge program <add|update|list|show|channel> [options]
 
 Configures benefit programs directly in the bridge's database (DATABASE_URL, or the embedded database in
 DATA_DIR). The admin API (/admin/programs, role admin) does the same over HTTP.
@@ -37,6 +38,11 @@ DATA_DIR). The admin API (/admin/programs, role admin) does the same over HTTP.
   program update CODE [--name NAME] [--org-code CODE] [--org-name NAME] [--bank-code CODE]
               [--branch CODE] [--account NUMBER] [--currency ISO4217] [--mapper | --no-mapper]
   program list [--json]
+  program show CODE                     the program and its payout channels
+  program channel add CODE --provider WALLET_CODE --account GSMA_ACCOUNT_ID --currency ISO4217
+  program channel remove CODE --provider WALLET_CODE
+                 a wallet channel: MOBILE_WALLET addresses of that provider are paid through it,
+                 debited from GSMA_ACCOUNT_ID (e.g. accountid@2999); see docs/bank-connectors.md
 
   --no-mapper   beneficiary ids go to the bank as they are (no ID-account mapper resolution)
   --json        print JSON instead of a table`;
@@ -53,6 +59,7 @@ const OPTIONS = {
   mapper: { type: 'boolean' },
   'no-mapper': { type: 'boolean' },
   json: { type: 'boolean' },
+  provider: { type: 'string' },
 } as const;
 
 type Values = {
@@ -119,6 +126,11 @@ export async function run(argv: string[]): Promise<number> {
     );
   }
   try {
+    // Payout channels (src/payouts/cli.ts).
+    if (sub === 'show' || sub === 'channel') {
+      const config = loadConfig();
+      return await withDb(config, (db) => channelCommand(db, parsed.positionals, v));
+    }
     if (sub === 'list') {
       const programs = await withDb(loadConfig(), listPrograms);
       process.stdout.write(
