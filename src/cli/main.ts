@@ -52,6 +52,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Run the example ID-account mapper alone, or load a CSV into it',
     load: () => import('./commands/mapper.js'),
   },
+  wallet: {
+    summary: 'Run the wallet-provider simulator (GSMA Mobile Money API) alone on its own port',
+    load: () => import('./commands/wallet.js'),
+  },
   worker: {
     summary: 'Run the background stages only (many processes may share one PostgreSQL)',
     load: () => import('./commands/worker.js'),

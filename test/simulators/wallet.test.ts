@@ -37,7 +37,7 @@ const post = (transactions: unknown[], headers: Record<string, string> = {}) =>
 describe('authentication', () => {
   it('refuses a call without credentials, with a wrong key or a forged token: 401 and a GSMA error', async () => {
     for (const headers of [
-      { 'x-api-key': '' },
+      { 'x-api-key': '' } as Record<string, string>,
       { 'x-api-key': 'wrong' },
       { 'x-api-key': '', authorization: 'Bearer forged' },
     ]) {
