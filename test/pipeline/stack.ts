@@ -9,6 +9,7 @@ import { localSecret, mintToken, type Role } from '../../src/auth/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
+import { mapperClientFromConfig } from '../../src/mapper/index.js';
 import { startWorkers, type Workers } from '../../src/pipeline/index.js';
 import { createExampleBank, type ExampleBank } from '../../src/simulators/example-bank/index.js';
 import { createMapperSimulator, type MapperSimulator } from '../../src/simulators/mapper/index.js';
@@ -101,7 +102,11 @@ export async function startStack(
   const workers =
     options.workers === false
       ? { workerId: 'none', stop: async () => {}, runOnce: async () => ({}) as never }
-      : startWorkers(ctx, { env: workerEnv, poll: false });
+      : startWorkers(ctx, {
+          rawEnv: workerEnv,
+          mapper: mapperClientFromConfig({ ...config, MAPPER_URL: `${url}/mapper` }, log),
+          poll: false,
+        });
 
   const send = async (path: string, method: string, role: Role, body?: unknown) => {
     const res = await fetch(`${url}${path}`, {

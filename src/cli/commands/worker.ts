@@ -5,7 +5,7 @@ import { openDatabase } from '../../app.js';
 import { BankConnectorConfigError, createConnectorRegistry } from '../../bank/index.js';
 import { ConfigError } from '../../config/index.js';
 import { createLogger } from '../../logger.js';
-import { createMapperClientFromEnv } from '../../mapper/index.js';
+import { mapperClientFromConfig } from '../../mapper/index.js';
 import { STAGE_NAMES, type StageName, startWorkers } from '../../pipeline/index.js';
 import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
 
@@ -39,16 +39,15 @@ export async function run(argv: string[]): Promise<number> {
     }
     stages = list as StageName[];
   }
-  const env = process.env;
-  const config = configOrReport(env);
+  const rawEnv = process.env;
+  const config = configOrReport(rawEnv);
   if (!config) return 2;
   const log = createLogger(config.LOG_LEVEL, 'g2p-bridge-worker');
   // Configuration problems stop the worker here, not in the middle of a batch.
   let connectors: Awaited<ReturnType<typeof createConnectorRegistry>>;
-  let mapper: ReturnType<typeof createMapperClientFromEnv>;
   try {
-    connectors = await createConnectorRegistry({ env, log });
-    mapper = createMapperClientFromEnv(env, log);
+    // Bank connector modules read their own settings from the environment (ConnectorOptions.env).
+    connectors = await createConnectorRegistry({ env: rawEnv, log });
   } catch (error) {
     if (error instanceof BankConnectorConfigError || error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -59,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   const db = await openDatabase(config);
   if (db.kind === 'pglite') log.warn('embedded database: only this process may use DATA_DIR while it runs');
   const ctx: AppContext = { config, db, log, now: () => new Date(), verifier: null };
+  const mapper = mapperClientFromConfig(config, log);
   const workers = startWorkers(ctx, { connectors, mapper, stages, poll: !parsed.values.once });
   try {
     if (parsed.values.once) {
