@@ -18,7 +18,6 @@ import {
 import type { Config } from '../../config/index.js';
 import type { Db } from '../../db/index.js';
 import { createLogger } from '../../logger.js';
-import { mapperClientFromConfig } from '../../mapper/index.js';
 import { startWorkers, type Workers } from '../../pipeline/index.js';
 import { type SimulatorAccess, simulatorAccess } from '../../simulators/access.js';
 import {
@@ -36,6 +35,7 @@ import {
   sftpConnectorEnv,
 } from '../../simulators/example-bank/sftp/setup.js';
 import { createMapperSimulator, type MapperSimulator } from '../../simulators/mapper/index.js';
+import { createWalletSimulator, type WalletSimulator } from '../../simulators/wallet/index.js';
 import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
 
 const HELP = `Usage: g2p-bridge start [--port N]
@@ -47,6 +47,7 @@ Runs the whole system in one process, on one port (PORT, default 8000):
   the background workers    mapper resolution, funds check and block, shipping, statement reconciliation
   the example bank          /example-bank   (its statements are uploaded to the bridge as role bank)
   the example mapper        /mapper
+  the wallet provider       /wallet-provider   (GSMA Mobile Money API simulator)
   the bank's SFTP face      with EXAMPLE_BANK_CHANNEL=sftp: the bridge ships to the example bank as pain.001 files
                             over SFTP (builtin:iso20022-sftp, key pair in DATA_DIR/bridge-sftp, host key pinned)
 on the embedded database in DATA_DIR (default ./data) unless DATABASE_URL is set.
@@ -61,7 +62,7 @@ Settings: docs/configuration.md. Operations: docs/operations.md.`;
 
 export interface StackOptions {
   config: Config;
-  /** The raw environment the simulators and the bank connector modules read their own settings from. */
+  /** Environment the simulators, connectors and mapper client read their settings from. */
   env?: Record<string, string | undefined>;
   log: Logger;
   /** 'all': API, workers and simulators (start); 'api': the API alone (serve). */
@@ -84,6 +85,8 @@ export interface Stack {
   /** The example bank's SFTP face, when EXAMPLE_BANK_CHANNEL=sftp. */
   bankSftp?: ExampleBankSftp;
   mapper?: MapperSimulator;
+  /** The wallet-provider simulator (GSMA Mobile Money API) under /wallet-provider. */
+  wallet?: WalletSimulator;
   /** Who may call the simulators (when mounted). */
   simulatorAccess?: SimulatorAccess;
   /** Graceful shutdown: not ready, bank and workers stop, server closes, database closes. */
@@ -134,7 +137,7 @@ function uploadThrough(app: FastifyInstance, token: () => Promise<string>) {
 /** Opens the database and builds, listens and starts everything `mode` asks for. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { config, log } = options;
-  const rawEnv = options.env ?? process.env;
+  const env = options.env ?? process.env;
   const db = options.db ?? (await openDatabase(config));
   const cleanup: Array<() => Promise<void>> = [async () => db.close()];
   try {
@@ -148,6 +151,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // start is for one machine unless told otherwise; serve is what a deployment puts behind its network.
     const host = config.HOST ?? (options.mode === 'all' ? '127.0.0.1' : '0.0.0.0');
     let mapper: MapperSimulator | undefined;
+    let wallet: WalletSimulator | undefined;
     let bank: ExampleBank | undefined;
     let bankSftp: ExampleBankSftp | undefined;
     let bridgeKeyFile: string | undefined;
@@ -167,7 +171,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           { host },
           'AUTH_MODE=none: the example bank and the mapper are open to anyone who reaches this port',
         );
-      mapper = await createMapperSimulator({ db, log, env: rawEnv });
+      mapper = await createMapperSimulator({ db, log, env });
       await mapper.register(app, '/mapper', access);
       const secret = await localSecret(config, db);
       const bankToken = () =>
@@ -197,12 +201,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       bank = await createExampleBank({
         db,
         log,
-        env: rawEnv,
+        env,
         // Over SFTP, the statements of accounts paid by file go to the customer's from-bank/ folder.
         uploadStatement: bankSftp ? bankSftp.statementUploader(upload) : upload,
         now: options.now,
       });
       await bank.register(app, '/example-bank', access);
+      // The wallet provider; this process's key is one of its API keys, for the bridge's own connector.
+      wallet = await createWalletSimulator({ db, log, env, now: options.now, processKey });
+      await wallet.register(app, '/wallet-provider', access);
     }
 
     let stopping = false;
@@ -217,19 +224,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (options.mode === 'all') {
       // The connectors and the mapper client reach the simulators on this very port unless told otherwise.
       // The key goes only where the URL is this process's own simulator.
-      const mapperClient = mapperClientFromConfig(
-        {
-          ...config,
-          MAPPER_URL: config.MAPPER_URL ?? `${url}/mapper`,
-          MAPPER_TOKEN: config.MAPPER_URL ? config.MAPPER_TOKEN : processKey,
-        },
-        log.child({ component: 'pipeline' }),
-      );
-      // Connector modules read their own settings from an environment (ConnectorOptions.env, a public contract).
       const apiEnv = {
-        ...rawEnv,
-        EXAMPLE_BANK_URL: rawEnv.EXAMPLE_BANK_URL || `${url}/example-bank`,
-        EXAMPLE_BANK_TOKEN: rawEnv.EXAMPLE_BANK_URL ? rawEnv.EXAMPLE_BANK_TOKEN : processKey,
+        ...env,
+        MAPPER_URL: env.MAPPER_URL || `${url}/mapper`,
+        MAPPER_TOKEN: env.MAPPER_URL ? env.MAPPER_TOKEN : processKey,
+        EXAMPLE_BANK_URL: env.EXAMPLE_BANK_URL || `${url}/example-bank`,
+        EXAMPLE_BANK_TOKEN: env.EXAMPLE_BANK_URL ? env.EXAMPLE_BANK_TOKEN : processKey,
       };
       // EXAMPLE_BANK_CHANNEL=sftp: the example bank's code goes over builtin:iso20022-sftp to its face.
       const workerEnv =
@@ -248,13 +248,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       connectors = registry;
       cleanup.unshift(() => registry.close());
-      workers = startWorkers(ctx, { rawEnv: workerEnv, poll: options.poll, connectors, mapper: mapperClient });
+      workers = startWorkers(ctx, { env: workerEnv, poll: options.poll, connectors });
       app.readinessChecks.set('workers', () =>
         stopping
           ? { ok: false, detail: 'stopping' }
           : { ok: true, detail: `running as ${workers!.workerId}` },
       );
       if (options.poll !== false) bank!.start();
+      if (options.poll !== false) wallet!.start();
     }
 
     const stack: Stack = {
@@ -266,10 +267,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       bank,
       bankSftp,
       mapper,
+      wallet,
       simulatorAccess: access,
       async stop() {
         stopping = true;
         await bank?.stop();
+        await wallet?.stop();
         await bankSftp?.close();
         await workers?.stop();
         await connectors?.close();
@@ -307,6 +310,7 @@ export function banner(stack: Stack, config: Config, mode: 'all' | 'api'): strin
     lines.push(
       `  example bank   ${base}/example-bank   (simulator; ${who})`,
       `  mapper         ${base}/mapper   (simulator; ${who})`,
+      `  wallet         ${base}/wallet-provider   (GSMA Mobile Money API simulator; admin routes: ${who})`,
       ...(stack.bankSftp
         ? [
             `  bank SFTP      sftp://${stack.bankSftp.server.host}:${stack.bankSftp.server.port}   (example bank's host-to-host face; customer ${BRIDGE_CUSTOMER} is this bridge, EXAMPLE_BANK_CHANNEL=sftp)`,
