@@ -18,6 +18,7 @@ import {
 import type { Config } from '../../config/index.js';
 import type { Db } from '../../db/index.js';
 import { createLogger } from '../../logger.js';
+import { mapperClientFromConfig } from '../../mapper/index.js';
 import { startWorkers, type Workers } from '../../pipeline/index.js';
 import { type SimulatorAccess, simulatorAccess } from '../../simulators/access.js';
 import {
@@ -62,7 +63,7 @@ Settings: docs/configuration.md. Operations: docs/operations.md.`;
 
 export interface StackOptions {
   config: Config;
-  /** Environment the simulators, connectors and mapper client read their settings from. */
+  /** The raw environment the simulators and the bank connector modules read their own settings from. */
   env?: Record<string, string | undefined>;
   log: Logger;
   /** 'all': API, workers and simulators (start); 'api': the API alone (serve). */
@@ -137,7 +138,7 @@ function uploadThrough(app: FastifyInstance, token: () => Promise<string>) {
 /** Opens the database and builds, listens and starts everything `mode` asks for. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { config, log } = options;
-  const env = options.env ?? process.env;
+  const rawEnv = options.env ?? process.env;
   const db = options.db ?? (await openDatabase(config));
   const cleanup: Array<() => Promise<void>> = [async () => db.close()];
   try {
@@ -171,7 +172,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           { host },
           'AUTH_MODE=none: the example bank and the mapper are open to anyone who reaches this port',
         );
-      mapper = await createMapperSimulator({ db, log, env });
+      mapper = await createMapperSimulator({ db, log, env: rawEnv });
       await mapper.register(app, '/mapper', access);
       const secret = await localSecret(config, db);
       const bankToken = () =>
@@ -201,14 +202,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       bank = await createExampleBank({
         db,
         log,
-        env,
+        env: rawEnv,
         // Over SFTP, the statements of accounts paid by file go to the customer's from-bank/ folder.
         uploadStatement: bankSftp ? bankSftp.statementUploader(upload) : upload,
         now: options.now,
       });
       await bank.register(app, '/example-bank', access);
       // The wallet provider; this process's key is one of its API keys, for the bridge's own connector.
-      wallet = await createWalletSimulator({ db, log, env, now: options.now, processKey });
+      wallet = await createWalletSimulator({ db, log, env: rawEnv, now: options.now, processKey });
       await wallet.register(app, '/wallet-provider', access);
     }
 
@@ -224,12 +225,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (options.mode === 'all') {
       // The connectors and the mapper client reach the simulators on this very port unless told otherwise.
       // The key goes only where the URL is this process's own simulator.
+      const mapperClient = mapperClientFromConfig(
+        {
+          ...config,
+          MAPPER_URL: config.MAPPER_URL ?? `${url}/mapper`,
+          MAPPER_TOKEN: config.MAPPER_URL ? config.MAPPER_TOKEN : processKey,
+        },
+        log.child({ component: 'pipeline' }),
+      );
+      // Connector modules read their own settings from an environment (ConnectorOptions.env, a public contract).
       const apiEnv = {
-        ...env,
-        MAPPER_URL: env.MAPPER_URL || `${url}/mapper`,
-        MAPPER_TOKEN: env.MAPPER_URL ? env.MAPPER_TOKEN : processKey,
-        EXAMPLE_BANK_URL: env.EXAMPLE_BANK_URL || `${url}/example-bank`,
-        EXAMPLE_BANK_TOKEN: env.EXAMPLE_BANK_URL ? env.EXAMPLE_BANK_TOKEN : processKey,
+        ...rawEnv,
+        EXAMPLE_BANK_URL: rawEnv.EXAMPLE_BANK_URL || `${url}/example-bank`,
+        EXAMPLE_BANK_TOKEN: rawEnv.EXAMPLE_BANK_URL ? rawEnv.EXAMPLE_BANK_TOKEN : processKey,
       };
       // EXAMPLE_BANK_CHANNEL=sftp: the example bank's code goes over builtin:iso20022-sftp to its face.
       const workerEnv =
@@ -248,7 +256,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       connectors = registry;
       cleanup.unshift(() => registry.close());
-      workers = startWorkers(ctx, { env: workerEnv, poll: options.poll, connectors });
+      workers = startWorkers(ctx, {
+        rawEnv: workerEnv,
+        poll: options.poll,
+        connectors,
+        mapper: mapperClient,
+      });
       app.readinessChecks.set('workers', () =>
         stopping
           ? { ok: false, detail: 'stopping' }
