@@ -1,7 +1,6 @@
 // The ID-account mapper as the pipeline uses it. See docs/mapper.md.
 import type { Logger } from 'pino';
-import { readEnv } from '../config/env.js';
-import { CONFIG_SPEC } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import { createMapperClient } from './client.js';
 import type { MapperClient } from './types.js';
 
@@ -18,26 +17,19 @@ export {
 } from './fa.js';
 export * from './types.js';
 
-const MAPPER_SPEC = {
-  PORT: CONFIG_SPEC.PORT,
-  MAPPER_URL: CONFIG_SPEC.MAPPER_URL,
-  MAPPER_TIMEOUT_MS: CONFIG_SPEC.MAPPER_TIMEOUT_MS,
-  MAPPER_SENDER_ID: CONFIG_SPEC.MAPPER_SENDER_ID,
-  MAPPER_TOKEN: CONFIG_SPEC.MAPPER_TOKEN,
-  MAPPER_FA_PATTERNS: CONFIG_SPEC.MAPPER_FA_PATTERNS,
-};
+/** The settings the resolve client is built from (parsed once, by the command that starts the process). */
+export type MapperSettings = Pick<
+  Config,
+  'PORT' | 'MAPPER_URL' | 'MAPPER_TIMEOUT_MS' | 'MAPPER_SENDER_ID' | 'MAPPER_TOKEN' | 'MAPPER_FA_PATTERNS'
+>;
 
 /** The URL the bridge resolves against: MAPPER_URL, else the simulator that `start` serves under /mapper. */
-export function mapperUrl(settings: { MAPPER_URL?: string; PORT: number }): string {
+export function mapperUrl(settings: Pick<Config, 'MAPPER_URL' | 'PORT'>): string {
   return settings.MAPPER_URL ?? `http://127.0.0.1:${settings.PORT}/mapper`;
 }
 
-/** Builds the resolve client from the environment; throws ConfigError for invalid mapper settings. */
-export function createMapperClientFromEnv(
-  env: Record<string, string | undefined>,
-  log: Logger,
-): MapperClient {
-  const settings = readEnv(MAPPER_SPEC, env);
+/** Builds the resolve client from the parsed configuration. */
+export function mapperClientFromConfig(settings: MapperSettings, log: Logger): MapperClient {
   return createMapperClient({
     url: mapperUrl(settings),
     timeoutMs: settings.MAPPER_TIMEOUT_MS,

@@ -58,7 +58,8 @@ export const failure = (
   extra: Omit<StageFailure, 'ok' | 'errorCode'> = {},
 ): StageFailure => ({ ok: false, errorCode, ...extra });
 
-export interface RunnerEnv {
+/** What a runner needs besides its stage: the database, a logger, the settings and the clock. */
+export interface RunnerDeps {
   db: Db;
   log: Logger;
   settings: PipelineSettings;
@@ -71,10 +72,10 @@ export interface StageRunner {
   pollOnce(): Promise<number>;
 }
 
-export function createStageRunner(stage: Stage, env: RunnerEnv, owner: string): StageRunner {
-  const { db, settings } = env;
+export function createStageRunner(stage: Stage, deps: RunnerDeps, owner: string): StageRunner {
+  const { db, settings } = deps;
   const q = stage.queue;
-  const log = env.log.child({ stage: q.stage });
+  const log = deps.log.child({ stage: q.stage });
 
   async function process(job: Job): Promise<void> {
     let outcome: Outcome;
@@ -106,7 +107,7 @@ export function createStageRunner(stage: Stage, env: RunnerEnv, owner: string): 
   }
 
   async function pollOnce(): Promise<number> {
-    const today = localDate(env.now(), settings.timeZone);
+    const today = localDate(deps.now(), settings.timeZone);
     const expired = await expireAbandoned(db, q, settings.maxAttempts);
     if (expired > 0) log.error({ rows: expired }, 'rows abandoned on their last attempt marked ERROR');
     const claimed = await claimRows(db, q, {

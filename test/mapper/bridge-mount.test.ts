@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMapperClientFromEnv } from '../../src/mapper/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { mapperClientFromConfig } from '../../src/mapper/index.js';
 import { createMapperSimulator, type MapperSimulator } from '../../src/simulators/mapper/index.js';
 import { type TestApp, testApp } from '../support/app.js';
 import { g2pBody, silentLog } from './helpers.js';
@@ -53,7 +54,7 @@ describe('mapper simulator mounted in the bridge server', () => {
   it('is what the default MAPPER_URL points at', async () => {
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const port = (t.app.server.address() as { port: number }).port;
-    const client = createMapperClientFromEnv({ PORT: String(port) }, silentLog);
+    const client = mapperClientFromConfig(loadConfig({ PORT: String(port) }), silentLog);
     expect(await client.resolve([{ referenceId: 'r', beneficiaryId: 'M1' }])).toMatchObject([
       {
         referenceId: 'r',
@@ -61,7 +62,7 @@ describe('mapper simulator mounted in the bridge server', () => {
         address: { faType: 'BANK_ACCOUNT', accountNumber: '5', bankCode: 'nb' },
       },
     ]);
-    expect(() => createMapperClientFromEnv({ MAPPER_URL: 'mapper.local' }, silentLog)).toThrow(
+    expect(() => mapperClientFromConfig(loadConfig({ MAPPER_URL: 'mapper.local' }), silentLog)).toThrow(
       /MAPPER_URL must be an http\(s\) URL/,
     );
   });

@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import {
   createMapperClient,
-  createMapperClientFromEnv,
   type MapperClient,
   MapperTransportError,
+  mapperClientFromConfig,
   type ResolveItem,
 } from '../../src/mapper/index.js';
 import { type RunningSimulator, runSimulator, silentLog } from './helpers.js';
@@ -180,21 +181,21 @@ describe('mapper client against the simulator', () => {
   });
 
   it('is built from the environment', async () => {
-    const fromEnv = createMapperClientFromEnv(
-      { MAPPER_URL: `${s.url}/`, MAPPER_TIMEOUT_MS: '5000' },
+    const fromEnv = mapperClientFromConfig(
+      loadConfig({ MAPPER_URL: `${s.url}/`, MAPPER_TIMEOUT_MS: '5000' }),
       silentLog,
     );
     expect((await fromEnv.resolve([{ referenceId: 'x', beneficiaryId: 'B2' }]))[0]).toMatchObject({
       resolved: true,
       address: { faType: 'MOBILE_WALLET' },
     });
-    const custom = createMapperClientFromEnv(
-      {
+    const custom = mapperClientFromConfig(
+      loadConfig({
         MAPPER_URL: s.url,
         MAPPER_FA_PATTERNS: JSON.stringify([
           { faType: 'MOBILE_WALLET', pattern: '^mobile:(?<mobile_number>\\d+)@' },
         ]),
-      },
+      }),
       silentLog,
     );
     // +254... does not fit the custom pattern (digits only): unparseable
@@ -202,7 +203,7 @@ describe('mapper client against the simulator', () => {
       resolved: false,
       reason: 'FA_UNPARSEABLE',
     });
-    expect(() => createMapperClientFromEnv({ MAPPER_TIMEOUT_MS: 'soon' }, silentLog)).toThrow(
+    expect(() => mapperClientFromConfig(loadConfig({ MAPPER_TIMEOUT_MS: 'soon' }), silentLog)).toThrow(
       /MAPPER_TIMEOUT_MS/,
     );
   });

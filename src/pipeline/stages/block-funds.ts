@@ -21,10 +21,10 @@ export function blockFundsStage(deps: StageDeps): Stage {
   async function run(job: Job): Promise<Outcome> {
     const funding = await fundingWithConnector(deps, job.key);
     if (isFailure(funding)) return funding;
-    const { env, connector } = funding;
+    const { envelope, connector } = funding;
     // The envelope id is the idempotency key: a retry after a crash gets the block already placed.
     const result = await callBank(() =>
-      connector.blockFunds(env.account, env.currency, env.amount, env.envelopeId),
+      connector.blockFunds(envelope.account, envelope.currency, envelope.amount, envelope.envelopeId),
     );
     if (isFailure(result)) return { ...result, retryStatus: 'FUNDS_BLOCK_FAILURE' };
     if (result.status === 'FAILURE')

@@ -26,8 +26,10 @@ export function checkFundsStage(deps: StageDeps): Stage {
   async function run(job: Job): Promise<Outcome> {
     const funding = await fundingWithConnector(deps, job.key);
     if (isFailure(funding)) return funding;
-    const { env, connector } = funding;
-    const result = await callBank(() => connector.checkFunds(env.account, env.currency, env.amount));
+    const { envelope, connector } = funding;
+    const result = await callBank(() =>
+      connector.checkFunds(envelope.account, envelope.currency, envelope.amount),
+    );
     if (isFailure(result)) return result;
     if (result.status === 'FAILURE') return failure(result.errorCode, { message: result.message });
     if (result.status === 'FUNDS_NOT_AVAILABLE')

@@ -45,11 +45,11 @@ export async function loadEnvelopeFunding(
 export async function fundingWithConnector(
   deps: StageDeps,
   envelopeId: string,
-): Promise<{ env: EnvelopeFunding; connector: BankConnector } | StageFailure> {
-  const env = await loadEnvelopeFunding(deps.db, envelopeId);
-  if (!env) return failure('ENVELOPE_NOT_FOUND', { permanent: true });
-  const connector = await connectorFor(deps, env.bankCode);
-  return isFailure(connector) ? connector : { env, connector };
+): Promise<{ envelope: EnvelopeFunding; connector: BankConnector } | StageFailure> {
+  const envelope = await loadEnvelopeFunding(deps.db, envelopeId);
+  if (!envelope) return failure('ENVELOPE_NOT_FOUND', { permanent: true });
+  const connector = await connectorFor(deps, envelope.bankCode);
+  return isFailure(connector) ? connector : { envelope, connector };
 }
 
 /**
