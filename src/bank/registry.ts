@@ -5,17 +5,13 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
-import type {
-  WalletConnector,
-  WalletConnectorFactory,
-  WalletConnectorSource,
-} from '../payouts/wallet-connector.js';
 import type { BankConnector, ConnectorModuleFactory } from './connector.js';
 import { BANK_ERROR, failure } from './errors.js';
 import { createExampleConnector } from './example/connector.js';
 import { createGsmaConnector } from './gsma/connector.js';
 import { type BankLimitsSource, DEFAULT_CONNECTOR_LIMITS, resolveLimits } from './limits.js';
 import { createSftpConnector } from './sftp/connector.js';
+import type { WalletConnector, WalletConnectorFactory, WalletConnectorSource } from './wallet-connector.js';
 
 export const DEFAULT_BANK_CONNECTORS = 'EXAMPLE=builtin:example';
 

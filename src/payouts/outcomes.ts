@@ -13,8 +13,9 @@
 // reference, prefixed with the provider code) and the envelope's reconciled counter, like a statement debit.
 // A rejection ends the disbursement `refused` with refused_by WALLET_PROVIDER and the GSMA code; the envelope's
 // shipped counter goes down by the rows written, as a bank's pain.002 rejection does.
+
+import type { WalletCompletion, WalletRejection } from '../bank/wallet-connector.js';
 import type { Queryable } from '../db/index.js';
-import type { WalletCompletion, WalletRejection } from './wallet-connector.js';
 
 const DECIMAL = '^[0-9]{1,20}([.][0-9]{1,10})?$';
 

@@ -6,12 +6,11 @@
 // batch, whose other parts are idempotent too.
 import type { Payment, PaymentRefusal } from '../bank/connector.js';
 import { walletCorrelationId } from '../bank/gsma/connector.js';
+import { isConnectorFailure } from '../bank/wallet-connector.js';
 import type { Queryable } from '../db/index.js';
-import type { StageDeps } from '../pipeline/deps.js';
-import { failure, type StageFailure } from '../pipeline/runner.js';
 import { walletCallbackKey, walletCallbackUrl } from './callbacks.js';
 import { walletAssignments } from './channels.js';
-import { isConnectorFailure } from './wallet-connector.js';
+import { type PayoutDeps, type PayoutFailure, payoutFailure } from './deps.js';
 
 export type RefusedBy = 'BANK' | 'BRIDGE' | 'WALLET_PROVIDER';
 
@@ -36,11 +35,11 @@ export interface SplitShipment {
 
 /** Splits the batch by channel and sends every wallet part; the bank part is left to the caller. */
 export async function shipWalletParts(
-  deps: StageDeps,
+  deps: PayoutDeps,
   bankBatchId: string,
   payments: Payment[],
   currency: string,
-): Promise<SplitShipment | StageFailure> {
+): Promise<SplitShipment | PayoutFailure> {
   const assigned = payments.length ? await walletAssignments(deps.db, bankBatchId) : [];
   if (assigned.length === 0) return { bank: payments, wallets: [], refusals: [] };
   const byId = new Map(payments.map((p) => [p.disbursementId, p]));
@@ -79,9 +78,10 @@ export async function shipWalletParts(
   for (const part of parts.values()) {
     const connector = deps.wallets?.get(part.providerCode);
     if (!connector)
-      return failure('WALLET_PROVIDER_NOT_CONFIGURED', {
-        message: `a program channel names wallet provider ${part.providerCode}, which WALLET_PROVIDERS does not`,
-      });
+      return payoutFailure(
+        'WALLET_PROVIDER_NOT_CONFIGURED',
+        `a program channel names wallet provider ${part.providerCode}, which WALLET_PROVIDERS does not`,
+      );
     const callback = connector.callbackBaseUrl
       ? walletCallbackUrl(connector.callbackBaseUrl, part.providerCode, await walletCallbackKey(deps.db))
       : null;
@@ -102,9 +102,7 @@ export async function shipWalletParts(
       callback,
     );
     if (isConnectorFailure(result))
-      return failure(result.errorCode, {
-        message: `wallet provider ${part.providerCode}: ${result.message ?? ''}`,
-      });
+      return payoutFailure(result.errorCode, `wallet provider ${part.providerCode}: ${result.message ?? ''}`);
     if (result.status === 'REFUSED') {
       part.refused = { errorCategory: result.errorCategory, errorCode: result.errorCode };
       for (const p of part.payments)

@@ -1,16 +1,16 @@
 import type { BankConnector } from '../bank/connector.js';
+import type { WalletConnectorSource } from '../bank/wallet-connector.js';
 import type { Senders } from '../config/senders.js';
 import type { SigningKey } from '../g2p/signing.js';
 import type { MapperClient } from '../mapper/types.js';
-import type { WalletConnectorSource } from '../payouts/wallet-connector.js';
-import { failure, type RunnerDeps, type StageFailure } from './runner.js';
+import { failure, type RunnerEnv, type StageFailure } from './runner.js';
 
 /** Where stages get a program's connector: the registry built from BANK_CONNECTORS, or a test's fake. */
 export interface ConnectorSource {
   getBankConnector(bankCode: string): BankConnector | Promise<BankConnector>;
 }
 
-export interface StageDeps extends RunnerDeps {
+export interface StageDeps extends RunnerEnv {
   connectors: ConnectorSource;
   /** Absent when no mapper is configured: programs that need resolution then wait (MAPPER_NOT_CONFIGURED). */
   mapper?: MapperClient;

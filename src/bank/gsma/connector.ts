@@ -9,6 +9,8 @@
 //
 // Nothing here throws: transport trouble, HTTP errors and odd answers come back as FAILURE (retried later).
 import { createHash } from 'node:crypto';
+import type { ConnectorFailure } from '../connector.js';
+import { failure, transportErrorCode } from '../errors.js';
 import type {
   BalanceResult,
   BatchStateResult,
@@ -20,9 +22,7 @@ import type {
   WalletConnector,
   WalletConnectorFactory,
   WalletRejection,
-} from '../../payouts/wallet-connector.js';
-import type { ConnectorFailure } from '../connector.js';
-import { failure, transportErrorCode } from '../errors.js';
+} from '../wallet-connector.js';
 import { type GsmaSettings, gsmaSettings } from './settings.js';
 
 const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;

@@ -15,6 +15,7 @@
 import type { BeneficiaryAccountType, Payment, PaymentRefusal } from '../../bank/connector.js';
 import { amountProblem, referenceProblem, resolveLimits } from '../../bank/limits.js';
 import { currencyExponent, decimalToMinor } from '../../money/index.js';
+import { isPayoutFailure } from '../../payouts/deps.js';
 import {
   type RefusedBy,
   recordWalletShipments,
@@ -194,7 +195,7 @@ export function disburseStage(deps: StageDeps): Stage {
     let shipped = 0;
     // Payout channels: wallet payments go to their providers, the rest to the sponsor bank.
     const split = await shipWalletParts(deps, job.key, payments, header.currency);
-    if (isFailure(split)) return split;
+    if (isPayoutFailure(split)) return split;
     refusals.push(...split.refusals);
     for (const w of split.wallets) if (!w.refused) shipped += w.payments.length;
     const bankPayments = split.bank;

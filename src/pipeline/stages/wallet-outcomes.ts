@@ -8,9 +8,10 @@
 // at the first page not applied and nothing is applied twice. When every payment of the batch has an outcome
 // the row is COMPLETED; until then it waits the provider's poll interval. A poll that makes progress (or finds
 // the provider still busy) is not a failed attempt: attempts count failures in a row.
+
+import { isConnectorFailure, type WalletConnector } from '../../bank/wallet-connector.js';
 import type { Queryable } from '../../db/index.js';
 import { applyCompletions, applyRejections } from '../../payouts/outcomes.js';
-import { isConnectorFailure, type WalletConnector } from '../../payouts/wallet-connector.js';
 import type { StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';

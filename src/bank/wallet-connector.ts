@@ -3,7 +3,7 @@
 // like a bank connector (src/bank/registry.ts). Results are values, never throws: a FAILURE is retried later
 // with backoff by the stage that met it; a REFUSED batch ends every payment of it with the provider's code.
 import type { Logger } from 'pino';
-import type { ConnectorFailure } from '../bank/connector.js';
+import type { ConnectorFailure } from './connector.js';
 
 /** One payment to a wallet. Amounts are exact decimal strings ("1500.00"), never numbers. */
 export interface WalletPayment {
