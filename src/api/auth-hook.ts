@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { tokenSource } from '../auth/hint.js';
 import type { Principal, Role } from '../auth/index.js';
 import type { AppContext } from '../feature/context.js';
 
@@ -33,11 +34,13 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext) {
     // and only there: an API call with the cookie alone is unauthenticated.
     if (!token && isDashboard(request.routeOptions.url))
       token = readCookie(request.headers.cookie, 'g2p_token');
-    if (!token) return deny(reply, 401, 'unauthorized', 'A bearer token is required');
+    // Every 401 says where a token this bridge accepts comes from (command and setting names only).
+    const source = () => tokenSource(ctx.config, allowed[0]);
+    if (!token) return deny(reply, 401, 'unauthorized', `A bearer token is required. ${source()}`);
     try {
       request.principal = await ctx.verifier(token);
     } catch {
-      return deny(reply, 401, 'unauthorized', 'The bearer token is invalid or expired');
+      return deny(reply, 401, 'unauthorized', `The bearer token is invalid or expired. ${source()}`);
     }
     if (!request.principal.roles.some((role) => allowed.includes(role))) {
       return deny(reply, 403, 'forbidden', `This call needs the role ${allowed.join(' or ')}`);

@@ -3,8 +3,8 @@
 // page puts the token in an HttpOnly cookie that the auth hook also reads.
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../feature/context.js';
-import type { Feature } from '../feature/context.js';
+import { cliCommand, tokenSource } from '../auth/hint.js';
+import type { AppContext, Feature } from '../feature/context.js';
 import { localDate } from '../g2p/dates.js';
 import { listPrograms } from '../programs/service.js';
 import { CSS, CSS_PATH, JS, JS_PATH } from './assets.js';
@@ -156,8 +156,13 @@ function idParam(request: FastifyRequest): string {
   return (request.params as { id: string }).id;
 }
 
+/**
+ * A person's browser opening a page: a GET that asks for text/html (every browser navigation does) of anything
+ * but a .json endpoint. Scripts (Accept: application/json, or curl's any-type default) get the API's JSON 401/403.
+ */
 function wantsHtml(request: FastifyRequest): boolean {
-  return request.method === 'GET' && !/\bapplication\/json\b/.test(request.headers.accept ?? '');
+  if (request.method !== 'GET' || request.url.split('?')[0]!.endsWith('.json')) return false;
+  return /\btext\/html\b/.test(request.headers.accept ?? '');
 }
 
 /** Count and exact amount per state: the sums over the reasons of each state. */
@@ -172,6 +177,13 @@ function stateTotals(breakdown: EnvelopeBreakdown): StateCounts {
 
 function routes(ctx: AppContext) {
   const time = timeFormatter(ctx.config.TIME_ZONE);
+  // Where a token comes from, shown on the sign-in page (commands and setting names only).
+  const local = !ctx.config.JWKS_URL && !ctx.config.JWT_PUBLIC_KEY;
+  const howToGetOne = {
+    text: tokenSource(ctx.config),
+    command: local || ctx.config.JWT_SECRET ? cliCommand('token admin') : undefined,
+  };
+  const login = (options: { next: string; error?: string }) => loginPage({ ...options, token: howToGetOne });
   // A page that took long to read (an envelope of a million disbursements) reloads less often, so that
   // an open browser never keeps the database busy more than a tenth of the time.
   const view = (startedAt = Date.now()): View => {
@@ -242,7 +254,7 @@ function routes(ctx: AppContext) {
     });
 
     app.get('/login', OPEN, async (request, reply) =>
-      sendHtml(reply, loginPage({ next: safeNext(stringParam(request, 'next')) })),
+      sendHtml(reply, login({ next: safeNext(stringParam(request, 'next')) })),
     );
 
     app.post('/login', OPEN, async (request, reply) => {
@@ -251,21 +263,24 @@ function routes(ctx: AppContext) {
       const next = safeNext(body.next);
       const token = typeof body.token === 'string' ? body.token.trim().replace(/^Bearer\s+/i, '') : '';
       if (!ctx.verifier) return reply.code(303).header('location', next).send();
-      if (!token) return sendHtml(reply, loginPage({ next, error: 'Paste a token first.' }), 400);
+      if (!token) return sendHtml(reply, login({ next, error: 'Paste a token first.' }), 400);
       let roles: string[];
       try {
         roles = (await ctx.verifier(token)).roles;
       } catch {
         return sendHtml(
           reply,
-          loginPage({ next, error: 'This token is not valid (or it has expired).' }),
+          login({
+            next,
+            error: 'This token is not valid for this bridge (signed with another key, or expired).',
+          }),
           401,
         );
       }
       if (!roles.some((r) => r === 'admin' || r === 'pbms')) {
         return sendHtml(
           reply,
-          loginPage({ next, error: 'This token has neither the admin nor the pbms role.' }),
+          login({ next, error: 'This token has neither the admin nor the pbms role.' }),
           403,
         );
       }

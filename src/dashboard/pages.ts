@@ -570,12 +570,18 @@ ${errorReconTable(d.errorRecons, 'None.')}`;
   );
 }
 
-export function loginPage(options: { next: string; error?: string; authDisabled?: boolean }) {
+export function loginPage(options: {
+  next: string;
+  error?: string;
+  authDisabled?: boolean;
+  /** Where a token this bridge accepts comes from, and the command that mints one (when it is local). */
+  token: { text: string; command?: string };
+}) {
   const body = html`<div class="login panel">
 <h1>Sign in to the dashboard</h1>
 ${options.error ? html`<div class="notice bad" role="alert">${options.error}</div>` : ''}
-<p>Paste a bearer token with the <strong>admin</strong> or <strong>pbms</strong> role. On the bridge's host:</p>
-<pre class="mono">g2p-bridge token admin</pre>
+<p>Paste a bearer token with the <strong>admin</strong> or <strong>pbms</strong> role. ${options.token.text}</p>
+${options.token.command ? html`<pre class="mono">${options.token.command}</pre>` : ''}
 <form method="post" action="/dashboard/login">
   <input type="hidden" name="next" value="${options.next}">
   <label for="token" class="muted">Token</label>

@@ -7,12 +7,14 @@ import { join } from 'node:path';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { tokenSource } from '../../src/auth/hint.js';
 import { existingLocalSecret, localSecret } from '../../src/auth/index.js';
 import { closest, UsageError } from '../../src/cli/args.js';
 import { parseRoles } from '../../src/cli/commands/token.js';
 import { mintLocalToken, NoBridgeDataError } from '../../src/cli/local-token.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { checkDatabaseUrl, databaseUrlProblem, openDb } from '../../src/db/open.js';
+import { type TestApp, testApp } from '../support/app.js';
 import { onPostgres, testDb } from '../support/db.js';
 
 async function captured(fn: () => Promise<number>) {
@@ -223,5 +225,76 @@ describe('DATABASE_URL that cannot work', () => {
     const message = await problem(url.toString());
     expect(message).toContain('the database "g2p_no_such_database" does not exist');
     expect(message).toContain('createdb');
+  });
+});
+
+describe('a script calling the dashboard and the API without the right token', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await testApp();
+  });
+  afterAll(async () => t.close());
+
+  it('JSON endpoints answer JSON 401 and 403, whatever the Accept header', async () => {
+    const bank = await t.token('bank');
+    for (const accept of ['application/json', '*/*', undefined, 'text/html']) {
+      const headers = accept ? { accept } : {};
+      const anonymous = await t.app.inject({
+        method: 'GET',
+        url: '/dashboard/envelopes/E1/summary.json',
+        headers,
+      });
+      expect({ accept, status: anonymous.statusCode }).toEqual({ accept, status: 401 });
+      expect(anonymous.json()).toMatchObject({ error: 'unauthorized' });
+      const wrongRole = await t.app.inject({
+        method: 'GET',
+        url: '/dashboard/envelopes/E1/progress.json',
+        headers: { ...headers, authorization: `Bearer ${bank}` },
+      });
+      expect({ accept, status: wrongRole.statusCode }).toEqual({ accept, status: 403 });
+      expect(wrongRole.json()).toMatchObject({ error: 'forbidden' });
+    }
+  });
+
+  it('a page asked for by a script (no text/html) is a JSON 401 too; a browser is sent to sign in', async () => {
+    const script = await t.app.inject({ method: 'GET', url: '/dashboard', headers: { accept: '*/*' } });
+    expect(script.statusCode).toBe(401);
+    expect(script.headers['content-type']).toMatch(/application\/json/);
+    const browser = await t.app.inject({
+      method: 'GET',
+      url: '/dashboard',
+      headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' },
+    });
+    expect(browser.statusCode).toBe(303);
+    expect(browser.headers.location).toBe('/dashboard/login?next=%2Fdashboard');
+  });
+
+  it('every 401 says where a matching token comes from, and nothing secret', async () => {
+    for (const authorization of [undefined, 'Bearer not-a-token']) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: '/dashboard/envelopes/E1/summary.json',
+        headers: authorization ? { authorization } : {},
+      });
+      expect(res.statusCode).toBe(401);
+      const { message } = res.json() as { message: string };
+      expect(message).toContain("JWT_SECRET: 'npm run -s cli -- token admin' run with the same JWT_SECRET");
+      expect(message).not.toContain(t.ctx.config.JWT_SECRET!);
+    }
+    const login = await t.app.inject({ method: 'GET', url: '/dashboard/login' });
+    expect(login.body).toContain('npm run -s cli -- token admin');
+    expect(login.body).not.toContain('g2p-bridge token admin');
+  });
+
+  it('on the embedded secret the hint names DATA_DIR; behind an identity provider, the provider', () => {
+    const embedded = tokenSource(loadConfig({ DATA_DIR: '/srv/private/bridge' }), 'pbms');
+    expect(embedded).toBe(
+      "Get one with 'npm run -s cli -- token pbms', run with this bridge's DATA_DIR (the secret is DATA_DIR/jwt-secret).",
+    );
+    expect(embedded).not.toContain('/srv/private');
+    expect(tokenSource(loadConfig({ DATABASE_URL: 'postgres://u:pw@h/db' }))).toContain(
+      "this bridge's DATABASE_URL",
+    );
+    expect(tokenSource(loadConfig({ JWKS_URL: 'https://idp.example/jwks' }))).toContain('identity provider');
   });
 });
