@@ -134,7 +134,7 @@ describe('start as a process', () => {
       child!.on('exit', (code) => reject(new Error(`exited ${code}: ${stdout}`)));
     });
     expect(stdout).toContain(`${url}/dashboard`);
-    expect(stdout).toContain('g2p-bridge token admin');
+    expect(stdout).toContain('npm run -s cli -- token admin');
 
     const ready = await fetch(`${url}/ready`);
     expect(ready.status).toBe(200);
@@ -143,7 +143,8 @@ describe('start as a process', () => {
     expect((await fetch(`${url}/dashboard/login`)).status).toBe(200);
     expect((await fetch(`${url}/example-bank/admin/accounts`)).status).toBe(200);
     expect((await fetch(`${url}/metrics`)).status).toBe(200);
-    expect((await fetch(`${url}/dashboard`, { redirect: 'manual' })).status).toBe(303);
+    const page = await fetch(`${url}/dashboard`, { redirect: 'manual', headers: { accept: 'text/html' } });
+    expect(page.status).toBe(303);
 
     const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');

@@ -3,12 +3,12 @@
 // embedded database unless DATABASE_URL is set. `serve` uses the same code with only the API, and never
 // mounts a simulator.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { AppContext } from '../../feature/context.js';
 import { closeWithGrace } from '../../api/server.js';
 import { createApp, createContext, openDatabase } from '../../app.js';
+import { cliCommand } from '../../auth/hint.js';
 import { localSecret, mintToken } from '../../auth/index.js';
 import {
   BankConnectorConfigError,
@@ -17,6 +17,7 @@ import {
 } from '../../bank/index.js';
 import type { Config } from '../../config/index.js';
 import type { Db } from '../../db/index.js';
+import type { AppContext } from '../../feature/context.js';
 import { createLogger } from '../../logger.js';
 import { mapperClientFromConfig } from '../../mapper/index.js';
 import { startWorkers, type Workers } from '../../pipeline/index.js';
@@ -58,7 +59,8 @@ Stop it with Ctrl-C (SIGINT) or SIGTERM: workers finish what they hold, then the
 
   --port N   listen on this port instead of PORT (0: any free port)
 
-Tokens: g2p-bridge token admin   (from a checkout: npm run cli -- token admin)
+Tokens: ${cliCommand('token admin')}   (run with the same DATA_DIR or DATABASE_URL)
+The banner goes to standard output, the JSON logs to standard error.
 Settings: docs/configuration.md. Operations: docs/operations.md.`;
 
 export interface StackOptions {
@@ -135,6 +137,34 @@ function uploadThrough(app: FastifyInstance, token: () => Promise<string>) {
   };
 }
 
+/** start is for one machine unless told otherwise; serve is what a deployment puts behind its network. */
+export function listenHost(config: Pick<Config, 'HOST'>, mode: 'all' | 'api'): string {
+  return config.HOST ?? (mode === 'all' ? '127.0.0.1' : '0.0.0.0');
+}
+
+function portProblem(error: NodeJS.ErrnoException, host: string, port: number): string | null {
+  if (error.code === 'EADDRINUSE')
+    return `PORT ${port} is already in use on ${host} (another g2p-bridge start?): stop that process, or choose another port with PORT=${port + 1} or --port ${port + 1}.`;
+  if (error.code === 'EACCES')
+    return `PORT ${port} on ${host} needs privileges this process does not have: choose a port above 1023 with PORT or --port.`;
+  if (error.code === 'EADDRNOTAVAIL')
+    return `HOST ${host} is not an address of this machine: correct HOST (PORT ${port}).`;
+  return null;
+}
+
+/**
+ * Whether `port` can be listened on, checked in a moment before the database is opened and migrated (which takes
+ * seconds): the problem in words naming PORT, or null. Port 0 (any free port) is always free.
+ */
+export async function portCheck(host: string, port: number): Promise<string | null> {
+  if (port === 0) return null;
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(portProblem(error, host, port)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(null)));
+  });
+}
+
 /** Opens the database and builds, listens and starts everything `mode` asks for. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { config, log } = options;
@@ -149,8 +179,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await app.close();
     });
 
-    // start is for one machine unless told otherwise; serve is what a deployment puts behind its network.
-    const host = config.HOST ?? (options.mode === 'all' ? '127.0.0.1' : '0.0.0.0');
+    const host = listenHost(config, options.mode);
     let mapper: MapperSimulator | undefined;
     let wallet: WalletSimulator | undefined;
     let bank: ExampleBank | undefined;
@@ -335,11 +364,15 @@ export function banner(stack: Stack, config: Config, mode: 'all' | 'api'): strin
   } else {
     lines.push('  simulators     none mounted (API only)');
   }
-  lines.push(
+  const tokens =
     config.AUTH_MODE === 'none'
-      ? '  tokens         AUTH_MODE=none: no token needed'
-      : '  tokens         g2p-bridge token admin   (pbms, bank, admin; from a checkout: npm run cli -- token admin)',
-    `  try it         g2p-bridge demo --url ${base} --size 1000`,
+      ? 'AUTH_MODE=none: no token needed'
+      : (config.JWKS_URL || config.JWT_PUBLIC_KEY) && !config.JWT_SECRET
+        ? 'from your identity provider (JWKS_URL / JWT_PUBLIC_KEY)'
+        : `${cliCommand('token admin')}   (roles pbms, bank, admin; same DATA_DIR or DATABASE_URL)`;
+  lines.push(
+    `  tokens         ${tokens}`,
+    `  try it         ${cliCommand(`demo --url ${base} --size 1000`)}`,
     '',
   );
   return lines.join('\n');
@@ -353,13 +386,27 @@ export async function runUntilSignal(argv: string[], mode: 'all' | 'api', help: 
   if (parsed.values.port !== undefined) env.PORT = parsed.values.port;
   const config = configOrReport(env);
   if (!config) return 2;
-  const log = createLogger(config.LOG_LEVEL);
+  // A busy port is found in a moment, not after the database has been opened and migrated.
+  const host = listenHost(config, mode);
+  const busy = await portCheck(host, config.PORT);
+  if (busy) {
+    process.stderr.write(`${busy}\n`);
+    return 2;
+  }
+  // The banner is for people on standard output; the JSON logs go to standard error, never in between.
+  const log = createLogger(config.LOG_LEVEL, 'g2p-bridge', process.stderr);
   let stack: Stack;
   try {
     stack = await startStack({ config, env, log, mode });
   } catch (error) {
     if (error instanceof BankConnectorConfigError) {
       process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    // Taken between the check and the listen.
+    const taken = portProblem(error as NodeJS.ErrnoException, host, config.PORT);
+    if (taken) {
+      process.stderr.write(`${taken}\n`);
       return 2;
     }
     throw error;
