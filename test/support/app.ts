@@ -1,9 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../src/feature/context.js';
-import type { Feature } from '../../src/feature/context.js';
 import { createApp, createContext, FEATURES } from '../../src/app.js';
 import { localSecret, mintToken, type Role } from '../../src/auth/index.js';
 import { type Config, loadConfig } from '../../src/config/index.js';
+import type { AppContext, Feature } from '../../src/feature/context.js';
 import { createLogger } from '../../src/logger.js';
 import { testDb } from './db.js';
 
@@ -22,9 +24,12 @@ export async function testApp(
   features: Feature[] = FEATURES,
 ): Promise<TestApp> {
   const db = await testDb();
+  // Its own DATA_DIR: a test that unsets JWT_SECRET must not leave a secret in the checkout's ./data.
+  const dataDir = await mkdtemp(join(tmpdir(), 'g2p-app-'));
   const config: Config = loadConfig({
     LOG_LEVEL: 'silent',
     JWT_SECRET: 'test-secret-0123456789abcdef',
+    DATA_DIR: dataDir,
     ...overrides,
   });
   let now = new Date();
@@ -42,6 +47,7 @@ export async function testApp(
     async close() {
       await app.close();
       await db.close();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -11,6 +11,23 @@ import { migrate, migrationsDir, openPglite } from '../../src/db/index.js';
  * template database that CREATE DATABASE ... TEMPLATE copies.
  */
 export default async function setup() {
+  // Tests keep their state in temporary folders: a run that leaves ./data in the checkout fails.
+  const checkoutData = join(import.meta.dirname, '../../data');
+  const hadData = existsSync(checkoutData);
+  const teardown = await prepare();
+  return async () => {
+    await teardown();
+    if (!hadData && existsSync(checkoutData)) {
+      // vitest reports an error thrown here but still exits 0: set the exit code as well.
+      process.exitCode = 1;
+      throw new Error(
+        `the tests wrote ${checkoutData} into the checkout: give the test that did a temporary DATA_DIR (or JWT_SECRET)`,
+      );
+    }
+  };
+}
+
+async function prepare(): Promise<() => Promise<void>> {
   const sets = (await readdir(migrationsDir('').replace(/\/$/, ''))).filter((s) =>
     existsSync(migrationsDir(s)),
   );
