@@ -2,6 +2,7 @@
 import { callBank, isFailure, type StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
+import { completeSuccess } from '../sql/complete.js';
 import { ENVELOPE_READY, fundingWithConnector } from './envelope.js';
 
 export const blockFundsQueue: QueueSpec = {
@@ -29,17 +30,13 @@ export function blockFundsStage(deps: StageDeps): Stage {
     if (isFailure(result)) return { ...result, retryStatus: 'FUNDS_BLOCK_FAILURE' };
     if (result.status === 'FAILURE')
       return failure(result.errorCode, { message: result.message, retryStatus: 'FUNDS_BLOCK_FAILURE' });
-    expectLease(
-      await deps.db.query(
-        `UPDATE disbursement_envelope_batch_status
-            SET funds_blocked_with_bank = 'FUNDS_BLOCK_SUCCESS', funds_blocked_latest_timestamp = now(),
-                funds_blocked_latest_error_code = NULL, funds_blocked_reference_number = $3,
-                next_attempt_at = now(), lease_owner = NULL, lease_expires_at = NULL
-          WHERE disbursement_envelope_id = $1 AND lease_owner = $2`,
-        [job.key, job.owner, result.blockReference],
-      ),
-      q.stage,
-    );
+    const done = await completeSuccess(deps.db, q, job.key, {
+      owner: job.owner,
+      status: 'FUNDS_BLOCK_SUCCESS',
+      set: 'funds_blocked_reference_number = $3',
+      params: [result.blockReference],
+    });
+    expectLease(done, q.stage);
     deps.log.info({ stage: q.stage, envelope: job.key }, 'funds blocked');
     return { ok: true };
   }

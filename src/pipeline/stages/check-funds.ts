@@ -3,6 +3,7 @@
 import { callBank, isFailure, type StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
+import { completeSuccess } from '../sql/complete.js';
 import { ENVELOPE_READY, fundingWithConnector } from './envelope.js';
 
 export const checkFundsQueue: QueueSpec = {
@@ -34,18 +35,8 @@ export function checkFundsStage(deps: StageDeps): Stage {
     if (result.status === 'FAILURE') return failure(result.errorCode, { message: result.message });
     if (result.status === 'FUNDS_NOT_AVAILABLE')
       return failure('FUNDS_NOT_AVAILABLE', { retryStatus: 'FUNDS_NOT_AVAILABLE' });
-    // next_attempt_at = now(): the block stage may take the row at once.
-    expectLease(
-      await deps.db.query(
-        `UPDATE disbursement_envelope_batch_status
-            SET funds_available_with_bank = 'FUNDS_AVAILABLE', funds_available_latest_timestamp = now(),
-                funds_available_latest_error_code = NULL, next_attempt_at = now(),
-                lease_owner = NULL, lease_expires_at = NULL
-          WHERE disbursement_envelope_id = $1 AND lease_owner = $2`,
-        [job.key, job.owner],
-      ),
-      q.stage,
-    );
+    // completeSuccess sets next_attempt_at = now(): the block stage may take the row at once.
+    expectLease(await completeSuccess(deps.db, q, job.key, { owner: job.owner, status: 'FUNDS_AVAILABLE' }), q.stage);
     deps.log.info({ stage: q.stage, envelope: job.key }, 'funds available');
     return { ok: true };
   }

@@ -25,6 +25,7 @@ import {
 import { callBank, connectorFor, isFailure, type StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
+import { completeSuccess } from '../sql/complete.js';
 import { ENVELOPE_READY } from './envelope.js';
 
 export const disburseQueue: QueueSpec = {
@@ -152,14 +153,11 @@ export function disburseStage(deps: StageDeps): Stage {
   ): Promise<void> {
     await deps.db.transaction(async (tx) => {
       const { rows } = expectLease(
-        await tx.query<{ envelope: string }>(
-          `UPDATE bank_disbursement_batch_status
-              SET disbursement_status = 'PROCESSED', disbursement_time_stamp = now(), latest_error_code = NULL,
-                  lease_owner = NULL, lease_expires_at = NULL
-            WHERE bank_disbursement_batch_id = $1 AND lease_owner = $2
-            RETURNING disbursement_envelope_id AS envelope`,
-          [job.key, job.owner],
-        ),
+        await completeSuccess<{ envelope: string }>(tx, q, job.key, {
+          owner: job.owner,
+          status: 'PROCESSED',
+          returning: 'disbursement_envelope_id AS envelope',
+        }),
         q.stage,
       );
       if (refusals.length > 0)

@@ -4,6 +4,7 @@ import { MapperTransportError, type ResolveOutcome } from '../../mapper/types.js
 import type { StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
+import { completeSuccess } from '../sql/complete.js';
 
 export const mapperResolutionQueue: QueueSpec = {
   stage: 'mapper_resolution',
@@ -19,12 +20,6 @@ export const mapperResolutionQueue: QueueSpec = {
                       WHERE e.disbursement_envelope_id = q.disbursement_envelope_id
                         AND e.cancellation_status = 'Not_Cancelled')`,
 };
-
-const MARK_PROCESSED = `
-  UPDATE mapper_resolution_batch_status
-     SET resolution_status = 'PROCESSED', resolution_time_stamp = now(), latest_error_code = NULL,
-         lease_owner = NULL, lease_expires_at = NULL
-   WHERE mapper_resolution_batch_id = $1 AND lease_owner = $2`;
 
 export function mapperResolutionStage(deps: StageDeps): Stage {
   const q = mapperResolutionQueue;
@@ -46,7 +41,8 @@ export function mapperResolutionStage(deps: StageDeps): Stage {
   /** No mapper: one INSERT ... SELECT writes a resolved BANK_ACCOUNT row per disbursement of the batch. */
   async function copyFromDisbursements(job: Job): Promise<Outcome> {
     await deps.db.transaction(async (tx) => {
-      expectLease(await tx.query(MARK_PROCESSED, [job.key, job.owner]), q.stage);
+      const done = await completeSuccess(tx, q, job.key, { owner: job.owner, status: 'PROCESSED' });
+      expectLease(done, q.stage);
       await tx.query(
         `INSERT INTO mapper_resolution_details
            (disbursement_id, mapper_resolution_batch_id, beneficiary_id, resolved, mapper_resolved_fa,
@@ -118,7 +114,8 @@ export function mapperResolutionStage(deps: StageDeps): Stage {
       cols.emailProvider.push(a?.emailWalletProvider ?? null);
     }
     await deps.db.transaction(async (tx) => {
-      expectLease(await tx.query(MARK_PROCESSED, [job.key, job.owner]), q.stage);
+      const done = await completeSuccess(tx, q, job.key, { owner: job.owner, status: 'PROCESSED' });
+      expectLease(done, q.stage);
       if (items.length === 0) return;
       await tx.query(
         `INSERT INTO mapper_resolution_details

@@ -30,6 +30,7 @@ import {
 import { connectorFor, isFailure, type StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
+import { completeSuccess } from '../sql/complete.js';
 
 export const statementQueue: QueueSpec = {
   stage: 'statement',
@@ -198,12 +199,14 @@ export function statementStage(deps: StageDeps): Stage {
        SET reconcile_cursor = $4, lease_expires_at = now() + make_interval(secs => $5::double precision)
      WHERE statement_id = $1 AND lease_owner = $2 AND reconcile_cursor = $3`;
   /** The last chunk applied (or the statement found to be a duplicate): the row is done. */
-  const FINISH_SQL = `
-    UPDATE account_statement
-       SET reconcile_cursor = $4, statement_process_status = 'PROCESSED', statement_process_timestamp = now(),
-           statement_process_error_code = NULL, statement_process_error_message = NULL,
-           duplicate_of_statement_id = $5, lease_owner = NULL, lease_expires_at = NULL
-     WHERE statement_id = $1 AND lease_owner = $2 AND reconcile_cursor = $3`;
+  const finish = (tx: Queryable, job: Job, from: number, to: number, copyOf: string | null) =>
+    completeSuccess(tx, q, job.key, {
+      owner: job.owner,
+      status: 'PROCESSED',
+      set: 'reconcile_cursor = $4, duplicate_of_statement_id = $5',
+      where: 'reconcile_cursor = $3',
+      params: [from, to, copyOf],
+    });
 
   async function run(job: Job): Promise<Outcome> {
     const { rows } = await deps.db.query<{
@@ -313,14 +316,14 @@ export function statementStage(deps: StageDeps): Stage {
           // Before anything of this file is counted: is it a copy of a statement counted already?
           const copyOf = from === 0 ? await findOriginal(tx, job.key, row.sha, header) : null;
           if (copyOf) {
-            expectLease(await tx.query(FINISH_SQL, [job.key, job.owner, from, from, copyOf]), q.stage);
+            expectLease(await finish(tx, job, from, from, copyOf), q.stage);
             return { done: true, copyOf };
           }
           const chunk = await reconcileEntries(tx, job.key, entries);
           const last = end === total;
           expectLease(
             last
-              ? await tx.query(FINISH_SQL, [job.key, job.owner, from, end, null])
+              ? await finish(tx, job, from, end, null)
               : await tx.query(ADVANCE_SQL, [job.key, job.owner, from, end, deps.settings.leaseSeconds]),
             q.stage,
           );
