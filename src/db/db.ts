@@ -6,8 +6,21 @@ export interface QueryResult<T> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * Names a statement run on every poll (the queue queries): PostgreSQL parses and plans it once per
+   * connection and reuses the plan. PGlite ignores it, so the same call works on both. A name must always
+   * carry the same text (src/pipeline/queue.ts derives it from the text).
+   */
+  name?: string;
+}
+
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  query<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<T>>;
 }
 
 export interface Db extends Queryable {

@@ -1,4 +1,4 @@
-export type { Db, Queryable, QueryResult } from './db.js';
+export type { Db, Queryable, QueryOptions, QueryResult } from './db.js';
 export { DataDirInUseError, lockDataDir } from './lock.js';
 export { migrate, migrationsDir } from './migrate.js';
 export { type DbSettings, dbSettings, openDb } from './open.js';

@@ -5,6 +5,7 @@ import {
   parseDate,
   parseInt8,
   type Queryable,
+  type QueryOptions,
   type QueryResult,
   scrubDbError,
 } from './db.js';
@@ -19,9 +20,19 @@ const types = {
 
 function wrap(target: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+    async query<T>(
+      sql: string,
+      params: readonly unknown[] = [],
+      options: QueryOptions = {},
+    ): Promise<QueryResult<T>> {
       try {
-        const result = await target.query({ text: sql, values: params as unknown[], types });
+        const { name } = options;
+        const result = await target.query({
+          text: sql,
+          values: params as unknown[],
+          types,
+          ...(name ? { name } : {}),
+        });
         return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
       } catch (error) {
         throw scrubDbError(error);

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/index.js';
-import { ident, type QueueSpec } from '../queue.js';
+import { ident, type QueueSpec, queueStatement } from '../queue.js';
 
 export interface ClaimedRow {
   key: string;
@@ -22,10 +22,11 @@ export interface ClaimParams {
  * outside any transaction; a row whose lease has run out (its worker died) is eligible again.
  */
 export async function claimRows(db: Queryable, q: QueueSpec, p: ClaimParams): Promise<ClaimedRow[]> {
-  const key = ident(q.key);
-  const table = ident(q.table);
-  const attempts = ident(q.attemptsColumn);
-  const sql = `
+  const { text, name } = queueStatement(q, 'claim', () => {
+    const key = ident(q.key);
+    const table = ident(q.table);
+    const attempts = ident(q.attemptsColumn);
+    return `
     WITH picked AS (
       SELECT q.${key} AS k
         FROM ${table} q, (SELECT $5::date AS today) p
@@ -44,13 +45,11 @@ export async function claimRows(db: Queryable, q: QueueSpec, p: ClaimParams): Pr
       FROM picked
      WHERE t.${key} = picked.k
     RETURNING t.${key} AS key, t.${attempts} AS attempts`;
-  const { rows } = await db.query<ClaimedRow>(sql, [
-    p.owner,
-    p.leaseSeconds,
-    p.limit,
-    p.maxAttempts,
-    p.today,
-    q.pendingStatuses,
-  ]);
+  });
+  const { rows } = await db.query<ClaimedRow>(
+    text,
+    [p.owner, p.leaseSeconds, p.limit, p.maxAttempts, p.today, q.pendingStatuses],
+    { name },
+  );
   return rows;
 }

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/index.js';
-import { ident, type QueueSpec } from '../queue.js';
+import { ident, type QueueSpec, queueStatement } from '../queue.js';
 
 export interface FailureParams {
   owner: string;
@@ -26,11 +26,11 @@ export async function releaseFailure(
   key: string,
   p: FailureParams,
 ): Promise<string | null> {
-  const status = ident(q.statusColumn);
-  const attempts = ident(q.attemptsColumn);
-  const message = q.errorMessageColumn ? `, ${ident(q.errorMessageColumn)} = $9` : '';
-  const { rows } = await db.query<{ status: string }>(
-    `UPDATE ${ident(q.table)}
+  const { text, name } = queueStatement(q, 'release', () => {
+    const status = ident(q.statusColumn);
+    const attempts = ident(q.attemptsColumn);
+    const message = q.errorMessageColumn ? `, ${ident(q.errorMessageColumn)} = $9` : '';
+    return `UPDATE ${ident(q.table)}
         SET ${status} = CASE WHEN $7::boolean OR ${attempts} >= $4 THEN 'ERROR' ELSE $5 END,
             ${ident(q.errorCodeColumn)} = $3,
             ${ident(q.timestampColumn)} = now(),
@@ -39,7 +39,10 @@ export async function releaseFailure(
             lease_owner = NULL,
             lease_expires_at = NULL${message}
       WHERE ${ident(q.key)} = $1 AND lease_owner = $2
-      RETURNING ${status} AS status`,
+      RETURNING ${status} AS status`;
+  });
+  const { rows } = await db.query<{ status: string }>(
+    text,
     [
       key,
       p.owner,
@@ -51,6 +54,7 @@ export async function releaseFailure(
       p.backoffMaxSeconds,
       ...(q.errorMessageColumn ? [p.message ?? null] : []),
     ],
+    { name },
   );
   return rows[0]?.status ?? null;
 }

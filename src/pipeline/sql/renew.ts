@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/index.js';
-import { ident, type QueueSpec } from '../queue.js';
+import { ident, type QueueSpec, queueStatement } from '../queue.js';
 
 /** Extends the leases `owner` still holds on `keys` (long work: a large statement, a slow bank). */
 export async function renewLeases(
@@ -9,11 +9,13 @@ export async function renewLeases(
   keys: readonly string[],
   leaseSeconds: number,
 ): Promise<number> {
-  const { rowCount } = await db.query(
-    `UPDATE ${ident(q.table)}
+  const { text, name } = queueStatement(
+    q,
+    'renew',
+    () => `UPDATE ${ident(q.table)}
         SET lease_expires_at = now() + make_interval(secs => $3::double precision)
       WHERE ${ident(q.key)} = ANY($1::text[]) AND lease_owner = $2`,
-    [keys, owner, leaseSeconds],
   );
+  const { rowCount } = await db.query(text, [keys, owner, leaseSeconds], { name });
   return rowCount;
 }
