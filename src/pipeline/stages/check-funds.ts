@@ -36,7 +36,10 @@ export function checkFundsStage(deps: StageDeps): Stage {
     if (result.status === 'FUNDS_NOT_AVAILABLE')
       return failure('FUNDS_NOT_AVAILABLE', { retryStatus: 'FUNDS_NOT_AVAILABLE' });
     // completeSuccess sets next_attempt_at = now(): the block stage may take the row at once.
-    expectLease(await completeSuccess(deps.db, q, job.key, { owner: job.owner, status: 'FUNDS_AVAILABLE' }), q.stage);
+    expectLease(
+      await completeSuccess(deps.db, q, job.key, { owner: job.owner, status: 'FUNDS_AVAILABLE' }),
+      q.stage,
+    );
     deps.log.info({ stage: q.stage, envelope: job.key }, 'funds available');
     return { ok: true };
   }
