@@ -72,13 +72,11 @@ export async function walletCallbackRoutes(app: FastifyInstance, ctx: AppContext
       const { provider, secret } = request.params;
       key ??= await walletCallbackKey(ctx.db);
       if (!sameSecret(secret, callbackToken(key, provider)))
-        return reply
-          .code(401)
-          .send({
-            error: 'wallet.callback.unauthorized',
-            message: 'Unknown callback address',
-            statusCode: 401,
-          });
+        return reply.code(401).send({
+          error: 'wallet.callback.unauthorized',
+          message: 'Unknown callback address',
+          statusCode: 401,
+        });
       const header = request.headers['x-correlationid'];
       const correlationId = typeof header === 'string' && UUID.test(header) ? header.toLowerCase() : null;
       const body = (request.body ?? {}) as Record<string, unknown>;

@@ -15,6 +15,8 @@ export interface PayoutFailure {
   ok: false;
   errorCode: string;
   message?: string;
+  /** The status the driving row waits in for its next attempt (a stage's retryStatus). */
+  retryStatus?: string;
 }
 
 export const payoutFailure = (errorCode: string, message?: string): PayoutFailure =>

@@ -68,6 +68,9 @@ describe('payout channels with a GSMA wallet provider', () => {
     fake.claimAmount.clear();
     fake.extraCompletions = [];
     fake.linkOnly = false;
+    fake.balance = '1000000';
+    fake.downFor = 0;
+    fake.loseAnswers = 0;
     bank = new FakeBank();
     mapper = new ChannelMapper();
     wallets = await createWalletRegistry({
@@ -261,12 +264,17 @@ describe('payout channels with a GSMA wallet provider', () => {
     await mixedEnvelope();
     fake.downFor = 3;
     await workers.runOnce();
+    // The wallet channel's balance cannot be read: the funds check waits with the provider's code.
     const { rows } = await db().query<{ code: string | null; status: string }>(
-      `SELECT latest_error_code AS code, disbursement_status AS status FROM bank_disbursement_batch_status`,
+      `SELECT funds_available_latest_error_code AS code, funds_available_with_bank AS status
+         FROM disbursement_envelope_batch_status`,
     );
-    expect(rows).toEqual([{ code: 'WALLET_HTTP_503', status: 'PENDING' }]);
+    expect(rows).toEqual([{ code: 'WALLET_HTTP_503', status: 'PENDING_CHECK' }]);
     expect(fake.posts).toBe(0);
-    for (let i = 0; i < 3 && (await statusCounts(db(), 'E1')).received; i++) {
+    for (let i = 0; i < 5 && (await statusCounts(db(), 'E1')).received; i++) {
+      await db().query(
+        `UPDATE disbursement_envelope_batch_status SET next_attempt_at = now() - interval '1 second'`,
+      );
       await dueNow('bank_disbursement_batch_status');
       await workers.runOnce();
     }
@@ -295,5 +303,29 @@ describe('payout channels with a GSMA wallet provider', () => {
     ]);
     expect((await walletBatch())[0]!.outcome_status).toBe('PENDING');
     expect((await envelopeStatus(db(), 'E1')).number_of_disbursements_reconciled).toBe(3);
+  });
+
+  it('checks funds per channel: the bank blocks its part, the provider balance covers the wallet part', async () => {
+    await mixedEnvelope();
+    fake.balance = '49.99';
+    await workers.runOnce();
+    // The wallet channel needs 50.00: short, so nothing is blocked or sent.
+    const { rows } = await db().query<{ status: string; required: string; available: string }>(
+      `SELECT funds_status AS status, required_amount::text AS required, available_amount::text AS available
+         FROM envelope_channel_funds WHERE disbursement_envelope_id = 'E1'`,
+    );
+    expect(rows).toEqual([{ status: 'FUNDS_NOT_AVAILABLE', required: '50.00', available: '49.99' }]);
+    expect((await envelopeStatus(db(), 'E1')).funds_available_with_bank).toBe('FUNDS_NOT_AVAILABLE');
+    expect(fake.posts).toBe(0);
+    expect(bank.calls.checkFunds).toBe(0);
+
+    fake.balance = '50';
+    await db().query(
+      `UPDATE disbursement_envelope_batch_status SET next_attempt_at = now() - interval '1 second'`,
+    );
+    await workers.runOnce();
+    expect(bank.blocks.get('E1')?.amount).toBe('30.00');
+    expect(fake.posts).toBe(1);
+    expect(await statusCounts(db(), 'E1')).toEqual({ shipped: 7 });
   });
 });

@@ -1,5 +1,6 @@
 // Stage 2: once an envelope is complete and its schedule date has come, ask the bank whether the funding
 // account holds the envelope total.
+import { WAITS_FOR_RESOLUTION, withWalletChannels } from '../../payouts/funds.js';
 import { callBank, isFailure, type StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
@@ -19,7 +20,8 @@ export const checkFundsQueue: QueueSpec = {
   // cancels amends the envelope's control figures to match).
   eligible: `${ENVELOPE_READY}
      AND q.number_of_disbursements_received = e.number_of_disbursements
-     AND q.total_disbursement_amount_received = e.total_disbursement_amount)`,
+     AND q.total_disbursement_amount_received = e.total_disbursement_amount)
+     AND ${WAITS_FOR_RESOLUTION}`,
 };
 
 export function checkFundsStage(deps: StageDeps): Stage {
@@ -43,5 +45,6 @@ export function checkFundsStage(deps: StageDeps): Stage {
     deps.log.info({ stage: q.stage, envelope: job.key }, 'funds available');
     return { ok: true };
   }
-  return { queue: q, concurrency: 4, batchSize: deps.settings.batchSize, run };
+  // Payout channels: wallet channels' balances are checked before the bank's part (src/payouts/funds.ts).
+  return { queue: q, concurrency: 4, batchSize: deps.settings.batchSize, run: withWalletChannels(deps, run) };
 }

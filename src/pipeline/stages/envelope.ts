@@ -3,6 +3,7 @@
 import type { BankConnector } from '../../bank/connector.js';
 import type { Queryable } from '../../db/index.js';
 import { currencyExponent } from '../../money/index.js';
+import { bankPart, walletChannelTotals } from '../../payouts/funds.js';
 import { connectorFor, isFailure, type StageDeps } from '../deps.js';
 import { failure, type StageFailure } from '../runner.js';
 
@@ -38,6 +39,14 @@ export async function loadEnvelopeFunding(
       WHERE e.disbursement_envelope_id = $1`,
     [envelopeId, exponent],
   );
+  // Payout channels: the bank checks and blocks only its part (src/payouts/funds.ts).
+  if (found[0])
+    found[0].amount = await bankPart(
+      db,
+      found[0].amount,
+      await walletChannelTotals(db, envelopeId),
+      exponent,
+    );
   return found[0] ?? null;
 }
 
