@@ -12,7 +12,7 @@ import { ErrorCode, ID_PATTERN } from '../g2p/codes.js';
 import { dateAsDateTime, isoOrNull, localDate } from '../g2p/dates.js';
 import { RawJson } from '../g2p/json.js';
 import { Rejection } from '../g2p/message.js';
-import { currencyExponent, decimalToMinor, formatMinorUnits, normaliseDecimal } from '../money/index.js';
+import { minorUnitsOf, decimalToMinor, formatMinorUnits, normaliseDecimal } from '../money/index.js';
 import { assignDisbursementIds, drawDisbursementIds } from './ids.js';
 
 export interface DisbursementPayload {
@@ -162,7 +162,7 @@ export async function createDisbursements(
   const currency = envelope?.disbursement_currency_code ?? null;
   // The program's bank must be able to carry every item: its connector's limits (reference, amount digits).
   const limits = envelope ? limitsOfBank : null;
-  const exponentOfCurrency = currency ? (currencyExponent(currency) ?? 0) : 0;
+  const exponentOfCurrency = currency ? (minorUnitsOf(currency)) : 0;
 
   const seen = new Set<string>();
   const amounts: bigint[] = new Array(count);
@@ -211,7 +211,7 @@ export async function createDisbursements(
 
   // From here on every item is valid and `envelope` is the one open envelope, locked.
   const e = envelope!;
-  const exponent = currencyExponent(e.disbursement_currency_code) ?? 0;
+  const exponent = minorUnitsOf(e.disbursement_currency_code);
   let sum = 0n;
   for (const a of amounts) sum += a;
   const receivedCount = e.number_of_disbursements_received + count;
@@ -345,7 +345,7 @@ function createdAnswer(
 
 /** The first answer's message again, for a replay of the identical request (see `KeptAnswer`). */
 export function rebuildCreatedAnswer(items: readonly DisbursementPayload[], kept: KeptAnswer): CreatedItems {
-  const exponent = currencyExponent(kept.currency) ?? 0;
+  const exponent = minorUnitsOf(kept.currency);
   const assigned = kept.assigned === '' ? [] : kept.assigned.split(',');
   let next = 0;
   const ids = items.map((item) => item.disbursement_id ?? assigned[next++]!);
@@ -434,7 +434,7 @@ export async function cancelDisbursements(tx: Queryable, ctx: Ctx, items: Disbur
 }
 
 function disbursementPayload(d: DisbursementRow, currency: string) {
-  const exponent = currencyExponent(currency) ?? 0;
+  const exponent = minorUnitsOf(currency);
   return {
     id: d.disbursement_id,
     mis_reference_number: d.mis_reference_number,

@@ -9,7 +9,7 @@ import { ErrorCode, FREQUENCIES, ID_PATTERN } from '../g2p/codes.js';
 import { addDays, isoOrNull, localDate } from '../g2p/dates.js';
 import { Rejection } from '../g2p/message.js';
 import {
-  currencyExponent,
+  minorUnitsOf,
   decimalToMinor,
   formatMinorUnits,
   normaliseDecimal,
@@ -88,7 +88,7 @@ function checkCounts(beneficiaries: unknown, disbursements: unknown) {
 
 /** The declared total as an exact decimal string with the currency's decimals. */
 function checkTotal(value: unknown, currency: string): string {
-  const exponent = currencyExponent(currency) ?? 0;
+  const exponent = minorUnitsOf(currency);
   const parsed = value === null || value === undefined ? null : toMinorUnits(value, exponent);
   if (!parsed?.ok || parsed.minor <= 0n) {
     const why = parsed && !parsed.ok ? ` (${parsed.error.replaceAll('_', ' ')})` : '';
@@ -317,7 +317,7 @@ export async function amendEnvelope(tx: Queryable, ctx: Ctx, p: EnvelopePayload,
       `${e.number_of_disbursements_received} disbursements were already received; number_of_disbursements cannot be lower`,
     );
   }
-  const exponent = currencyExponent(e.disbursement_currency_code) ?? 0;
+  const exponent = minorUnitsOf(e.disbursement_currency_code);
   if (decimalToMinor(next.total, exponent) < decimalToMinor(e.total_disbursement_amount_received, exponent)) {
     throw reject(
       ErrorCode.TOTAL_DISBURSEMENT_AMOUNT_EXCEEDS_DECLARED,
@@ -449,7 +449,7 @@ export async function envelopeStatus(db: Queryable, id: string) {
   const s = rows[0];
   if (!s) throw reject(ErrorCode.DISBURSEMENT_ENVELOPE_NOT_FOUND, `No disbursement envelope ${id}`);
   const counts = (await lifecycleCounts(db, [id])).get(id)!;
-  const exponent = currencyExponent(s.currency) ?? 0;
+  const exponent = minorUnitsOf(s.currency);
   const summary: Record<string, { count: number; amount: number | string }> = {};
   for (const status of LIFECYCLE_STATUSES) {
     const { count, amount } = counts[status];

@@ -14,7 +14,7 @@ import { addDays, localDate } from '../g2p/dates.js';
 import { createEnvelope, today } from '../envelopes/service.js';
 import { parseFinancialAddress } from '../mapper/fa.js';
 import type { FinancialAddress } from '../mapper/types.js';
-import { currencyExponent, formatMinorUnits } from '../money/index.js';
+import { minorUnitsOf, formatMinorUnits } from '../money/index.js';
 import { DisburseReason, HeaderReason } from './schemas.js';
 
 export interface DisburseItem {
@@ -207,7 +207,7 @@ export async function disburse(
   }
 
   const p = program!;
-  const exponent = currencyExponent(p.currency) ?? 0;
+  const exponent = minorUnitsOf(p.currency);
   let total = 0n;
   for (const item of items) total += positiveMinor(item.amount, p.currency)!;
   const envelope = await createEnvelope(
@@ -323,7 +323,7 @@ const ITEM_SELECT = `
     JOIN disbursement_lifecycle l ON l.disbursement_id = i.disbursement_id`;
 
 export function itemStatus(r: ItemRow, at: string): DisburseStatus {
-  const exponent = currencyExponent(r.currency) ?? 2;
+  const exponent = minorUnitsOf(r.currency);
   const reason = r.lifecycle_reason ? ` (${r.lifecycle_reason})` : '';
   return {
     reference_id: r.reference_id,

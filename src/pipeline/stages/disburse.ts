@@ -14,7 +14,7 @@
 // the limits are the same, so a takeover after a crash records the same refusals.
 import type { BeneficiaryAccountType, Payment, PaymentRefusal } from '../../bank/connector.js';
 import { amountProblem, referenceProblem, resolveLimits } from '../../bank/limits.js';
-import { currencyExponent, decimalToMinor } from '../../money/index.js';
+import { minorUnitsOf, decimalToMinor } from '../../money/index.js';
 import { isPayoutFailure } from '../../payouts/deps.js';
 import {
   type RefusedBy,
@@ -137,7 +137,7 @@ export async function buildPayments(
   );
   const header = rows[0];
   if (!header) return null;
-  const exponent = currencyExponent(header.currency) ?? 2;
+  const exponent = minorUnitsOf(header.currency);
   const { rows: found } = await deps.db.query<PaymentRow>(PAYMENTS_SQL, [batchId, exponent]);
   return { header, payments: found.map((r) => toPayment(r, header.currency, paymentDate)) };
 }
@@ -233,7 +233,7 @@ function withinLimits(
   currency: string,
   refusals: Array<PaymentRefusal & { by: RefusedBy }>,
 ): Payment[] {
-  const exponent = currencyExponent(currency) ?? 2;
+  const exponent = minorUnitsOf(currency);
   return payments.filter((p) => {
     const code =
       referenceProblem(limits, p.disbursementId) ??

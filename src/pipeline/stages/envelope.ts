@@ -2,7 +2,7 @@
 // program's funding account.
 import type { BankConnector } from '../../bank/connector.js';
 import type { Queryable } from '../../db/index.js';
-import { currencyExponent } from '../../money/index.js';
+import { minorUnitsOf } from '../../money/index.js';
 import { bankPart, walletChannelTotals } from '../../payouts/funds.js';
 import { connectorFor, isFailure, type StageDeps } from '../deps.js';
 import { failure, type StageFailure } from '../runner.js';
@@ -25,7 +25,7 @@ export async function loadEnvelopeFunding(
     [envelopeId],
   );
   if (!rows[0]) return null;
-  const exponent = currencyExponent(rows[0].currency.trim()) ?? 2;
+  const exponent = minorUnitsOf(rows[0].currency.trim());
   const { rows: found } = await db.query<EnvelopeFunding>(
     `SELECT e.disbursement_envelope_id AS "envelopeId",
             round(e.total_disbursement_amount, $2)::text AS amount,

@@ -2,7 +2,7 @@
 
 import { fitsStatementAmount } from '../../bank/example/layout.js';
 import type { Db, Queryable } from '../../db/index.js';
-import { currencyExponent, isCurrencyCode, toMinorUnits } from '../../money/index.js';
+import { currencyExponent, isCurrencyCode, minorUnitsOf, toMinorUnits } from '../../money/index.js';
 import { businessDay, money, positiveMinor, type Refusal, refuse } from './common.js';
 import type { StatementFormat } from './statements.js';
 
@@ -128,7 +128,7 @@ export async function deposit(
 
 /** The bank's statements must be able to write every amount and balance (MT940: 15 characters). */
 const fitsStatement = (minor: bigint, currency: string) =>
-  fitsStatementAmount(minor, currencyExponent(currency) ?? 2);
+  fitsStatementAmount(minor, minorUnitsOf(currency));
 
 const tooLarge = (currency: string) =>
   refuse(400, 'AMOUNT_TOO_LARGE', `The resulting ${currency} balance is too large for the bank's statements`);
