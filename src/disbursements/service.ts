@@ -12,7 +12,7 @@ import { ErrorCode, ID_PATTERN } from '../g2p/codes.js';
 import { dateAsDateTime, isoOrNull, localDate } from '../g2p/dates.js';
 import { RawJson } from '../g2p/json.js';
 import { Rejection } from '../g2p/message.js';
-import { minorUnitsOf, decimalToMinor, formatMinorUnits, normaliseDecimal } from '../money/index.js';
+import { decimalToMinor, formatMinorUnits, minorUnitsOf, normaliseDecimal } from '../money/index.js';
 import { assignDisbursementIds, drawDisbursementIds } from './ids.js';
 
 export interface DisbursementPayload {
@@ -162,7 +162,7 @@ export async function createDisbursements(
   const currency = envelope?.disbursement_currency_code ?? null;
   // The program's bank must be able to carry every item: its connector's limits (reference, amount digits).
   const limits = envelope ? limitsOfBank : null;
-  const exponentOfCurrency = currency ? (minorUnitsOf(currency)) : 0;
+  const exponentOfCurrency = currency ? minorUnitsOf(currency) : 0;
 
   const seen = new Set<string>();
   const amounts: bigint[] = new Array(count);

@@ -9,9 +9,9 @@ import { ErrorCode, FREQUENCIES, ID_PATTERN } from '../g2p/codes.js';
 import { addDays, isoOrNull, localDate } from '../g2p/dates.js';
 import { Rejection } from '../g2p/message.js';
 import {
-  minorUnitsOf,
   decimalToMinor,
   formatMinorUnits,
+  minorUnitsOf,
   normaliseDecimal,
   toMinorUnits,
 } from '../money/index.js';

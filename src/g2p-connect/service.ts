@@ -4,17 +4,17 @@
 // program is the one whose funding account `payer_fa` names; the payee's financial address is stored as its
 // resolution, so no mapper call is made for it. Status and search answer from g2p_connect_item joined to the
 // disbursement_lifecycle view, in a fixed number of statements whatever the number of items.
-import { type AppContext, type Caller, requirePrograms } from '../feature/context.js';
-import { isDateTime, Rejection } from '../g2p/message.js';
 import { recordAudit } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
 import { createDisbursements } from '../disbursements/service.js';
+import { createEnvelope, today } from '../envelopes/service.js';
+import { type AppContext, type Caller, requirePrograms } from '../feature/context.js';
 import { positiveMinor } from '../g2p/amounts.js';
 import { addDays, localDate } from '../g2p/dates.js';
-import { createEnvelope, today } from '../envelopes/service.js';
+import { isDateTime, Rejection } from '../g2p/message.js';
 import { parseFinancialAddress } from '../mapper/fa.js';
 import type { FinancialAddress } from '../mapper/types.js';
-import { minorUnitsOf, formatMinorUnits } from '../money/index.js';
+import { formatMinorUnits, minorUnitsOf } from '../money/index.js';
 import { DisburseReason, HeaderReason } from './schemas.js';
 
 export interface DisburseItem {

@@ -1,4 +1,4 @@
-import { currencyExponent, toMinorUnits } from '../money/index.js';
+import { minorUnitsOf, toMinorUnits } from '../money/index.js';
 
 /**
  * Amounts in answers: a JSON number where the reference has a number and the value survives the trip
@@ -21,12 +21,15 @@ export const amountOutSchema = {
   description: 'A JSON number when exactly representable (≤15 significant digits), else a decimal string.',
 } as const;
 
-/** Exponent for amounts of a currency we do not know yet (e.g. the envelope was not found). */
-const LENIENT_EXPONENT = 18;
+/**
+ * Decimals accepted when there is no currency to judge by (the envelope was not found, so the call is refused
+ * for that): any precision the decimal reader takes still reads, so the item is not also blamed for it.
+ */
+const NO_CURRENCY_EXPONENT = 18;
 
 /** A positive amount in minor units of `currency`, or null when it is missing, not positive or too precise. */
 export function positiveMinor(value: unknown, currency: string | null): bigint | null {
-  const exponent = currency ? (currencyExponent(currency) ?? LENIENT_EXPONENT) : LENIENT_EXPONENT;
+  const exponent = currency ? minorUnitsOf(currency) : NO_CURRENCY_EXPONENT;
   if (value === null || value === undefined) return null;
   const parsed = toMinorUnits(value, exponent);
   if (!parsed.ok || parsed.minor <= 0n) return null;

@@ -25,6 +25,18 @@ export function currencyExponent(code: string): number | undefined {
   return EXPONENTS.get(code);
 }
 
+/**
+ * Minor units assumed for a code the table does not hold. Every currency the bridge stores was checked
+ * against the table on the way in, so this is a last resort; two decimals, the most common exponent, neither
+ * rounds away cents (as 0 would) nor invents precision no bank carries (as 18 would).
+ */
+export const UNKNOWN_CURRENCY_EXPONENT = 2;
+
+/** Minor units of `code`, or UNKNOWN_CURRENCY_EXPONENT when the table does not hold it. */
+export function minorUnitsOf(code: string): number {
+  return EXPONENTS.get(code) ?? UNKNOWN_CURRENCY_EXPONENT;
+}
+
 export function isCurrencyCode(code: unknown): code is string {
   return typeof code === 'string' && EXPONENTS.has(code);
 }

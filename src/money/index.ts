@@ -1,4 +1,10 @@
-export { currencyCodes, currencyExponent, isCurrencyCode } from './currencies.js';
+export {
+  currencyCodes,
+  currencyExponent,
+  isCurrencyCode,
+  minorUnitsOf,
+  UNKNOWN_CURRENCY_EXPONENT,
+} from './currencies.js';
 export {
   type AmountError,
   compareDecimals,

@@ -14,7 +14,7 @@
 // the limits are the same, so a takeover after a crash records the same refusals.
 import type { BeneficiaryAccountType, Payment, PaymentRefusal } from '../../bank/connector.js';
 import { amountProblem, referenceProblem, resolveLimits } from '../../bank/limits.js';
-import { minorUnitsOf, decimalToMinor } from '../../money/index.js';
+import { decimalToMinor, minorUnitsOf } from '../../money/index.js';
 import { isPayoutFailure } from '../../payouts/deps.js';
 import {
   type RefusedBy,

@@ -127,8 +127,7 @@ export async function deposit(
 }
 
 /** The bank's statements must be able to write every amount and balance (MT940: 15 characters). */
-const fitsStatement = (minor: bigint, currency: string) =>
-  fitsStatementAmount(minor, minorUnitsOf(currency));
+const fitsStatement = (minor: bigint, currency: string) => fitsStatementAmount(minor, minorUnitsOf(currency));
 
 const tooLarge = (currency: string) =>
   refuse(400, 'AMOUNT_TOO_LARGE', `The resulting ${currency} balance is too large for the bank's statements`);
