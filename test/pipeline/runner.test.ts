@@ -1,6 +1,6 @@
 // Stage runner semantics on the real driving tables, with fakes for the bank and the mapper: claims,
 // leases, SKIP LOCKED, takeover after expiry, backoff, ERROR after the attempt limit.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Db } from '../../src/db/index.js';
 import { requeue, startWorkers } from '../../src/pipeline/index.js';
 import { claimRows } from '../../src/pipeline/sql/claim.js';
@@ -23,8 +23,10 @@ async function batchRow(db: Db, id: string) {
     lease_owner: string | null;
     delay: number;
   }>(
+    // The backoff as the release wrote it: next_attempt_at and the status time stamp are both its now(), so
+    // the difference is exact however long the test took to get here.
     `SELECT resolution_status, resolution_attempts, latest_error_code, lease_owner,
-            extract(epoch FROM next_attempt_at - now())::float8 AS delay
+            extract(epoch FROM next_attempt_at - resolution_time_stamp)::float8 AS delay
        FROM mapper_resolution_batch_status WHERE mapper_resolution_batch_id = $1`,
     [id],
   );
@@ -109,10 +111,7 @@ describe('stage runner', () => {
       // Fast-forward the clock of the queue.
       await db.query(`UPDATE mapper_resolution_batch_status SET next_attempt_at = now()`);
     }
-    expect(delays[0]).toBeGreaterThan(8);
-    expect(delays[0]).toBeLessThanOrEqual(10);
-    expect(delays[1]).toBeGreaterThan(13); // 20 capped to 15
-    expect(delays[1]).toBeLessThanOrEqual(15);
+    expect(delays).toEqual([10, 15, 15]); // 10, then 20 capped to 15 (the third release is ERROR)
     expect((await workers.runOnce()).mapper_resolution).toBe(0); // ERROR rows are never picked up again
     expect(mapper.calls).toBe(9);
     // An operator fixed the cause and requeues one batch: it gets a fresh set of attempts.
@@ -156,13 +155,33 @@ describe('stage runner', () => {
       connectors: connectorsOf(new FakeBank()),
       stages: ['mapper_resolution'],
     });
-    await new Promise((r) => setTimeout(r, 1800)); // longer than the lease
-    const { rows } = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM mapper_resolution_batch_status
-        WHERE lease_owner = $1 AND lease_expires_at > now()`,
-      [workers.workerId],
+    // No sleeping a fixed time (a loaded machine may renew late): wait for the claim, then for every lease
+    // to move past the expiry it was claimed with, and check that nobody took a row over meanwhile.
+    const leases = async () =>
+      (
+        await db.query<{ key: string; owner: string | null; expires: number | null; attempts: number }>(
+          `SELECT mapper_resolution_batch_id AS key, lease_owner AS owner,
+                  extract(epoch FROM lease_expires_at)::float8 AS expires,
+                  resolution_attempts AS attempts
+             FROM mapper_resolution_batch_status ORDER BY 1`,
+        )
+      ).rows;
+    const claimed = await vi.waitFor(
+      async () => {
+        const rows = await leases();
+        expect(rows.map((r) => r.owner)).toEqual(Array(3).fill(workers.workerId));
+        return rows;
+      },
+      { timeout: 30_000, interval: 50 },
     );
-    expect(rows[0]!.n).toBe(3);
+    await vi.waitFor(
+      async () => {
+        const rows = await leases();
+        for (const [i, r] of rows.entries()) expect(r.expires, r.key).toBeGreaterThan(claimed[i]!.expires!);
+      },
+      { timeout: 30_000, interval: 50 },
+    );
+    expect((await leases()).map((r) => [r.owner, r.attempts])).toEqual(Array(3).fill([workers.workerId, 1]));
     const stopped = workers.stop();
     release();
     await stopped;
@@ -179,26 +198,31 @@ describe('stage runner', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
+    let entered!: () => void;
+    const purging = new Promise<void>((r) => {
+      entered = r;
+    });
     const query = db.query.bind(db);
     const held = {
       ...ctx,
       db: {
         ...db,
         query: (async (text: string, params?: unknown[]) => {
-          if (/DELETE FROM api_request/.test(text)) await gate;
+          if (/DELETE FROM api_request/.test(text)) {
+            entered();
+            await gate;
+          }
           return query(text, params as never);
         }) as Db['query'],
       },
     };
     const workers = startWorkers(held, { connectors: connectorsOf(new FakeBank()), stages: [] });
-    await new Promise((r) => setTimeout(r, 50));
+    // Ordered by events, not by elapsed time: the purge is running, then stop() comes, then the purge ends.
+    await purging;
     const stopped = workers.stop();
     release();
-    const outcome = await Promise.race([
-      stopped.then(() => 'stopped'),
-      new Promise((r) => setTimeout(() => r('still running after 5 s'), 5000)),
-    ]);
-    expect(outcome).toBe('stopped');
+    // A loop that then sleeps out its hour never resolves this: the test fails on its own timeout.
+    await expect(stopped).resolves.toBeUndefined();
   });
 
   it.skipIf(!onPostgres())(
