@@ -84,6 +84,7 @@ export async function closeWithGrace(app: FastifyInstance, graceMs = SHUTDOWN_GR
 export async function buildServer(ctx: AppContext, features: Feature[]): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(ctx.config, ctx.log));
   closeAfterEarlyAnswers(app);
+  app.decorate('clock', ctx.now);
 
   await app.register(swagger, {
     openapi: {
@@ -122,7 +123,7 @@ export async function buildServer(ctx: AppContext, features: Feature[]): Promise
       request.log.error({ err: error }, 'request failed');
       return reply
         .code(500)
-        .send(errorBody(request, 'INTERNAL_ERROR', 'The bridge could not process this request'));
+        .send(errorBody(request, ctx.now(), 'INTERNAL_ERROR', 'The bridge could not process this request'));
     }
     const code =
       error.validation !== undefined
@@ -132,7 +133,7 @@ export async function buildServer(ctx: AppContext, features: Feature[]): Promise
           : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
             ? 'UNSUPPORTED_MEDIA_TYPE'
             : 'INVALID_REQUEST';
-    return reply.code(status).send(errorBody(request, code, error.message, error.validation));
+    return reply.code(status).send(errorBody(request, ctx.now(), code, error.message, error.validation));
   });
 
   app.setNotFoundHandler((request, reply) =>
@@ -197,10 +198,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function errorBody(
   request: Parameters<typeof headerOf>[0],
+  now: Date,
   code: string,
   message: string,
   validation?: unknown,
 ) {
-  const header = responseHeader(headerOf(request), request.url.replace(/^\//, ''), 'rjct', { code, message });
+  const header = responseHeader(headerOf(request), request.url.replace(/^\//, ''), 'rjct', now, {
+    code,
+    message,
+  });
   return { signature: null, header, message: null, errors: validation ?? undefined };
 }

@@ -1,6 +1,5 @@
 // JSON schemas of the envelope calls: strict about types and enums (→ HTTP 400 INVALID_REQUEST), lenient
 // about missing values, which get the reference's business codes instead.
-
 import { amountOutSchema, amountSchema } from '../g2p/amounts.js';
 import { CANCELLATION_STATUSES, FREQUENCIES } from '../g2p/codes.js';
 import { responseHeaderSchema } from '../g2p/message.js';

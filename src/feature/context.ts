@@ -21,6 +21,13 @@ export interface AppContext {
   bankLimits?: BankLimitsSource;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app context's clock, for code that has the app but not the context (PBMS routes, error answers). */
+    clock: () => Date;
+  }
+}
+
 /** A feature registers its routes (and owns their schemas) on the app it is given. */
 export type Feature = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
 

@@ -56,7 +56,7 @@ function register<M>(
           const rejection = new Rejection(checked.code, checked.message);
           return (reply as FastifyReply)
             .code(checked.httpStatus)
-            .send(rejectResponse(body.header, call.action, rejection));
+            .send(rejectResponse(body.header, call.action, rejection, app.clock()));
         }
       },
       // Every answer, refusals included, is signed with the bridge's key once `g2p-bridge keys` made one.
@@ -81,7 +81,9 @@ function register<M>(
         : headerProblem(body.header, body.message, call.action);
       if (problem) {
         const rejection = new Rejection(problem.code, problem.message);
-        return (reply as FastifyReply).code(400).send(rejectResponse(body.header, call.action, rejection));
+        return (reply as FastifyReply)
+          .code(400)
+          .send(rejectResponse(body.header, call.action, rejection, app.clock()));
       }
       return handle(body, request, reply);
     },
@@ -121,9 +123,9 @@ export function pbmsRead<M, R>(
   register<M>(app, call, async ({ header, message }, request, reply) =>
     scopeStatus(
       reply,
-      await answer(header, call.action, async () => {
+      await answer(header, call.action, app.clock(), async () => {
         const out = await read(message, callerOf(request, header));
-        return successResponse(header, call.action, out.message, out.counts);
+        return successResponse(header, call.action, out.message, app.clock(), out.counts);
       }),
     ),
   );
@@ -144,7 +146,7 @@ export function pbmsChange<M, R>(
 ) {
   register<M>(app, call, async ({ header, message }, request, reply) => {
     const caller = callerOf(request, header);
-    const response = await answer(header, call.action, () =>
+    const response = await answer(header, call.action, app.clock(), () =>
       idempotent(
         db,
         header,
@@ -152,7 +154,7 @@ export function pbmsChange<M, R>(
         message,
         async (tx) => {
           const out = await apply(tx, message, caller);
-          return successResponse(header, call.action, out.message, out.counts);
+          return successResponse(header, call.action, out.message, app.clock(), out.counts);
         },
         caller.subject,
         compact,

@@ -3,7 +3,11 @@
 // Calls run once per (sender, message id), as the 1.0.2 API's do; a replay gets the first answer and queues
 // nothing.
 import type { FastifyReply } from 'fastify';
+import type { Queryable } from '../db/index.js';
+import type { Feature } from '../feature/context.js';
 import { type AppContext, type Caller, callerOf, isForbiddenCode } from '../feature/context.js';
+import { checkIncoming, signPayload } from '../g2p/guard.js';
+import { answer, idempotent } from '../g2p/idempotency.js';
 import {
   type G2pResponse,
   type G2pStatus,
@@ -13,10 +17,6 @@ import {
   rejectResponse,
   successResponse,
 } from '../g2p/message.js';
-import { answer, idempotent } from '../g2p/idempotency.js';
-import type { Feature } from '../feature/context.js';
-import type { Queryable } from '../db/index.js';
-import { checkIncoming, signPayload } from '../g2p/guard.js';
 import { type CallbackAction, enqueueCallback } from './callbacks.js';
 import {
   disburseRequestSchema,
@@ -83,7 +83,12 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
             return send(
               reply,
               incoming.httpStatus,
-              rejectResponse(body.header, answerAction, new Rejection(incoming.code, incoming.message)),
+              rejectResponse(
+                body.header,
+                answerAction,
+                new Rejection(incoming.code, incoming.message),
+                ctx.now(),
+              ),
             );
         },
         // Every answer, refusals and acks included, is signed with the bridge's key once it has one.
@@ -119,6 +124,7 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
               header,
               answerAction,
               new Rejection('rjct.message.invalid', 'message must be an object'),
+              ctx.now(),
             ),
           );
         const problem =
@@ -134,17 +140,18 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
           return send(
             reply,
             400,
-            rejectResponse(header, answerAction, new Rejection(problem.code, problem.message)),
+            rejectResponse(header, answerAction, new Rejection(problem.code, problem.message), ctx.now()),
           );
 
         if (!async) {
-          const response = await answer(header, answerAction, () =>
+          const response = await answer(header, answerAction, ctx.now(), () =>
             idempotent(
               ctx.db,
               header,
               path,
               message,
-              async (tx) => successResponse(header, answerAction, await handle(tx, message, caller)),
+              async (tx) =>
+                successResponse(header, answerAction, await handle(tx, message, caller), ctx.now()),
               caller.subject,
             ),
           );
@@ -153,8 +160,8 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
 
         // Async: only a sender the operator listed gets callbacks; header.sender_uri is never followed.
         if (!senders?.get(header.sender_id)?.callbackBaseUrl)
-          return send(reply, 200, ack('ERR', null, header));
-        const response = await answer(header, answerAction, () =>
+          return send(reply, 200, ack('ERR', null, header, ctx.now()));
+        const response = await answer(header, answerAction, ctx.now(), () =>
           idempotent(
             ctx.db,
             header,
@@ -187,7 +194,7 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
                 request: header,
                 message: out,
               });
-              return ack('ACK', id, header);
+              return ack('ACK', id, header, ctx.now());
             },
             caller.subject,
           ),
@@ -289,13 +296,17 @@ export function ack(
   status: 'ACK' | 'ERR',
   correlationId: string | null,
   header: RequestHeader,
+  now: Date,
 ): G2pResponse<unknown> {
   return {
     signature: null,
-    header: { ...successResponse(header, 'ack', null).header, status: status === 'ACK' ? 'rcvd' : 'rjct' },
+    header: {
+      ...successResponse(header, 'ack', null, now).header,
+      status: status === 'ACK' ? 'rcvd' : 'rjct',
+    },
     message: {
       ack_status: status,
-      timestamp: new Date().toISOString(),
+      timestamp: now.toISOString(),
       correlation_id: correlationId ?? header.message_id,
       ...(status === 'ERR'
         ? {

@@ -138,12 +138,13 @@ export async function idempotent<M>(
 export async function answer<M>(
   header: RequestHeader,
   action: string,
+  now: Date,
   run: () => Promise<G2pResponse<M>>,
 ): Promise<G2pResponse<M | unknown>> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof Rejection) return rejectResponse(header, action, error);
+    if (error instanceof Rejection) return rejectResponse(header, action, error, now);
     throw error;
   }
 }

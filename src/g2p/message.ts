@@ -95,12 +95,13 @@ export function responseHeader(
   request: Partial<RequestHeader> | undefined,
   action: string,
   status: G2pStatus,
+  now: Date,
   reason?: { code?: string | null; message?: string | null; total?: number; completed?: number },
 ): ResponseHeader {
   return {
     version: '1.0.0',
     message_id: request?.message_id ?? '',
-    message_ts: new Date().toISOString(),
+    message_ts: now.toISOString(),
     // The route's action, never the caller's (a wrong header.action is refused, not echoed).
     action,
     status,
@@ -201,10 +202,14 @@ export function rejectResponse(
   request: Partial<RequestHeader> | undefined,
   action: string,
   rejection: Rejection,
+  now: Date,
 ): G2pResponse<unknown> {
   return {
     signature: null,
-    header: responseHeader(request, action, 'rjct', { code: rejection.code, message: rejection.message }),
+    header: responseHeader(request, action, 'rjct', now, {
+      code: rejection.code,
+      message: rejection.message,
+    }),
     message: rejection.responseMessage,
   };
 }
@@ -213,9 +218,10 @@ export function successResponse<M>(
   request: Partial<RequestHeader> | undefined,
   action: string,
   message: M,
+  now: Date,
   counts?: { total?: number; completed?: number },
 ): G2pResponse<M> {
-  return { signature: null, header: responseHeader(request, action, 'succ', counts), message };
+  return { signature: null, header: responseHeader(request, action, 'succ', now, counts), message };
 }
 
 /** Best effort: the header of a request whose body may have failed validation. */

@@ -206,12 +206,13 @@ type UploadAction = 'upload_mt940' | 'upload_statement';
 
 function statementResponse(
   action: UploadAction,
+  now: Date,
   status: G2pStatus,
   fields: { statement_id?: string; code?: string; message: string; stored?: StoredStatement },
 ) {
   return {
     signature: null,
-    header: responseHeader(undefined, action, status, {
+    header: responseHeader(undefined, action, status, now, {
       code: fields.code ?? null,
       message: fields.message,
     }),
@@ -309,7 +310,7 @@ function uploadRoute(
       const contentType = request.headers['content-type'];
       if (!Buffer.isBuffer(request.body) || !isFormData(contentType)) {
         return reply.code(415).send(
-          statementResponse(action, 'rjct', {
+          statementResponse(action, ctx.now(), 'rjct', {
             code: 'UNSUPPORTED_MEDIA_TYPE',
             message: `Send multipart/form-data with the file in field ${STATEMENT_FIELD}`,
           }),
@@ -324,7 +325,7 @@ function uploadRoute(
         const { error, reason } = form;
         if (error === 'too_large') {
           return reply.code(413).send(
-            statementResponse(action, 'rjct', {
+            statementResponse(action, ctx.now(), 'rjct', {
               code: 'REQUEST_TOO_LARGE',
               message: `The statement is larger than MAX_STATEMENT_BYTES (${ctx.config.MAX_STATEMENT_BYTES} bytes)`,
             }),
@@ -332,7 +333,7 @@ function uploadRoute(
         }
         // More files or fields than a statement upload has: a refused upload, not an unreadable one.
         if (error === 'too_many_parts') {
-          return statementResponse(action, 'rjct', {
+          return statementResponse(action, ctx.now(), 'rjct', {
             code: ErrorCode.STATEMENT_UPLOAD_ERROR,
             message: `Send one file, in multipart field ${STATEMENT_FIELD} (the form holds ${reason})`,
           });
@@ -341,7 +342,7 @@ function uploadRoute(
         // upload, a 400, never the bridge's 500.
         request.log.info({ reason }, 'statement upload is not a valid multipart form');
         return reply.code(400).send(
-          statementResponse(action, 'rjct', {
+          statementResponse(action, ctx.now(), 'rjct', {
             code: ErrorCode.STATEMENT_UPLOAD_ERROR,
             message: `The multipart/form-data body could not be read (${reason}); send the file in field ${STATEMENT_FIELD}`,
           }),
@@ -349,7 +350,7 @@ function uploadRoute(
       }
       const file = form.parts.find((p) => p.name === STATEMENT_FIELD && p.filename !== null);
       if (file === undefined) {
-        return statementResponse(action, 'rjct', {
+        return statementResponse(action, ctx.now(), 'rjct', {
           code: ErrorCode.STATEMENT_UPLOAD_ERROR,
           message: form.parts.some((p) => p.name === STATEMENT_FIELD)
             ? `Multipart field ${STATEMENT_FIELD} is a plain field, not a file (its part has no filename)`
@@ -361,7 +362,7 @@ function uploadRoute(
       if ('reason' in decoded) {
         const { reason } = decoded;
         request.log.info({ size: bytes.length, reason }, 'statement upload rejected');
-        return statementResponse(action, 'rjct', {
+        return statementResponse(action, ctx.now(), 'rjct', {
           code: ErrorCode.STATEMENT_UPLOAD_ERROR,
           message: `Statement rejected: ${reason}`,
         });
@@ -374,10 +375,10 @@ function uploadRoute(
         request.log.info({ size: bytes.length, code: error.code }, 'statement upload refused');
         return reply
           .code(403)
-          .send(statementResponse(action, 'rjct', { code: error.code, message: error.message }));
+          .send(statementResponse(action, ctx.now(), 'rjct', { code: error.code, message: error.message }));
       }
       request.log.info({ statement: stored.statement_id, size: stored.size_bytes }, 'statement stored');
-      return statementResponse(action, 'succ', {
+      return statementResponse(action, ctx.now(), 'succ', {
         statement_id: stored.statement_id,
         message: 'Statement stored; it will be processed asynchronously',
         stored,

@@ -250,7 +250,10 @@ describe.skipIf(!SPEC_FILE)('the bridge and the G2P Connect disburse spec 1.0.0'
       sender_id: 'p',
       total_count: 1,
     };
-    for (const answer of [ack('ACK', 'c-1', header as never), ack('ERR', null, header as never)])
+    for (const answer of [
+      ack('ACK', 'c-1', header as never, new Date()),
+      ack('ERR', null, header as never, new Date()),
+    ])
       expect(
         specAccepts('/components/responses/Response/content/application~1json/schema', answer),
       ).toBeNull();

@@ -52,7 +52,10 @@ export async function createMapperSimulator(opts: {
   db: Db;
   log: Logger;
   env: Record<string, string | undefined>;
+  /** The simulator's clock (message_ts of its answers); default the system clock. */
+  now?: () => Date;
 }): Promise<MapperSimulator> {
+  const now = opts.now ?? (() => new Date());
   const log = opts.log.child({ component: 'mapper-simulator' });
   const settings = readEnv({ MAPPER_SIMULATOR_CSV: CONFIG_SPEC.MAPPER_SIMULATOR_CSV }, opts.env);
   await migrate(opts.db, 'example_mapper');
@@ -66,7 +69,7 @@ export async function createMapperSimulator(opts: {
 
   return {
     async register(app, prefix, access = { open: true, why: 'loopback' }) {
-      const routes = mapperRoutes(store, faults, log);
+      const routes = mapperRoutes(store, faults, log, now);
       await app.register(
         async (scope) => {
           guardSimulator(scope, access, (reply, status, code, message) =>

@@ -2,6 +2,7 @@
 // entries, load a CSV and arm failures. Who may call them is decided where they are mounted (../access.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { refuseNulCharacters } from '../../api/server.js';
 import {
   g2pRequestSchema,
   headerOf,
@@ -9,7 +10,6 @@ import {
   responseHeader,
   successResponse,
 } from '../../g2p/message.js';
-import { refuseNulCharacters } from '../../api/server.js';
 import { FAIL_MODES, type FailMode, type MapperFaults } from './faults.js';
 import { CsvLoadError, type MapperStore } from './store.js';
 
@@ -80,7 +80,7 @@ const unlinkItemSchema = {
   properties: { ...itemProperties, fa: { type: ['string', 'null'] } },
 };
 
-export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logger) {
+export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logger, now: () => Date) {
   /** Applies the armed delay and failure; true when the call has been answered (failed) already. */
   async function injectFaults(reply: FastifyReply): Promise<boolean> {
     const abandoned = (release: () => void) => reply.raw.once('close', release);
@@ -115,7 +115,7 @@ export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logg
         return reply.code(500).send({ error: 'INTERNAL_ERROR', message: 'The mapper simulator failed' });
       }
       if (request.url.includes('/sync/')) {
-        const header = responseHeader(headerOf(request), 'resolve', 'rjct', {
+        const header = responseHeader(headerOf(request), 'resolve', 'rjct', now(), {
           code: 'rjct.request.invalid',
           message: error.message,
         });
@@ -160,6 +160,7 @@ export function mapperRoutes(store: MapperStore, faults: MapperFaults, log: Logg
               correlation_id: header.message_id,
               [`${action}_response`]: response,
             },
+            now(),
             { total: items.length, completed },
           );
         },
