@@ -15,6 +15,7 @@ import {
   type ConnectorRegistry,
   createConnectorRegistry,
 } from '../../bank/index.js';
+import { createWalletRegistry, type WalletRegistry } from '../../bank/registry.js';
 import type { Config } from '../../config/index.js';
 import type { Db } from '../../db/index.js';
 import type { AppContext } from '../../feature/context.js';
@@ -90,10 +91,46 @@ export interface Stack {
   mapper?: MapperSimulator;
   /** The wallet-provider simulator (GSMA Mobile Money API) under /wallet-provider. */
   wallet?: WalletSimulator;
+  /** The simulator as this bridge's wallet provider, when WALLET_PROVIDERS is not set (mode all). */
+  simulatedProvider?: SimulatedProvider;
   /** Who may call the simulators (when mounted). */
   simulatorAccess?: SimulatorAccess;
   /** Graceful shutdown: not ready, bank and workers stop, server closes, database closes. */
   stop(): Promise<void>;
+}
+
+/** The wallet-provider simulator as a payout channel of this very process (mode all, WALLET_PROVIDERS unset). */
+export interface SimulatedProvider {
+  providerCode: string;
+  /** The disbursement account opened at the simulator, as a channel's debit party (`accountid@...`). */
+  debitPartyAccount: string;
+  currency: string;
+}
+
+/** Provider code of the simulator when `start` configures it; the demo's wallet beneficiaries use it. */
+export const SIMULATED_WALLET_PROVIDER = 'MOMO';
+const SIMULATED_WALLET_ACCOUNT = { accountId: 'BRIDGE-FUNDS', currency: 'USD', openingBalance: '1000000' };
+
+/**
+ * WALLET_PROVIDERS and the provider's settings that make the simulator under /wallet-provider provider
+ * SIMULATED_WALLET_PROVIDER: reached on this process's own URL with the process key, its callbacks sent back
+ * here. A poll interval set for the code is kept.
+ */
+export function simulatedWalletEnv(
+  env: Record<string, string | undefined>,
+  url: string,
+  processKey: string,
+): Record<string, string | undefined> {
+  const p = `WALLET_${SIMULATED_WALLET_PROVIDER}_`;
+  return {
+    ...env,
+    WALLET_PROVIDERS: `${SIMULATED_WALLET_PROVIDER}=builtin:gsma-mmapi`,
+    [`${p}URL`]: `${url}/wallet-provider`,
+    [`${p}API_KEY`]: processKey,
+    [`${p}CALLBACK_URL`]: url,
+    [`${p}CLIENT_ID`]: undefined,
+    [`${p}CLIENT_SECRET`]: undefined,
+  };
 }
 
 function loopbackUrl(address: AddressInfo | string | null): string {
@@ -251,6 +288,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     let workers: Workers | undefined;
     let connectors: ConnectorRegistry | undefined;
+    let wallets: WalletRegistry | undefined;
+    let simulatedProvider: SimulatedProvider | undefined;
     if (options.mode === 'all') {
       // The connectors and the mapper client reach the simulators on this very port unless told otherwise.
       // The key goes only where the URL is this process's own simulator.
@@ -285,10 +324,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       connectors = registry;
       cleanup.unshift(() => registry.close());
+      // Wallet providers likewise (a bad WALLET_<CODE>_* stops start); none configured: the simulator is one.
+      const simulated = !rawEnv.WALLET_PROVIDERS;
+      const walletEnv = simulated ? simulatedWalletEnv(workerEnv, url, processKey) : workerEnv;
+      const walletRegistry = await createWalletRegistry({
+        env: walletEnv,
+        log: log.child({ component: 'pipeline' }),
+      });
+      wallets = walletRegistry;
+      cleanup.unshift(() => walletRegistry.close());
+      if (simulated) simulatedProvider = await openSimulatedAccount(wallet!);
       workers = startWorkers(ctx, {
-        rawEnv: workerEnv,
+        rawEnv: walletEnv,
         poll: options.poll,
         connectors,
+        wallets,
         mapper: mapperClient,
       });
       app.readinessChecks.set('workers', () =>
@@ -310,6 +360,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       bankSftp,
       mapper,
       wallet,
+      simulatedProvider,
       simulatorAccess: access,
       async stop() {
         stopping = true;
@@ -318,6 +369,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await bankSftp?.close();
         await workers?.stop();
         await connectors?.close();
+        await wallets?.close();
         await closeWithGrace(app);
         await mapper?.stop();
         await db.close();
@@ -328,6 +380,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (const fn of cleanup) await fn().catch(() => {});
     throw error;
   }
+}
+
+/** The simulator's disbursement account the simulated provider pays from, opened when missing. */
+async function openSimulatedAccount(wallet: WalletSimulator): Promise<SimulatedProvider> {
+  const a = SIMULATED_WALLET_ACCOUNT;
+  if (!(await wallet.getAccount('accountid', a.accountId))) {
+    const opened = await wallet.openAccount(a);
+    if (!opened.ok) throw new Error(`wallet simulator: ${a.accountId}: ${opened.message}`);
+  }
+  return {
+    providerCode: SIMULATED_WALLET_PROVIDER,
+    debitPartyAccount: `accountid@${a.accountId}`,
+    currency: a.currency,
+  };
 }
 
 /** The start-up banner: where everything is and how to get a token. */
@@ -353,6 +419,11 @@ export function banner(stack: Stack, config: Config, mode: 'all' | 'api'): strin
       `  example bank   ${base}/example-bank   (simulator; ${who})`,
       `  mapper         ${base}/mapper   (simulator; ${who})`,
       `  wallet         ${base}/wallet-provider   (GSMA Mobile Money API simulator; admin routes: ${who})`,
+      ...(stack.simulatedProvider
+        ? [
+            `                 wallet provider ${stack.simulatedProvider.providerCode} (WALLET_PROVIDERS unset), disbursement account ${stack.simulatedProvider.debitPartyAccount} in ${stack.simulatedProvider.currency}`,
+          ]
+        : []),
       ...(stack.bankSftp
         ? [
             `  bank SFTP      sftp://${stack.bankSftp.server.host}:${stack.bankSftp.server.port}   (example bank's host-to-host face; customer ${BRIDGE_CUSTOMER} is this bridge, EXAMPLE_BANK_CHANNEL=sftp)`,

@@ -1,9 +1,11 @@
 // `worker`: the background stages alone. Run as many as you like side by side against one PostgreSQL: rows
 // are claimed with SKIP LOCKED and leases, so no two workers ever process the same row.
-import type { AppContext } from '../../feature/context.js';
+
 import { openDatabase } from '../../app.js';
 import { BankConnectorConfigError, createConnectorRegistry } from '../../bank/index.js';
+import { createWalletRegistry, type WalletRegistry } from '../../bank/registry.js';
 import { ConfigError } from '../../config/index.js';
+import type { AppContext } from '../../feature/context.js';
 import { createLogger } from '../../logger.js';
 import { mapperClientFromConfig } from '../../mapper/index.js';
 import { STAGE_NAMES, type StageName, startWorkers } from '../../pipeline/index.js';
@@ -45,9 +47,15 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger(config.LOG_LEVEL, 'g2p-bridge-worker');
   // Configuration problems stop the worker here, not in the middle of a batch.
   let connectors: Awaited<ReturnType<typeof createConnectorRegistry>>;
+  let wallets: WalletRegistry;
   try {
     // Bank connector modules read their own settings from the environment (ConnectorOptions.env).
     connectors = await createConnectorRegistry({ env: rawEnv, log });
+    // Wallet providers too: a bad WALLET_<CODE>_* setting stops the worker with the problem named.
+    wallets = await createWalletRegistry({ env: rawEnv, log }).catch(async (error) => {
+      await connectors.close();
+      throw error;
+    });
   } catch (error) {
     if (error instanceof BankConnectorConfigError || error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -59,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
   if (db.kind === 'pglite') log.warn('embedded database: only this process may use DATA_DIR while it runs');
   const ctx: AppContext = { config, db, log, now: () => new Date(), verifier: null };
   const mapper = mapperClientFromConfig(config, log);
-  const workers = startWorkers(ctx, { connectors, mapper, stages, poll: !parsed.values.once });
+  const workers = startWorkers(ctx, { connectors, wallets, mapper, stages, poll: !parsed.values.once });
   try {
     if (parsed.values.once) {
       const done = await workers.runOnce();
@@ -75,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await workers.stop();
     await connectors.close();
+    await wallets.close();
     await db.close();
   }
   return 0;
