@@ -44,6 +44,9 @@ export async function walletChannelTotals(db: Queryable, envelopeId: string): Pr
   return rows;
 }
 
+/** True when the bank's part is nothing (every payable disbursement goes to a wallet): the bank is not asked. */
+export const noBankPart = (amount: string): boolean => /^0*([.]0*)?$/.test(amount.trim());
+
 /** The bank's part: the envelope total less the wallet channels' totals, exact, at the currency's decimals. */
 export async function bankPart(db: Queryable, total: string, walletTotals: ChannelTotal[], exponent: number) {
   if (walletTotals.length === 0) return total;

@@ -1,4 +1,5 @@
 // Stage 3: block the envelope total on the funding account; every payment of the envelope draws on it.
+import { noBankPart } from '../../payouts/funds.js';
 import { callBank, isFailure, type StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
@@ -24,9 +25,12 @@ export function blockFundsStage(deps: StageDeps): Stage {
     if (isFailure(funding)) return funding;
     const { envelope, connector } = funding;
     // The envelope id is the idempotency key: a retry after a crash gets the block already placed.
-    const result = await callBank(() =>
-      connector.blockFunds(envelope.account, envelope.currency, envelope.amount, envelope.envelopeId),
-    );
+    // Payout channels: nothing to block at the bank when every payment goes to a wallet (no reference then).
+    const result = noBankPart(envelope.amount)
+      ? ({ status: 'SUCCESS', blockReference: null } as const)
+      : await callBank(() =>
+          connector.blockFunds(envelope.account, envelope.currency, envelope.amount, envelope.envelopeId),
+        );
     if (isFailure(result)) return { ...result, retryStatus: 'FUNDS_BLOCK_FAILURE' };
     if (result.status === 'FAILURE')
       return failure(result.errorCode, { message: result.message, retryStatus: 'FUNDS_BLOCK_FAILURE' });

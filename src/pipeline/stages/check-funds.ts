@@ -1,6 +1,6 @@
 // Stage 2: once an envelope is complete and its schedule date has come, ask the bank whether the funding
 // account holds the envelope total.
-import { WAITS_FOR_RESOLUTION, withWalletChannels } from '../../payouts/funds.js';
+import { noBankPart, WAITS_FOR_RESOLUTION, withWalletChannels } from '../../payouts/funds.js';
 import { callBank, isFailure, type StageDeps } from '../deps.js';
 import type { QueueSpec } from '../queue.js';
 import { expectLease, failure, type Job, type Outcome, type Stage } from '../runner.js';
@@ -30,9 +30,10 @@ export function checkFundsStage(deps: StageDeps): Stage {
     const funding = await fundingWithConnector(deps, job.key);
     if (isFailure(funding)) return funding;
     const { envelope, connector } = funding;
-    const result = await callBank(() =>
-      connector.checkFunds(envelope.account, envelope.currency, envelope.amount),
-    );
+    // Payout channels: an envelope paid wholly through wallets leaves the bank nothing to check.
+    const result = noBankPart(envelope.amount)
+      ? ({ status: 'FUNDS_AVAILABLE' } as const)
+      : await callBank(() => connector.checkFunds(envelope.account, envelope.currency, envelope.amount));
     if (isFailure(result)) return result;
     if (result.status === 'FAILURE') return failure(result.errorCode, { message: result.message });
     if (result.status === 'FUNDS_NOT_AVAILABLE')
