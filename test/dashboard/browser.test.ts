@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeClient } from '../../src/demo/client.js';
 import { runDemo } from '../../src/demo/run.js';
 import { collector, type TestStack, testStack } from '../cli/stack.js';
+import { skipWithout } from '../support/prerequisites.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ENVELOPE = 'ENV-DEMO-WEB1';
@@ -44,7 +45,9 @@ function parseCsv(text: string): string[][] {
 
 const digits = (text: string | null) => Number((text ?? '').replace(/[^\d.]/g, ''));
 
-describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
+describe.skipIf(
+  skipWithout(existsSync(CHROMIUM), `Chromium (${CHROMIUM})`, 'apt-get install chromium (.ci/run does)'),
+)('dashboard in Chromium', () => {
   let stack: TestStack;
   let browser: Browser;
   let page: Page;

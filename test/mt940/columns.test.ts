@@ -8,6 +8,7 @@ import {
   parseMt940Columns,
   writeMt940,
 } from '../../src/mt940/index.js';
+import { skipWithout } from '../support/prerequisites.js';
 import { corpusDir, corpusFiles, readStatementFile } from './corpus.js';
 
 /** parseMt940Columns materialised must be parseMt940, to the last key; returns whether the fast reader ran. */
@@ -330,7 +331,9 @@ describe('parseMt940Columns against parseMt940 (fast-check)', () => {
 
 describe('parseMt940Columns on the corpus', () => {
   const dir = corpusDir();
-  it.skipIf(!dir)('materialises to exactly what parseMt940 gives, for every corpus file', () => {
+  it.skipIf(
+    skipWithout(Boolean(dir), 'the MT940 corpus', 'set MT940_CORPUS_DIR or put shared/ beside the checkout'),
+  )('materialises to exactly what parseMt940 gives, for every corpus file', () => {
     const files = corpusFiles(dir!);
     expect(files.length).toBeGreaterThan(0);
     let columnar = 0;

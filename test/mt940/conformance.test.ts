@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseMt940, parseMt940Stream } from '../../src/mt940/index.js';
+import { skipWithout } from '../support/prerequisites.js';
 import { compareWithExpected, corpusDir, corpusFiles, readStatementFile } from './corpus.js';
 
 const dir = corpusDir();
@@ -77,108 +78,113 @@ const DEVIATIONS: Array<{ file: string; field: string; why: string }> = [
   },
 ];
 
-describe.skipIf(!dir)('MT940 conformance corpus', () => {
-  const root = dir ?? '';
-  const files = dir ? corpusFiles(dir) : [];
+const CORPUS_HINT = 'set MT940_CORPUS_DIR or put shared/ beside the checkout';
 
-  it('has the 54 statements', () => {
-    expect(files.length).toBe(54);
-  });
+describe.skipIf(skipWithout(Boolean(dir), 'the MT940 corpus', CORPUS_HINT))(
+  'MT940 conformance corpus',
+  () => {
+    const root = dir ?? '';
+    const files = dir ? corpusFiles(dir) : [];
 
-  for (const path of files) {
-    const name = relative(root, path);
-    const expected = JSON.parse(readFileSync(`${path}.expected.json`, 'utf8'));
-    if (expected.error) continue;
-    it(`${name} matches the peer field by field`, () => {
-      const result = parseMt940(readStatementFile(path));
-      const mismatches = compareWithExpected(result, expected).filter(
-        (m) => !DEVIATIONS.some((d) => d.file === name && m.startsWith(d.field)),
-      );
-      expect(mismatches).toEqual([]);
+    it('has the 54 statements', () => {
+      expect(files.length).toBe(54);
     });
-  }
 
-  it('every documented deviation still happens (none is stale)', () => {
-    for (const d of DEVIATIONS) {
-      const path = `${root}/${d.file}`;
+    for (const path of files) {
+      const name = relative(root, path);
       const expected = JSON.parse(readFileSync(`${path}.expected.json`, 'utf8'));
-      const mismatches = compareWithExpected(parseMt940(readStatementFile(path)), expected);
-      expect(
-        mismatches.some((m) => m.startsWith(d.field)),
-        `${d.file} ${d.field}`,
-      ).toBe(true);
-    }
-  });
-
-  it('balance checks hold where the file is consistent, and RC entries make sepa_mt9401 balance', () => {
-    const r = parseMt940(readStatementFile(`${root}/betterplace/sepa_mt9401.sta`));
-    const checks = r.statements.map((s) => s.balanceCheck?.ok);
-    expect(checks.length).toBeGreaterThan(0);
-    expect(checks.every((ok) => ok === true)).toBe(true);
-  });
-
-  it('a statement without its opening or closing balance is an error (snippets and fragments), MT942 aside', () => {
-    for (const path of files) {
-      for (const s of parseMt940(readStatementFile(path)).statements) {
-        const interim = s.otherFields.some((o) => o.tag === '34F' || o.tag === '13D');
-        const complete = s.openingBalance !== undefined && s.closingBalance !== undefined;
-        const errors = s.problems.filter((p) => p.severity === 'error');
-        if (!complete && !interim)
-          expect(errors.length, `${relative(root, path)} line ${s.line}`).toBeGreaterThan(0);
-        if (s.balanceCheck?.ok) expect(errors, `${relative(root, path)} line ${s.line}`).toEqual([]);
-      }
-    }
-  });
-
-  it('streaming gives the same statements as parsing the whole text, for every file', async () => {
-    for (const path of files) {
-      const text = readStatementFile(path);
-      const whole = parseMt940(text);
-      async function* chunks() {
-        for (let i = 0; i < text.length; i += 7) yield text.slice(i, i + 7);
-      }
-      const streamed = [];
-      try {
-        for await (const s of parseMt940Stream(chunks())) streamed.push(s);
-      } catch {
-        expect(whole.statements).toEqual([]);
-      }
-      expect(streamed, relative(root, path)).toEqual(whole.statements);
-    }
-  });
-
-  describe('the two statements the peer could not read', () => {
-    for (const file of ['ASNB/mt940.txt', 'ASNB/mt940_with_spaces_for_entry_date.txt']) {
-      it(`${file}: supplementary details on the continuation line, every statement balanced`, () => {
-        const text = readStatementFile(`${root}/${file}`);
-        const r = parseMt940(text);
-        const lines61 = text.split(/\r?\n/).filter((l) => l.startsWith(':61:')).length;
-        expect(r.problems).toEqual([]);
-        expect(r.statements.length).toBeGreaterThan(1);
-        const entries = r.statements.flatMap((s) => s.entries);
-        expect(entries.length).toBe(lines61);
-        for (const s of r.statements) {
-          expect(s.balanceCheck?.ok, `statement at line ${s.line}`).toBe(true);
-          expect(s.problems.filter((p) => p.severity === 'error')).toEqual([]);
-        }
-        const first = entries[0]!;
-        expect(first).toMatchObject({
-          valueDate: '2020-01-01',
-          mark: 'D',
-          amount: '65.00',
-          signedAmount: '-65.00',
-          transactionType: 'NOVB',
-          customerReference: 'NL47INGB9999999999',
-          supplementaryDetails: 'hr gjlm paulissen',
-          narratives: ['NL47INGB9999999999 hr gjlm paulissen', '', 'Betaling sieraden'],
-        });
-        if (file.includes('spaces')) expect(first.entryDate).toBeUndefined();
-        else expect(first.entryDate).toBe('2020-01-01');
-        // every entry with a counterparty account carries its name on the continuation line
-        for (const e of entries.filter((x) => x.customerReference !== '')) {
-          expect(e.supplementaryDetails, `line ${e.line}`).toBeTruthy();
-        }
+      if (expected.error) continue;
+      it(`${name} matches the peer field by field`, () => {
+        const result = parseMt940(readStatementFile(path));
+        const mismatches = compareWithExpected(result, expected).filter(
+          (m) => !DEVIATIONS.some((d) => d.file === name && m.startsWith(d.field)),
+        );
+        expect(mismatches).toEqual([]);
       });
     }
-  });
-});
+
+    it('every documented deviation still happens (none is stale)', () => {
+      for (const d of DEVIATIONS) {
+        const path = `${root}/${d.file}`;
+        const expected = JSON.parse(readFileSync(`${path}.expected.json`, 'utf8'));
+        const mismatches = compareWithExpected(parseMt940(readStatementFile(path)), expected);
+        expect(
+          mismatches.some((m) => m.startsWith(d.field)),
+          `${d.file} ${d.field}`,
+        ).toBe(true);
+      }
+    });
+
+    it('balance checks hold where the file is consistent, and RC entries make sepa_mt9401 balance', () => {
+      const r = parseMt940(readStatementFile(`${root}/betterplace/sepa_mt9401.sta`));
+      const checks = r.statements.map((s) => s.balanceCheck?.ok);
+      expect(checks.length).toBeGreaterThan(0);
+      expect(checks.every((ok) => ok === true)).toBe(true);
+    });
+
+    it('a statement without its opening or closing balance is an error (snippets and fragments), MT942 aside', () => {
+      for (const path of files) {
+        for (const s of parseMt940(readStatementFile(path)).statements) {
+          const interim = s.otherFields.some((o) => o.tag === '34F' || o.tag === '13D');
+          const complete = s.openingBalance !== undefined && s.closingBalance !== undefined;
+          const errors = s.problems.filter((p) => p.severity === 'error');
+          if (!complete && !interim)
+            expect(errors.length, `${relative(root, path)} line ${s.line}`).toBeGreaterThan(0);
+          if (s.balanceCheck?.ok) expect(errors, `${relative(root, path)} line ${s.line}`).toEqual([]);
+        }
+      }
+    });
+
+    it('streaming gives the same statements as parsing the whole text, for every file', async () => {
+      for (const path of files) {
+        const text = readStatementFile(path);
+        const whole = parseMt940(text);
+        async function* chunks() {
+          for (let i = 0; i < text.length; i += 7) yield text.slice(i, i + 7);
+        }
+        const streamed = [];
+        try {
+          for await (const s of parseMt940Stream(chunks())) streamed.push(s);
+        } catch {
+          expect(whole.statements).toEqual([]);
+        }
+        expect(streamed, relative(root, path)).toEqual(whole.statements);
+      }
+    });
+
+    describe('the two statements the peer could not read', () => {
+      for (const file of ['ASNB/mt940.txt', 'ASNB/mt940_with_spaces_for_entry_date.txt']) {
+        it(`${file}: supplementary details on the continuation line, every statement balanced`, () => {
+          const text = readStatementFile(`${root}/${file}`);
+          const r = parseMt940(text);
+          const lines61 = text.split(/\r?\n/).filter((l) => l.startsWith(':61:')).length;
+          expect(r.problems).toEqual([]);
+          expect(r.statements.length).toBeGreaterThan(1);
+          const entries = r.statements.flatMap((s) => s.entries);
+          expect(entries.length).toBe(lines61);
+          for (const s of r.statements) {
+            expect(s.balanceCheck?.ok, `statement at line ${s.line}`).toBe(true);
+            expect(s.problems.filter((p) => p.severity === 'error')).toEqual([]);
+          }
+          const first = entries[0]!;
+          expect(first).toMatchObject({
+            valueDate: '2020-01-01',
+            mark: 'D',
+            amount: '65.00',
+            signedAmount: '-65.00',
+            transactionType: 'NOVB',
+            customerReference: 'NL47INGB9999999999',
+            supplementaryDetails: 'hr gjlm paulissen',
+            narratives: ['NL47INGB9999999999 hr gjlm paulissen', '', 'Betaling sieraden'],
+          });
+          if (file.includes('spaces')) expect(first.entryDate).toBeUndefined();
+          else expect(first.entryDate).toBe('2020-01-01');
+          // every entry with a counterparty account carries its name on the continuation line
+          for (const e of entries.filter((x) => x.customerReference !== '')) {
+            expect(e.supplementaryDetails, `line ${e.line}`).toBeTruthy();
+          }
+        });
+      }
+    });
+  },
+);
