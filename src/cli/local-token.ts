@@ -1,5 +1,6 @@
 // Tokens the CLI mints for itself or prints for an operator, signed with the bridge's local secret.
 import { resolve } from 'node:path';
+import { cliCommand } from '../auth/hint.js';
 import { existingLocalSecret, localSecret, mintToken, type Role } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { type Db, dbSettings, openDb } from '../db/index.js';
@@ -30,7 +31,7 @@ export class NoBridgeDataError extends Error {
             'signed here would be refused. Start the bridge first (g2p-bridge start, serve or migrate), or ' +
             "point DATABASE_URL at the bridge's database. Tokens can also come from JWT_SECRET."
         : `No bridge data in DATA_DIR (${resolve(config.DATA_DIR)}): the bridge writes DATA_DIR/jwt-secret on ` +
-            'its first start and accepts only tokens signed with it. Start the bridge first (npm start), or run ' +
+            `its first start and accepts only tokens signed with it. Start the bridge first (${cliCommand('start')}), or run ` +
             "this command with the bridge's DATA_DIR (or with its JWT_SECRET).",
     );
     this.name = 'NoBridgeDataError';
