@@ -1,7 +1,15 @@
 // `g2p-bridge mt940 <file|->`: parses an MT940 file and prints its statements as JSON.
 
+import { isUtf8 } from 'node:buffer';
 import { createReadStream, readFileSync } from 'node:fs';
-import { type Mt940Problem, type Mt940Statement, parseMt940, parseMt940Stream } from '../../mt940/index.js';
+import {
+  type Mt940Problem,
+  type Mt940Statement,
+  parseMt940,
+  parseMt940Columns,
+  parseMt940Stream,
+  writeMt940Json,
+} from '../../mt940/index.js';
 
 const USAGE = `Usage: g2p-bridge mt940 <file|-> [options]
 
@@ -55,6 +63,12 @@ function parseArgs(argv: string[]): Options | string {
 /** UTF-8 when the bytes are valid UTF-8, else Latin-1 (older bank files). */
 export function decodeStatementBytes(buf: Uint8Array, encoding?: 'utf8' | 'latin1'): string {
   if (encoding === 'latin1') return Buffer.from(buf).toString('latin1');
+  // valid UTF-8 checked and decoded natively (simdutf): about half the time of a fatal TextDecoder;
+  // the byte-order mark is dropped, as TextDecoder drops it
+  if (isUtf8(buf)) {
+    const text = Buffer.from(buf.buffer, buf.byteOffset, buf.length).toString('utf8');
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch (e) {
@@ -123,6 +137,19 @@ export async function run(argv: string[]): Promise<number> {
       return failed || hasErrors(fileProblems) ? 1 : 0;
     }
     const text = decodeStatementBytes(await readAll(file), o.encoding);
+    if (o.compact && !o.summary) {
+      // the columnar parse written as JSON piece by piece: no object per entry (the same bytes as below)
+      const columns = parseMt940Columns(text);
+      // stdout on Linux writes files, pipes and terminals at once: the writer may then reuse its buffer
+      const out = process.stdout;
+      writeMt940Json(columns, (c) => {
+        out.write(Buffer.from(c.buffer, c.byteOffset, c.length));
+        return out.writableLength === 0;
+      });
+      process.stdout.write('\n');
+      const failed = hasErrors(columns.problems) || columns.statements.some((s) => hasErrors(s.problems));
+      return failed ? 1 : 0;
+    }
     const result = parseMt940(text);
     if (o.summary) {
       for (const s of result.statements) process.stdout.write(`${summaryLine(s)}\n`);
