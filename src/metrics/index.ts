@@ -4,11 +4,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Feature } from '../feature/context.js';
 import { collectDatabase } from './database.js';
-import { CONTENT_TYPE, type Family, Registry, renderText } from './registry.js';
+import { CONTENT_TYPE, type Family, Registry } from './registry.js';
 
 export { collectDatabase, STAGES, type Stage } from './database.js';
-export type { Collector, Family, Labels, Sample } from './registry.js';
-export { Counter, Gauge, Histogram, Registry, renderText } from './registry.js';
+export type { Collector, Counter, Family, Gauge, Histogram, Labels, Sample, Scrape } from './registry.js';
+export { Registry } from './registry.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -82,10 +82,10 @@ export const metricsRoutes: Feature = (app: FastifyInstance, ctx) => {
 
   const roles = ctx.config.METRICS_PUBLIC ? ('public' as const) : (['admin'] as const);
   app.get('/metrics', { config: { roles }, schema: { hide: true } }, async (request, reply) => {
-    const { families, failures } = await registry.collect();
+    const { text, failures } = await registry.scrape();
     for (const failure of failures) {
       request.log.warn({ err: failure.error, collector: failure.collector }, 'metrics collector failed');
     }
-    return reply.type(CONTENT_TYPE).send(renderText(families));
+    return reply.type(CONTENT_TYPE).send(text);
   });
 };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Registry, renderText } from '../../src/metrics/index.js';
+import { Registry } from '../../src/metrics/index.js';
 import { seedEnvelope } from '../dashboard/seed.js';
 import { type TestApp, testApp } from '../support/app.js';
 
@@ -149,7 +149,7 @@ describe('metrics registry', () => {
   it('escapes label values and help text', async () => {
     const r = new Registry();
     r.counter('x_total', 'Help with \\ and\nnewline', ['l']).inc({ l: 'a"b\\c\nd' }, 2);
-    const text = renderText((await r.collect()).families);
+    const { text } = await r.scrape();
     expect(text).toBe(
       '# HELP x_total Help with \\\\ and\\nnewline\n# TYPE x_total counter\nx_total{l="a\\"b\\\\c\\nd"} 2\n',
     );
@@ -161,7 +161,7 @@ describe('metrics registry', () => {
     const r = new Registry();
     const h = r.histogram('h_seconds', 'h', [], [0.1, 1]);
     for (const v of [0.05, 0.5, 0.5, 5]) h.observe({}, v);
-    const parsed = parseExposition(renderText((await r.collect()).families));
+    const parsed = parseExposition((await r.scrape()).text);
     expect(value(parsed, 'h_seconds_bucket', { le: '0.1' })).toBe(1);
     expect(value(parsed, 'h_seconds_bucket', { le: '1' })).toBe(3);
     expect(value(parsed, 'h_seconds_bucket', { le: '+Inf' })).toBe(4);
@@ -176,9 +176,9 @@ describe('metrics registry', () => {
     r.collector('broken', () => {
       throw new Error('down');
     });
-    const { families, failures } = await r.collect();
+    const { text, failures } = await r.scrape();
     expect(failures.map((f) => f.collector)).toEqual(['broken']);
-    const parsed = parseExposition(renderText(families));
+    const parsed = parseExposition(text);
     expect(value(parsed, 'g2p_metrics_collector_up', { collector: 'broken' })).toBe(0);
   });
 });
