@@ -255,6 +255,37 @@ export interface EnvelopeData {
   auditLimit?: number;
 }
 
+/**
+ * Disbursements per payout channel: shown when the envelope pays through a wallet provider as well as (or
+ * instead of) its sponsor bank. Each row adds up its channel; the rows add up the envelope.
+ */
+function channelTable(byChannel: Map<string, StateCounts>, cur: string): SafeHtml | string {
+  if (![...byChannel.keys()].some((c) => c !== 'BANK' && c !== '')) return '';
+  const order = [...byChannel.keys()].sort(
+    (a, b) =>
+      Number(a === '') - Number(b === '') ||
+      Number(a !== 'BANK') - Number(b !== 'BANK') ||
+      a.localeCompare(b),
+  );
+  const cell = (c: StateCounts, s: (typeof LIFECYCLE_STATES)[number]) =>
+    html`<td class="num" data-count="${s}">${count(c[s].count)}</td>`;
+  return html`<h2>Disbursements by payout channel</h2>
+<div class="table-wrap"><table data-table="channels">
+<thead><tr><th>Channel</th><th class="num">Awaiting outcome</th><th class="num">Paid</th><th class="num">Refused</th><th class="num">Reversed</th><th class="num">Not shipped yet</th><th class="num">Cancelled</th><th class="num">Disbursements</th><th class="num">Amount (${cur})</th></tr></thead>
+<tbody>${order.map((channel) => {
+    const c = byChannel.get(channel)!;
+    const total = Object.values(c).reduce((sum, x) => (x.count ? addAmounts(sum, x.amount) : sum), '0');
+    const label =
+      channel === ''
+        ? html`<span class="muted">not decided (unresolved or pending)</span>`
+        : channel === 'BANK'
+          ? 'sponsor bank'
+          : html`wallet provider <span class="mono">${channel}</span>`;
+    return html`<tr data-channel="${channel || 'none'}"><td>${label}</td>${cell(c, 'shipped')}${cell(c, 'reconciled')}${cell(c, 'refused')}${cell(c, 'reversed')}<td class="num" data-count="received">${count(c.received.count + c.unresolved.count)}</td>${cell(c, 'cancelled')}<td class="num">${count(totalOf(c))}</td><td class="num" data-amount>${amount(total, cur, false)}</td></tr>`;
+  })}</tbody>
+</table></div>`;
+}
+
 export function envelopePage(view: View, d: EnvelopeData): string {
   const e = d.envelope;
   const cur = e.disbursement_currency_code;
@@ -306,6 +337,7 @@ export function envelopePage(view: View, d: EnvelopeData): string {
   )}</tbody>
 </table></div>
 
+${channelTable(d.breakdown.byChannel, cur)}
 <h2>Funds</h2>
 <div class="table-wrap"><table>
 <thead><tr><th>Step</th><th>Status</th><th class="num">Attempts</th><th>Latest error</th><th>Latest attempt</th><th>Block reference</th></tr></thead>
@@ -515,6 +547,8 @@ export function disbursementPage(view: View, id: string, d: DisbursementDetail |
   const body = html`<h1>Disbursement <span class="mono">${x.disbursement_id}</span> ${badge(x.lifecycle_status, tone[x.lifecycle_status])}</h1>
 <section class="panel"><dl class="facts">
   ${fact('Lifecycle', html`${badge(x.lifecycle_status, tone[x.lifecycle_status])} ${x.lifecycle_reason ?? ''}`, 'lifecycle_status')}
+  ${fact('Payout channel', x.payout_channel === 'BANK' ? 'sponsor bank' : x.payout_channel ? html`wallet provider <span class="mono">${x.payout_channel}</span>` : null, 'payout_channel')}
+  ${x.refused_by ? fact('Refused by', [x.refused_by, x.refusal_error_category, x.lifecycle_reason].filter(Boolean).join(' · '), 'refused_by') : ''}
   ${fact('Envelope', envelopeLink(x.disbursement_envelope_id))}
   ${fact('Amount', amount(x.disbursement_amount, x.disbursement_currency_code), 'disbursement_amount')}
   ${fact('Beneficiary id', html`<span class="mono">${x.beneficiary_id}</span>`)}

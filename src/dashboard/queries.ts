@@ -5,6 +5,7 @@ import { auditRows } from '../audit/index.js';
 import type { Queryable } from '../db/index.js';
 import { emptyCounts, type LifecycleState, type StateCounts } from '../envelopes/lifecycle.js';
 import { decimalToMinor, formatMinorUnits } from '../money/index.js';
+import { PAYOUT_CHANNEL, PAYOUT_CHANNEL_JOINS } from '../payouts/channels.js';
 
 // The lifecycle counts live with the disbursements; the dashboard's modules read them through here.
 export {
@@ -188,6 +189,8 @@ export interface EnvelopeBreakdown {
   byBankBatch: Map<string, StateCounts>;
   /** Per mapper batch and state. */
   byMapperBatch: Map<string, StateCounts>;
+  /** Per payout channel ('BANK' or a wallet provider code; '' not decided yet) and state. */
+  byChannel: Map<string, StateCounts>;
 }
 
 /** One pass over the envelope's disbursements, grouped finely enough for every table of its page. */
@@ -197,16 +200,18 @@ export async function envelopeBreakdown(db: Queryable, envelopeId: string): Prom
     mapper_batch: string;
     state: LifecycleState;
     reason: string | null;
+    channel: string;
     count: number;
     amount: string;
   }>(
     `SELECT d.bank_disbursement_batch_id AS bank_batch, d.mapper_resolution_batch_id AS mapper_batch,
-            l.lifecycle_status AS state, l.lifecycle_reason AS reason, count(*)::int AS count,
-            sum(d.disbursement_amount)::text AS amount
+            l.lifecycle_status AS state, l.lifecycle_reason AS reason, coalesce(${PAYOUT_CHANNEL}, '') AS channel,
+            count(*)::int AS count, sum(d.disbursement_amount)::text AS amount
        FROM disbursement d
        JOIN disbursement_lifecycle l ON l.disbursement_id = d.disbursement_id
+       ${PAYOUT_CHANNEL_JOINS}
       WHERE d.disbursement_envelope_id = $1
-      GROUP BY 1, 2, 3, 4`,
+      GROUP BY 1, 2, 3, 4, 5`,
     [envelopeId],
   );
   const byStateReason = new Map<
@@ -215,6 +220,7 @@ export async function envelopeBreakdown(db: Queryable, envelopeId: string): Prom
   >();
   const byBankBatch = new Map<string, StateCounts>();
   const byMapperBatch = new Map<string, StateCounts>();
+  const byChannel = new Map<string, StateCounts>();
   const add = (
     map: Map<string, StateCounts>,
     key: string,
@@ -238,6 +244,7 @@ export async function envelopeBreakdown(db: Queryable, envelopeId: string): Prom
     byStateReason.set(key, entry);
     add(byBankBatch, r.bank_batch, r.state, r.count, r.amount);
     add(byMapperBatch, r.mapper_batch, r.state, r.count, r.amount);
+    add(byChannel, r.channel, r.state, r.count, r.amount);
   }
   return {
     byStateReason: [...byStateReason.values()].map((e) => ({
@@ -248,6 +255,7 @@ export async function envelopeBreakdown(db: Queryable, envelopeId: string): Prom
     })),
     byBankBatch,
     byMapperBatch,
+    byChannel,
   };
 }
 
@@ -412,6 +420,11 @@ export interface DisbursementDetail {
     cancellation_time_stamp: Date | null;
     lifecycle_status: LifecycleState;
     lifecycle_reason: string | null;
+    /** 'BANK' or the wallet provider code; null while not resolved. */
+    payout_channel: string | null;
+    refused_by: string | null;
+    /** A wallet provider's GSMA error category, for a payment it rejected. */
+    refusal_error_category: string | null;
   };
   resolution: {
     resolved: boolean;
@@ -447,10 +460,13 @@ export async function getDisbursement(db: Queryable, id: string): Promise<Disbur
             d.bank_disbursement_batch_id, d.mis_reference_number, d.beneficiary_id, d.beneficiary_name,
             d.disbursement_amount::text AS disbursement_amount,
             trim(e.disbursement_currency_code) AS disbursement_currency_code, d.narrative, d.receipt_time_stamp,
-            d.cancellation_status, d.cancellation_time_stamp, l.lifecycle_status, l.lifecycle_reason
+            d.cancellation_status, d.cancellation_time_stamp, l.lifecycle_status, l.lifecycle_reason,
+            ${PAYOUT_CHANNEL} AS payout_channel, x.refused_by,
+            CASE WHEN x.refused_by = 'WALLET_PROVIDER' THEN w.error_category END AS refusal_error_category
        FROM disbursement d
-       JOIN disbursement_envelope e ON e.disbursement_envelope_id = d.disbursement_envelope_id
+       ${PAYOUT_CHANNEL_JOINS}
        JOIN disbursement_lifecycle l ON l.disbursement_id = d.disbursement_id
+       LEFT JOIN disbursement_bank_refusal x ON x.disbursement_id = d.disbursement_id
       WHERE d.disbursement_id = $1`,
     [id],
   );

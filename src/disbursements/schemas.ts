@@ -121,6 +121,22 @@ export const disbursementStatusOutSchema = {
         description:
           'Extra beyond 1.0.2: why unresolved (mapper), refused (the bank’s code) or reversed (bank reason).',
       },
+      payout_channel: {
+        type: ['string', 'null'],
+        description:
+          'Extra beyond 1.0.2: the channel that pays it: BANK (the program’s sponsor bank) or the wallet provider code; null while its financial address is not resolved.',
+      },
+      refused_by: {
+        type: ['string', 'null'],
+        enum: ['BANK', 'BRIDGE', 'BANK_STATUS', 'WALLET_PROVIDER', null],
+        description:
+          'Extra beyond 1.0.2: for a `refused` disbursement, who refused it (lifecycle_reason holds the code).',
+      },
+      refusal_error_category: {
+        type: ['string', 'null'],
+        description:
+          'Extra beyond 1.0.2: for a payment a wallet provider rejected, its GSMA error category (e.g. identification, businessRule); lifecycle_reason holds the GSMA error code.',
+      },
       response_error_codes: {
         type: 'array',
         items: { type: 'string' },

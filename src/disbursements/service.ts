@@ -13,6 +13,7 @@ import { dateAsDateTime, isoOrNull, localDate } from '../g2p/dates.js';
 import { RawJson } from '../g2p/json.js';
 import { Rejection } from '../g2p/message.js';
 import { decimalToMinor, formatMinorUnits, minorUnitsOf, normaliseDecimal } from '../money/index.js';
+import { PAYOUT_CHANNEL, PAYOUT_CHANNEL_JOINS } from '../payouts/channels.js';
 import { assignDisbursementIds, drawDisbursementIds } from './ids.js';
 
 export interface DisbursementPayload {
@@ -501,9 +502,22 @@ export async function disbursementStatus(db: Queryable, ctx: Ctx, ids: string[])
        FROM disbursement_error_recon WHERE disbursement_id = ANY($1::text[]) ORDER BY id`,
       [ids],
     ),
-    db.query<{ disbursement_id: string; lifecycle_status: string; lifecycle_reason: string | null }>(
-      `SELECT disbursement_id, lifecycle_status, lifecycle_reason FROM disbursement_lifecycle
-       WHERE disbursement_id = ANY($1::text[])`,
+    db.query<{
+      disbursement_id: string;
+      lifecycle_status: string;
+      lifecycle_reason: string | null;
+      payout_channel: string | null;
+      refused_by: string | null;
+      refusal_error_category: string | null;
+    }>(
+      `SELECT l.disbursement_id, l.lifecycle_status, l.lifecycle_reason, ${PAYOUT_CHANNEL} AS payout_channel,
+              CASE WHEN l.lifecycle_status = 'refused' THEN x.refused_by END AS refused_by,
+              CASE WHEN l.lifecycle_status = 'refused' THEN w.error_category END AS refusal_error_category
+         FROM disbursement_lifecycle l
+         JOIN disbursement d ON d.disbursement_id = l.disbursement_id
+         ${PAYOUT_CHANNEL_JOINS}
+         LEFT JOIN disbursement_bank_refusal x ON x.disbursement_id = l.disbursement_id
+        WHERE l.disbursement_id = ANY($1::text[])`,
       [ids],
     ),
   ]);
@@ -561,6 +575,9 @@ export async function disbursementStatus(db: Queryable, ctx: Ctx, ids: string[])
       },
       lifecycle_status: life?.lifecycle_status ?? null,
       lifecycle_reason: life?.lifecycle_reason ?? null,
+      payout_channel: life?.payout_channel ?? null,
+      refused_by: life?.refused_by ?? null,
+      refusal_error_category: life?.refusal_error_category ?? null,
       response_error_codes: life ? [] : [ErrorCode.INVALID_DISBURSEMENT_ID],
     };
   });

@@ -117,6 +117,24 @@ export const envelopeStatusOutSchema = {
         cancelled: lifecycleBucket,
       },
     },
+    channel_summary: {
+      type: 'array',
+      description:
+        'Extra beyond 1.0.2: lifecycle_summary per payout channel: `payout_channel` is BANK (the sponsor bank), a wallet provider code, or null for disbursements whose channel is not decided yet (resolution pending or failed). The channels add up to lifecycle_summary exactly.',
+      items: {
+        type: 'object',
+        properties: {
+          payout_channel: { type: ['string', 'null'] },
+          received: lifecycleBucket,
+          unresolved: lifecycleBucket,
+          shipped: lifecycleBucket,
+          refused: lifecycleBucket,
+          reconciled: lifecycleBucket,
+          reversed: lifecycleBucket,
+          cancelled: lifecycleBucket,
+        },
+      },
+    },
   },
 } as const;
 

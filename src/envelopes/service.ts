@@ -15,7 +15,7 @@ import {
   normaliseDecimal,
   toMinorUnits,
 } from '../money/index.js';
-import { type LifecycleState, lifecycleCounts } from './lifecycle.js';
+import { channelCounts, type LifecycleState, lifecycleCounts, type StateCounts } from './lifecycle.js';
 import { type EnvelopeRow, findEnvelope, lockEnvelope, requireOpen } from './store.js';
 
 export interface EnvelopePayload {
@@ -91,7 +91,7 @@ function checkTotal(value: unknown, currency: string): string {
   const exponent = minorUnitsOf(currency);
   const parsed = value === null || value === undefined ? null : toMinorUnits(value, exponent);
   if (!parsed?.ok || parsed.minor <= 0n) {
-    const why = parsed && !parsed.ok ? ` (${parsed.error.replaceAll('_', ' ')})` : '';
+    const why = parsed && !parsed.ok ? ` (${parsed.errorCode.replaceAll('_', ' ')})` : '';
     throw reject(
       ErrorCode.INVALID_TOTAL_DISBURSEMENT_AMOUNT,
       `total_disbursement_amount must be a positive amount in ${currency} with at most ${exponent} decimals${why}`,
@@ -448,16 +448,21 @@ export async function envelopeStatus(db: Queryable, id: string) {
   );
   const s = rows[0];
   if (!s) throw reject(ErrorCode.DISBURSEMENT_ENVELOPE_NOT_FOUND, `No disbursement envelope ${id}`);
-  const counts = (await lifecycleCounts(db, [id])).get(id)!;
+  const [counts, channels] = await Promise.all([
+    lifecycleCounts(db, [id]).then((m) => m.get(id)!),
+    channelCounts(db, [id]).then((m) => m.get(id)!),
+  ]);
   const exponent = minorUnitsOf(s.currency);
-  const summary: Record<string, { count: number; amount: number | string }> = {};
-  for (const status of LIFECYCLE_STATUSES) {
-    const { count, amount } = counts[status];
-    summary[status] = {
-      count,
-      amount: amountOut(normaliseDecimal(amount, exponent)),
-    };
-  }
+  const buckets = (c: StateCounts) => {
+    const out: Record<string, { count: number; amount: number | string }> = {};
+    for (const status of LIFECYCLE_STATUSES)
+      out[status] = {
+        count: c[status].count,
+        amount: amountOut(normaliseDecimal(c[status].amount, exponent)),
+      };
+    return out;
+  };
+  const summary = buckets(counts);
   return {
     disbursement_envelope_id: s.disbursement_envelope_id,
     number_of_disbursements_received: s.number_of_disbursements_received,
@@ -479,5 +484,6 @@ export async function envelopeStatus(db: Queryable, id: string) {
     number_of_disbursements_reversed: s.number_of_disbursements_reversed,
     disbursement_currency_code: s.currency,
     lifecycle_summary: summary,
+    channel_summary: channels.map((c) => ({ payout_channel: c.channel, ...buckets(c.counts) })),
   };
 }

@@ -13,6 +13,21 @@ export const CHANNEL_OF = `(SELECT c.provider_code FROM program_payout_channel c
      AND m.mapper_resolved_fa_type = 'MOBILE_WALLET'
      AND upper(c.provider_code) = upper(m.mobile_wallet_provider))`;
 
+/**
+ * SQL: the channel that pays (or paid) disbursement `d`: the provider code of the wallet channel it was shipped
+ * on, else by the rule above once its address is known ('BANK' for the sponsor bank); NULL while resolution is
+ * pending or failed. Needs the joins of PAYOUT_CHANNEL_JOINS after `disbursement d`.
+ */
+export const PAYOUT_CHANNEL = `CASE
+     WHEN w.disbursement_id IS NOT NULL THEN w.provider_code
+     WHEN m.resolved OR NOT p.id_mapper_resolution_required THEN coalesce(${CHANNEL_OF}, 'BANK')
+   END`;
+export const PAYOUT_CHANNEL_JOINS = `
+  JOIN disbursement_envelope e ON e.disbursement_envelope_id = d.disbursement_envelope_id
+  JOIN benefit_program p ON p.benefit_program_mnemonic = e.benefit_program_mnemonic
+  LEFT JOIN mapper_resolution_details m ON m.disbursement_id = d.disbursement_id
+  LEFT JOIN wallet_payment w ON w.disbursement_id = d.disbursement_id`;
+
 export interface WalletAssignment {
   disbursementId: string;
   providerCode: string;

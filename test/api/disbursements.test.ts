@@ -88,6 +88,9 @@ describe('disbursements', () => {
         },
         lifecycle_status: 'received',
         lifecycle_reason: null,
+        payout_channel: null,
+        refused_by: null,
+        refusal_error_category: null,
         response_error_codes: [],
       },
       {
@@ -98,6 +101,9 @@ describe('disbursements', () => {
         },
         lifecycle_status: null,
         lifecycle_reason: null,
+        payout_channel: null,
+        refused_by: null,
+        refusal_error_category: null,
         response_error_codes: ['INVALID_DISBURSEMENT_ID'],
       },
     ]);
