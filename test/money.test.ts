@@ -30,15 +30,18 @@ describe('amounts', () => {
   });
 
   it('refuses what it cannot hold exactly', () => {
-    expect(toMinorUnits('1.005', 2)).toEqual({ ok: false, error: 'too_many_decimals' });
-    expect(toMinorUnits(1.5, 0)).toEqual({ ok: false, error: 'too_many_decimals' });
-    expect(toMinorUnits('-5', 2)).toEqual({ ok: false, error: 'negative' });
-    expect(toMinorUnits('1e3', 2)).toEqual({ ok: false, error: 'not_a_number' });
-    expect(toMinorUnits(1e21, 2)).toEqual({ ok: false, error: 'imprecise_number' });
-    expect(toMinorUnits(Number('12345678901234567'), 2)).toEqual({ ok: false, error: 'imprecise_number' });
-    expect(toMinorUnits('12345678901234567890', 2)).toEqual({ ok: false, error: 'too_large' });
-    expect(toMinorUnits(true, 2)).toEqual({ ok: false, error: 'not_a_number' });
-    expect(toMinorUnits(Number.NaN, 2)).toEqual({ ok: false, error: 'not_a_number' });
+    expect(toMinorUnits('1.005', 2)).toEqual({ ok: false, errorCode: 'too_many_decimals' });
+    expect(toMinorUnits(1.5, 0)).toEqual({ ok: false, errorCode: 'too_many_decimals' });
+    expect(toMinorUnits('-5', 2)).toEqual({ ok: false, errorCode: 'negative' });
+    expect(toMinorUnits('1e3', 2)).toEqual({ ok: false, errorCode: 'not_a_number' });
+    expect(toMinorUnits(1e21, 2)).toEqual({ ok: false, errorCode: 'imprecise_number' });
+    expect(toMinorUnits(Number('12345678901234567'), 2)).toEqual({
+      ok: false,
+      errorCode: 'imprecise_number',
+    });
+    expect(toMinorUnits('12345678901234567890', 2)).toEqual({ ok: false, errorCode: 'too_large' });
+    expect(toMinorUnits(true, 2)).toEqual({ ok: false, errorCode: 'not_a_number' });
+    expect(toMinorUnits(Number.NaN, 2)).toEqual({ ok: false, errorCode: 'not_a_number' });
   });
 
   it('sums exactly where binary floats do not', () => {

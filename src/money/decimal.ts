@@ -1,4 +1,5 @@
 // Exact decimal amounts as bigint minor units. No binary floating point ever touches a sum.
+import type { Result } from '../result.js';
 
 export type AmountError =
   | 'not_a_number'
@@ -16,30 +17,27 @@ const MAX_INTEGER_DIGITS = 18;
  * JSON numbers are accepted only when their shortest decimal form is exact (at most 15 significant
  * digits, no exponent notation); anything larger must come as a string.
  */
-export function toMinorUnits(
-  value: unknown,
-  exponent: number,
-): { ok: true; minor: bigint } | { ok: false; error: AmountError } {
+export function toMinorUnits(value: unknown, exponent: number): Result<{ minor: bigint }, AmountError> {
   let text: string;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return { ok: false, error: 'not_a_number' };
+    if (!Number.isFinite(value)) return { ok: false, errorCode: 'not_a_number' };
     text = String(value);
     if (/e/i.test(text) || text.replace(/[-.]/g, '').replace(/^0+/, '').length > 15) {
-      return { ok: false, error: 'imprecise_number' };
+      return { ok: false, errorCode: 'imprecise_number' };
     }
   } else if (typeof value === 'string') {
     text = value.trim();
   } else {
-    return { ok: false, error: 'not_a_number' };
+    return { ok: false, errorCode: 'not_a_number' };
   }
   const m = DECIMAL.exec(text);
-  if (!m) return { ok: false, error: 'not_a_number' };
+  if (!m) return { ok: false, errorCode: 'not_a_number' };
   const [, sign, whole = '0', rawFraction = ''] = m;
   const fraction = rawFraction.replace(/0+$/, '');
-  if (fraction.length > exponent) return { ok: false, error: 'too_many_decimals' };
-  if (whole.replace(/^0+/, '').length > MAX_INTEGER_DIGITS) return { ok: false, error: 'too_large' };
+  if (fraction.length > exponent) return { ok: false, errorCode: 'too_many_decimals' };
+  if (whole.replace(/^0+/, '').length > MAX_INTEGER_DIGITS) return { ok: false, errorCode: 'too_large' };
   const minor = BigInt(whole + fraction.padEnd(exponent, '0'));
-  if (sign && minor !== 0n) return { ok: false, error: 'negative' };
+  if (sign && minor !== 0n) return { ok: false, errorCode: 'negative' };
   return { ok: true, minor };
 }
 

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { Db, QueryResult } from '../db/index.js';
 import { localDate } from '../g2p/dates.js';
+import type { Failure } from '../result.js';
 import type { QueueSpec } from './queue.js';
 import type { PipelineSettings } from './settings.js';
 import { type ClaimedRow, claimRows } from './sql/claim.js';
@@ -18,11 +19,8 @@ export interface Job extends ClaimedRow {
   today: string;
 }
 
-export interface StageFailure {
-  ok: false;
-  errorCode: string;
-  /** For operators; never beneficiary data. */
-  message?: string;
+/** A failed attempt (the shape of src/result.ts); `message` is for operators, never beneficiary data. */
+export interface StageFailure extends Failure {
   retryStatus?: string;
   permanent?: boolean;
 }

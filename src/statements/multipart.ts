@@ -38,7 +38,9 @@ export interface FormPart {
 
 export type FormError = 'malformed' | 'too_many_parts' | 'too_large';
 
-export type FormResult = { ok: true; parts: FormPart[] } | { ok: false; error: FormError; reason: string };
+export type FormResult =
+  | { ok: true; parts: FormPart[] }
+  | { ok: false; errorCode: FormError; message: string };
 
 /** RFC 2046 bchars: the boundary's alphabet (a space only inside, never last). */
 const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
@@ -56,18 +58,20 @@ export function isFormData(contentType: string | undefined): boolean {
 /** The boundary of a multipart/form-data Content-Type (quoted or not, 1–70 bchars), or why there is none. */
 export function formBoundary(
   contentType: string,
-): { ok: true; boundary: string } | { ok: false; reason: string } {
+): { ok: true; boundary: string } | { ok: false; errorCode: 'malformed'; message: string } {
   const parsed = parseValueAndParameters(contentType);
-  if (!parsed.ok) return { ok: false, reason: `Content-Type: ${parsed.reason}` };
+  if (!parsed.ok) return { ok: false, errorCode: 'malformed', message: `Content-Type: ${parsed.message}` };
   if (parsed.value.toLowerCase() !== 'multipart/form-data') {
-    return { ok: false, reason: 'the Content-Type is not multipart/form-data' };
+    return { ok: false, errorCode: 'malformed', message: 'the Content-Type is not multipart/form-data' };
   }
   const boundary = parsed.params.get('boundary');
-  if (boundary === undefined) return { ok: false, reason: 'the Content-Type has no boundary' };
+  if (boundary === undefined)
+    return { ok: false, errorCode: 'malformed', message: 'the Content-Type has no boundary' };
   if (!BOUNDARY.test(boundary)) {
     return {
       ok: false,
-      reason: 'the boundary must be 1 to 70 characters of RFC 2046, not ending in a space',
+      errorCode: 'malformed',
+      message: 'the boundary must be 1 to 70 characters of RFC 2046, not ending in a space',
     };
   }
   return { ok: true, boundary };
@@ -77,7 +81,7 @@ export function formBoundary(
 export function readForm(body: Buffer, contentType: string, limits: Partial<FormLimits> = {}): FormResult {
   const limit = { ...DEFAULT_FORM_LIMITS, ...limits };
   const b = formBoundary(contentType);
-  if (!b.ok) return malformed(b.reason);
+  if (!b.ok) return malformed(b.message);
   const dashBoundary = Buffer.from(`--${b.boundary}`, 'latin1');
   const delimiter = Buffer.from(`\r\n--${b.boundary}`, 'latin1');
 
@@ -135,7 +139,7 @@ function readPart(
   delimiter: Buffer,
   headerBytes: number,
   n: number,
-): { ok: true; part: FormPart; end: number } | { ok: false; error: FormError; reason: string } {
+): { ok: true; part: FormPart; end: number } | { ok: false; errorCode: FormError; message: string } {
   if (next === start) return malformed(`part ${n} is empty, without headers`);
   let headerText = '';
   let contentStart: number;
@@ -156,11 +160,11 @@ function readPart(
   const end = contentStart <= next ? next : body.indexOf(delimiter, contentStart);
   if (end < 0) return malformed(`the body ends without the closing delimiter ${delimiter.subarray(2)}--`);
   const headers = parseHeaders(headerText);
-  if (!headers.ok) return malformed(`part ${n}: ${headers.reason}`);
+  if (!headers.ok) return malformed(`part ${n}: ${headers.message}`);
   const disposition = headers.headers.get('content-disposition');
   if (disposition === undefined) return malformed(`part ${n} has no Content-Disposition: form-data header`);
   const parsed = parseValueAndParameters(disposition);
-  if (!parsed.ok) return malformed(`the Content-Disposition of part ${n}: ${parsed.reason}`);
+  if (!parsed.ok) return malformed(`the Content-Disposition of part ${n}: ${parsed.message}`);
   if (parsed.value.toLowerCase() !== 'form-data') {
     return malformed(`the Content-Disposition of part ${n} is not form-data`);
   }
@@ -176,23 +180,25 @@ function readPart(
 /** `Name: value` lines (names case-insensitive), obsolete folding joined; each of ours at most once. */
 function parseHeaders(
   text: string,
-): { ok: true; headers: Map<string, string> } | { ok: false; reason: string } {
+): { ok: true; headers: Map<string, string> } | { ok: false; errorCode: 'malformed'; message: string } {
   const headers = new Map<string, string>();
   if (text === '') return { ok: true, headers };
   const lines: string[] = [];
   for (const line of text.split('\r\n')) {
-    if (/[\r\n\0]/.test(line)) return { ok: false, reason: 'a bare CR, LF or NUL in the headers' };
+    if (/[\r\n\0]/.test(line))
+      return { ok: false, errorCode: 'malformed', message: 'a bare CR, LF or NUL in the headers' };
     if (line.startsWith(' ') || line.startsWith('\t')) {
-      if (lines.length === 0) return { ok: false, reason: 'the headers start with a continuation line' };
+      if (lines.length === 0)
+        return { ok: false, errorCode: 'malformed', message: 'the headers start with a continuation line' };
       lines[lines.length - 1] += ` ${trimSpace(line)}`;
     } else lines.push(line);
   }
   for (const line of lines) {
     const m = HEADER_LINE.exec(line);
-    if (!m) return { ok: false, reason: 'a header line is not "Name: value"' };
+    if (!m) return { ok: false, errorCode: 'malformed', message: 'a header line is not "Name: value"' };
     const key = m[1]!.toLowerCase();
     if (key !== 'content-disposition' && key !== 'content-type') continue;
-    if (headers.has(key)) return { ok: false, reason: `two ${m[1]} headers` };
+    if (headers.has(key)) return { ok: false, errorCode: 'malformed', message: `two ${m[1]} headers` };
     headers.set(key, m[2]!);
   }
   return { ok: true, headers };
@@ -205,8 +211,10 @@ function parseHeaders(
  */
 function parseValueAndParameters(
   text: string,
-): { ok: true; value: string; params: Map<string, string> } | { ok: false; reason: string } {
-  const fail = (reason: string) => ({ ok: false as const, reason });
+):
+  | { ok: true; value: string; params: Map<string, string> }
+  | { ok: false; errorCode: 'malformed'; message: string } {
+  const fail = (message: string) => ({ ok: false as const, errorCode: 'malformed' as const, message });
   const semicolon = text.indexOf(';');
   const value = trimSpace(semicolon < 0 ? text : text.slice(0, semicolon));
   const params = new Map<string, string>();
@@ -278,10 +286,10 @@ function trimSpace(text: string): string {
   return text.replace(/^[\t ]+|[\t ]+$/g, '');
 }
 
-function malformed(reason: string): { ok: false; error: FormError; reason: string } {
-  return { ok: false, error: 'malformed', reason };
+function malformed(reason: string): { ok: false; errorCode: FormError; message: string } {
+  return { ok: false, errorCode: 'malformed', message: reason };
 }
 
-function refuse(error: FormError, reason: string): { ok: false; error: FormError; reason: string } {
-  return { ok: false, error, reason };
+function refuse(error: FormError, reason: string): { ok: false; errorCode: FormError; message: string } {
+  return { ok: false, errorCode: error, message: reason };
 }

@@ -15,6 +15,7 @@ import type { Feature } from '../feature/context.js';
 import { type AppContext, type Caller, callerOf, FORBIDDEN_ACCOUNT } from '../feature/context.js';
 import { ErrorCode } from '../g2p/codes.js';
 import { type G2pStatus, responseHeader } from '../g2p/message.js';
+import type { Result } from '../result.js';
 import { findProgramByAccount, type ProgramAccount } from './accounts.js';
 import { detectStatementFormat, SNIFF_BYTES } from './detect.js';
 import type { StatementFormatName } from './model.js';
@@ -38,14 +39,19 @@ export interface StoredStatement {
 }
 
 /** The upload as text (decoded once, here), or why it is not a statement we can keep as text. */
-export function decodeStatement(bytes: Uint8Array): { text: string } | { reason: string } {
-  if (bytes.length === 0) return { reason: 'the file is empty' };
-  if (bytes.includes(0)) return { reason: 'the file contains NUL bytes (binary, not an MT940 text)' };
+export function decodeStatement(bytes: Uint8Array): Result<{ text: string }> {
+  const refuse = (message: string) => ({
+    ok: false as const,
+    errorCode: ErrorCode.STATEMENT_UPLOAD_ERROR,
+    message,
+  });
+  if (bytes.length === 0) return refuse('the file is empty');
+  if (bytes.includes(0)) return refuse('the file contains NUL bytes (binary, not an MT940 text)');
   try {
     // ignoreBOM keeps a byte-order mark in the text: the stored text is the upload, unchanged.
-    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes) };
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes) };
   } catch {
-    return { reason: 'the file is not valid UTF-8 text' };
+    return refuse('the file is not valid UTF-8 text');
   }
 }
 
@@ -322,7 +328,7 @@ function uploadRoute(
         fields: FORM_FIELDS,
       });
       if (!form.ok) {
-        const { error, reason } = form;
+        const { errorCode: error, message: reason } = form;
         if (error === 'too_large') {
           return reply.code(413).send(
             statementResponse(action, ctx.now(), 'rjct', {
@@ -359,8 +365,8 @@ function uploadRoute(
       }
       const bytes = file.content;
       const decoded = decodeStatement(bytes);
-      if ('reason' in decoded) {
-        const { reason } = decoded;
+      if (!decoded.ok) {
+        const reason = decoded.message;
         request.log.info({ size: bytes.length, reason }, 'statement upload rejected');
         return statementResponse(action, ctx.now(), 'rjct', {
           code: ErrorCode.STATEMENT_UPLOAD_ERROR,

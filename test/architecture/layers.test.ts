@@ -28,7 +28,7 @@ export const LAYERS: ReadonlyArray<{ name: string; folders: readonly string[] }>
     name: 'connectors and formats',
     folders: ['bank', 'mapper', 'mt940', 'camt', 'sftp', 'auth', 'audit'],
   },
-  { name: 'kernel', folders: ['g2p', 'money', 'db', 'config', 'logger.ts'] },
+  { name: 'kernel', folders: ['g2p', 'money', 'db', 'config', 'logger.ts', 'result.ts'] },
 ];
 
 const SRC = resolve(import.meta.dirname, '../../src');

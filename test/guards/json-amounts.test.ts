@@ -72,7 +72,7 @@ describe('toMinorUnits takes JSON numbers of at most 15 significant digits', () 
 
   it('refuses 16 digits as imprecise, even where the double happens to be exact', () => {
     for (const n of [1234567890123456, 1234567890123.456, 12345678901234.56, 0.1234567890123456])
-      expect(toMinorUnits(n, 3), String(n)).toEqual({ ok: false, error: 'imprecise_number' });
+      expect(toMinorUnits(n, 3), String(n)).toEqual({ ok: false, errorCode: 'imprecise_number' });
   });
 
   it('takes the same 16 digits as a decimal string', () => {

@@ -126,7 +126,7 @@ describe('readForm', () => {
         const { body, contentType } = encode(f.parts, f.boundary, { ...f.style, epilogue: null });
         const cut = Math.floor(body.length * at);
         const form = readForm(body.subarray(0, cut), contentType, UNLIMITED);
-        expect(form).toMatchObject({ ok: false, error: 'malformed' });
+        expect(form).toMatchObject({ ok: false, errorCode: 'malformed' });
       }),
       { numRuns: 500 },
     );
@@ -168,8 +168,8 @@ describe('readForm', () => {
     const form = readForm(body, `multipart/form-data; boundary=${b}`);
     expect(form).toMatchObject({
       ok: false,
-      error: 'malformed',
-      reason: expect.stringMatching(/Content-Disposition/),
+      errorCode: 'malformed',
+      message: expect.stringMatching(/Content-Disposition/),
     });
   });
 
@@ -179,7 +179,7 @@ describe('readForm', () => {
       'b',
     );
     const form = readForm(body, contentType);
-    if (!form.ok) throw new Error(form.reason);
+    if (!form.ok) throw new Error(form.message);
     const content = form.parts[0]!.content;
     expect(content.buffer).toBe(body.buffer);
     expect(content.byteOffset).toBe(body.byteOffset + body.indexOf('x'));
@@ -190,7 +190,7 @@ describe('readForm', () => {
     const read = (disposition: string) => {
       const body = Buffer.from(`--b\r\nContent-Disposition: ${disposition}\r\n\r\nx\r\n--b--`);
       const form = readForm(body, 'multipart/form-data; boundary=b');
-      return form.ok ? form.parts.map(({ name, filename }) => ({ name, filename })) : form.reason;
+      return form.ok ? form.parts.map(({ name, filename }) => ({ name, filename })) : form.message;
     };
     expect(read('form-data; name="a\\"b\\\\c"; filename="x;y=z.sta"')).toEqual([
       { name: 'a"b\\c', filename: 'x;y=z.sta' },
@@ -217,7 +217,7 @@ describe('readForm', () => {
         Buffer.from(`--b\r\n${headers}\r\n\r\nx\r\n--b--`),
         'multipart/form-data; boundary=b',
       );
-      return form.ok ? form.parts[0]!.name : form.reason;
+      return form.ok ? form.parts[0]!.name : form.message;
     };
     expect(read('Content-Disposition: form-data;\r\n\tname="f"')).toBe('f');
     expect(read('X-Thing: 1\r\ncontent-disposition:form-data; name="f"\r\nContent-Type: text/plain')).toBe(
@@ -244,7 +244,7 @@ describe('readForm', () => {
     const part = 'Content-Disposition: form-data; name="f"\r\n\r\nx';
     const names = (text: string) => {
       const form = readForm(Buffer.from(text), ct);
-      return form.ok ? form.parts.map((p) => p.content.toString()) : form.reason;
+      return form.ok ? form.parts.map((p) => p.content.toString()) : form.message;
     };
     expect(names(`hello\r\n--b\r\n${part}\r\n--b--\r\nbye --b\r\n`)).toEqual(['x']);
     expect(names(`--b \t\r\n${part}\r\n--b  \r\n${part}\r\n--b--`)).toEqual(['x', 'x']);
@@ -281,13 +281,13 @@ describe('readForm', () => {
     expect(read([field('a'), field('b'), file('statement_file', 10)])).toMatchObject({ ok: true });
     expect(read([file('statement_file'), file('statement_file')])).toMatchObject({
       ok: false,
-      error: 'too_many_parts',
+      errorCode: 'too_many_parts',
     });
     expect(read([field('a'), field('b'), field('c'), file('statement_file')])).toMatchObject({
       ok: false,
-      error: 'too_many_parts',
+      errorCode: 'too_many_parts',
     });
-    expect(read([file('statement_file', 11)])).toMatchObject({ ok: false, error: 'too_large' });
+    expect(read([file('statement_file', 11)])).toMatchObject({ ok: false, errorCode: 'too_large' });
     // a field is not a file: its size is the body limit's business
     expect(read([{ ...field('a'), content: Buffer.alloc(100) }])).toMatchObject({ ok: true });
   });
