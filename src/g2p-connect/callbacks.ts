@@ -2,9 +2,9 @@
 // g2p_connect_callback) and delivered by the `callbacks` pipeline stage to the sender's configured URL only.
 // Each callback's header.message_id is fixed when it is queued, so a retried delivery carries the same id.
 import { randomUUID } from 'node:crypto';
-import type { G2pStatus, RequestHeader } from '../g2p/message.js';
 import type { Queryable } from '../db/index.js';
 import { BRIDGE_ID } from '../g2p/keys.js';
+import type { G2pStatus, RequestHeader } from '../g2p/message.js';
 import { HeaderReason } from './schemas.js';
 import { type DisburseStatus, type ItemRow, itemStatus } from './service.js';
 
@@ -33,6 +33,7 @@ const HEADER_REASON_CODES: ReadonlySet<string> = new Set(Object.values(HeaderRea
  */
 export function callbackHeader(
   messageId: string,
+  now: Date,
   action: CallbackAction,
   sender: string,
   status: G2pStatus,
@@ -42,7 +43,7 @@ export function callbackHeader(
   return {
     version: '1.0.0',
     message_id: messageId,
-    message_ts: new Date().toISOString(),
+    message_ts: now.toISOString(),
     action: CALLBACK_HEADER_ACTIONS[action],
     status,
     ...(reason.code && HEADER_REASON_CODES.has(reason.code) ? { status_reason_code: reason.code } : {}),
@@ -68,12 +69,14 @@ export async function enqueueCallback(
     reason?: { code?: string | null; message?: string | null; total?: number; completed?: number };
     request?: Partial<RequestHeader>;
     message: unknown;
+    /** The bridge's clock: the callback header's message_ts. */
+    now: Date;
   },
 ): Promise<string> {
   const id = randomUUID();
   const body = {
     signature: null,
-    header: callbackHeader(id, c.action, c.sender, c.status, c.reason, c.request),
+    header: callbackHeader(id, c.now, c.action, c.sender, c.status, c.reason, c.request),
     message: c.message,
   };
   await tx.query(
@@ -92,6 +95,7 @@ export async function enqueueCallback(
 export async function enqueueStatusChanges(
   db: { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> },
   subscribed: readonly string[],
+  now: Date,
 ): Promise<number> {
   if (subscribed.length === 0) return 0;
   return db.transaction(async (tx) => {
@@ -121,7 +125,7 @@ export async function enqueueStatusChanges(
         rows.map((r) => r.lifecycle_status),
       ],
     );
-    const at = new Date().toISOString();
+    const at = now.toISOString();
     const groups = new Map<string, { sender: string; txn: string; items: DisburseStatus[] }>();
     for (const r of rows) {
       const key = JSON.stringify([r.sender_id, r.transaction_id]);
@@ -144,7 +148,7 @@ export async function enqueueStatusChanges(
       bodies.push(
         JSON.stringify({
           signature: null,
-          header: callbackHeader(id, 'on-status', g.sender, 'succ', {
+          header: callbackHeader(id, now, 'on-status', g.sender, 'succ', {
             total: g.items.length,
             completed: g.items.length,
           }),

@@ -193,6 +193,7 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
                 },
                 request: header,
                 message: out,
+                now: ctx.now(),
               });
               return ack('ACK', id, header, ctx.now());
             },

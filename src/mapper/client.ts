@@ -16,6 +16,8 @@ export interface MapperClientOptions {
   senderId?: string;
   /** Injectable for tests; defaults to the global fetch. */
   fetch?: typeof fetch;
+  /** The bridge's clock (message_ts of each request); default the system clock. */
+  now?: () => Date;
 }
 
 /** Reason codes a mapper uses to say "known, but do not pay this address", even when it sends an FA. */
@@ -59,7 +61,7 @@ export function createMapperClient(options: MapperClientOptions): MapperClient {
   return {
     async resolve(items: ResolveItem[]): Promise<ResolveOutcome[]> {
       if (items.length === 0) return [];
-      const now = new Date().toISOString();
+      const now = (options.now?.() ?? new Date()).toISOString();
       const transactionId = randomUUID();
       const body = JSON.stringify({
         signature: null,

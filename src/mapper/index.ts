@@ -29,7 +29,11 @@ export function mapperUrl(settings: Pick<Config, 'MAPPER_URL' | 'PORT'>): string
 }
 
 /** Builds the resolve client from the parsed configuration. */
-export function mapperClientFromConfig(settings: MapperSettings, log: Logger): MapperClient {
+export function mapperClientFromConfig(
+  settings: MapperSettings,
+  log: Logger,
+  now?: () => Date,
+): MapperClient {
   return createMapperClient({
     url: mapperUrl(settings),
     timeoutMs: settings.MAPPER_TIMEOUT_MS,
@@ -37,5 +41,6 @@ export function mapperClientFromConfig(settings: MapperSettings, log: Logger): M
     senderId: settings.MAPPER_SENDER_ID,
     token: settings.MAPPER_TOKEN,
     log,
+    ...(now ? { now } : {}),
   });
 }

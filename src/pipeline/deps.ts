@@ -3,14 +3,14 @@ import type { WalletConnectorSource } from '../bank/wallet-connector.js';
 import type { Senders } from '../config/senders.js';
 import type { SigningKey } from '../g2p/signing.js';
 import type { MapperClient } from '../mapper/types.js';
-import { failure, type RunnerEnv, type StageFailure } from './runner.js';
+import { failure, type RunnerDeps, type StageFailure } from './runner.js';
 
 /** Where stages get a program's connector: the registry built from BANK_CONNECTORS, or a test's fake. */
 export interface ConnectorSource {
   getBankConnector(bankCode: string): BankConnector | Promise<BankConnector>;
 }
 
-export interface StageDeps extends RunnerEnv {
+export interface StageDeps extends RunnerDeps {
   connectors: ConnectorSource;
   /** Absent when no mapper is configured: programs that need resolution then wait (MAPPER_NOT_CONFIGURED). */
   mapper?: MapperClient;

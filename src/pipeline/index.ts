@@ -10,7 +10,7 @@ import type { AppContext } from '../feature/context.js';
 import { purgeStoredAnswers } from '../g2p/idempotency.js';
 import { loadBridgeKeys } from '../g2p/keys.js';
 import type { SigningKey } from '../g2p/signing.js';
-import { createMapperClientFromEnv } from '../mapper/index.js';
+import { mapperClientFromConfig } from '../mapper/index.js';
 import type { MapperClient } from '../mapper/types.js';
 import type { ConnectorSource, StageDeps } from './deps.js';
 import type { QueueSpec } from './queue.js';
@@ -67,7 +67,7 @@ export interface WorkerDeps {
   connectors?: ConnectorSource;
   /** Wallet providers' connectors; default: the registry built from WALLET_PROVIDERS (src/payouts). */
   wallets?: WalletConnectorSource;
-  /** The mapper client; default: built from MAPPER_URL and friends. */
+  /** The mapper client; default: built from the parsed configuration (MAPPER_URL and friends). */
   mapper?: MapperClient;
   /** false: no background polling, drive the stages with runOnce() (tests). Default true. */
   poll?: boolean;
@@ -75,8 +75,11 @@ export interface WorkerDeps {
   stages?: readonly StageName[];
   /** The lease owner name; default host:pid:random. */
   workerId?: string;
-  /** Environment for the default connectors and mapper; default process.env. */
-  env?: Record<string, string | undefined>;
+  /**
+   * The raw environment the default bank and wallet connectors read their own settings from (a connector
+   * module's public contract, ConnectorOptions.env in src/bank/connector.ts); default process.env.
+   */
+  rawEnv?: Record<string, string | undefined>;
   /** The bridge's signing key for callbacks; default: the keys `g2p-bridge keys` stored (src/g2p/keys.ts). */
   signingKey?: () => Promise<SigningKey | null>;
 }
@@ -116,7 +119,7 @@ export function buildStages(deps: StageDeps): Record<StageName, Stage> {
 
 export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
   const log = ctx.log.child({ component: 'pipeline' });
-  const env = deps.env ?? process.env;
+  const rawEnv = deps.rawEnv ?? process.env;
   const settings = pipelineSettings(ctx.config);
   const workerId = deps.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const cleanup: Array<() => Promise<void>> = [];
@@ -125,7 +128,7 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
   if (!connectors) {
     // Built lazily so startWorkers stays synchronous; a bad BANK_CONNECTORS shows on the rows it affects
     // (callers that want to fail at start build the registry themselves and pass it in, as `worker` does).
-    const registry = createConnectorRegistry({ env, log });
+    const registry = createConnectorRegistry({ env: rawEnv, log });
     registry.catch((err) => log.error({ err }, 'bank connectors could not be loaded'));
     connectors = { getBankConnector: async (code) => (await registry).getBankConnector(code) };
     cleanup.push(async () => {
@@ -133,10 +136,10 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
     });
   }
   let wallets = deps.wallets;
-  if (!wallets && env.WALLET_PROVIDERS) {
+  if (!wallets && rawEnv.WALLET_PROVIDERS) {
     // Like the bank connectors: built lazily; until loaded (or when loading failed) a wallet part waits.
     let loaded: WalletConnectorSource | null = null;
-    const registry = createWalletRegistry({ env, log });
+    const registry = createWalletRegistry({ env: rawEnv, log });
     registry
       .then((r) => (loaded = r))
       .catch((err) => log.error({ err }, 'wallet connectors could not be loaded'));
@@ -145,14 +148,7 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
       await (await registry.catch(() => null))?.close();
     });
   }
-  let mapper = deps.mapper;
-  if (!mapper) {
-    try {
-      mapper = createMapperClientFromEnv(env, log);
-    } catch (err) {
-      log.error({ err }, 'mapper client could not be configured; resolution waits');
-    }
-  }
+  const mapper = deps.mapper ?? mapperClientFromConfig(ctx.config, log, ctx.now);
 
   const stageDeps: StageDeps = {
     db: ctx.db,

@@ -216,14 +216,14 @@ describe.skipIf(!SPEC_FILE)('the bridge and the G2P Connect disburse spec 1.0.0'
     );
     const onDisburse = {
       signature: 'Signature: namespace="g2p", kidId="g2p-bridge|k|ed25519", algorithm="ed25519"',
-      header: callbackHeader('m-1', 'on-disburse', 'pbms', 'succ', { total: 1, completed: 1 }),
+      header: callbackHeader('m-1', new Date(), 'on-disburse', 'pbms', 'succ', { total: 1, completed: 1 }),
       message: { transaction_id: 'T1', disbursements_status: [item] },
     };
     const body = (path: string) =>
       `/paths/${path.replace(/~/g, '~0').replace(/\//g, '~1')}/post/requestBody/content/application~1json/schema`;
     expect(specAccepts(body('/on-disburse'), onDisburse)).toBeNull();
     // A rejected call: the header carries a header reason code only; the item codes stay on the items.
-    const rejected = callbackHeader('m-2', 'on-disburse', 'pbms', 'rjct', {
+    const rejected = callbackHeader('m-2', new Date(), 'on-disburse', 'pbms', 'rjct', {
       code: DisburseReason.PAYER_FA_INVALID,
       message: 'unknown payer',
       total: 1,
@@ -232,7 +232,7 @@ describe.skipIf(!SPEC_FILE)('the bridge and the G2P Connect disburse spec 1.0.0'
     expect(rejected.status_reason_message).toBe('unknown payer');
     const onStatus = {
       ...onDisburse,
-      header: callbackHeader('m-3', 'on-status', 'pbms', 'succ', { total: 1, completed: 1 }),
+      header: callbackHeader('m-3', new Date(), 'on-status', 'pbms', 'succ', { total: 1, completed: 1 }),
       message: {
         transaction_id: 'T1',
         correlation_id: 'T1',

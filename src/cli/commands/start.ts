@@ -300,6 +300,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           MAPPER_TOKEN: config.MAPPER_URL ? config.MAPPER_TOKEN : processKey,
         },
         log.child({ component: 'pipeline' }),
+        ctx.now,
       );
       // Connector modules read their own settings from an environment (ConnectorOptions.env, a public contract).
       const apiEnv = {

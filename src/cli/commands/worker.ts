@@ -66,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
   const db = await openDatabase(config);
   if (db.kind === 'pglite') log.warn('embedded database: only this process may use DATA_DIR while it runs');
   const ctx: AppContext = { config, db, log, now: () => new Date(), verifier: null };
-  const mapper = mapperClientFromConfig(config, log);
+  const mapper = mapperClientFromConfig(config, log, ctx.now);
   const workers = startWorkers(ctx, { connectors, wallets, mapper, stages, poll: !parsed.values.once });
   try {
     if (parsed.values.once) {

@@ -86,7 +86,7 @@ export function callbacksRunner(stage: Stage, deps: StageDeps, owner: string): S
   return {
     stage: inner.stage,
     async pollOnce() {
-      const queued = await enqueueStatusChanges(deps.db, subscribed);
+      const queued = await enqueueStatusChanges(deps.db, subscribed, deps.now());
       if (queued > 0)
         deps.log.info({ stage: stage.queue.stage, queued }, 'status changes queued as on-status');
       return (await inner.pollOnce()) + queued;
