@@ -14,6 +14,7 @@ import { g2pSecurityRoutes } from './g2p/guard.js';
 import { g2pConnectRoutes } from './g2p-connect/routes.js';
 import { metricsRoutes } from './metrics/index.js';
 import { walletCallbackRoutes } from './payouts/callbacks.js';
+import { payoutChannelRoutes } from './payouts/routes.js';
 import { programRoutes } from './programs/routes.js';
 import { returnReasonRoutes } from './statements/return-reasons.js';
 import { statementUploadRoutes } from './statements/upload.js';
@@ -31,6 +32,7 @@ export const FEATURES: Feature[] = [
   returnReasonRoutes,
   dashboardRoutes,
   walletCallbackRoutes,
+  payoutChannelRoutes,
 ];
 
 /** The bridge's database, migrated. */

@@ -24,7 +24,21 @@ export interface PlannedItem {
   cancel: boolean;
   /** For own-bank beneficiaries: their account at the example bank and its status. */
   ownAccount?: { number: string; status: 'ACTIVE' | 'DORMANT' | 'CLOSED' | 'DECEASED' };
+  /**
+   * With a wallet channel (plan.walletProvider): the beneficiary's wallet at the simulated provider and its
+   * state there; `unknown`: never opened, so the provider rejects the payment (identifierError).
+   */
+  wallet?: { msisdn: string; state: WalletState };
 }
+
+export type WalletState = 'active' | 'suspended' | 'unknown';
+
+/** What the provider answers a payment to a wallet in each state (GSMA error code; null: paid). */
+export const WALLET_OUTCOME: Record<WalletState, string | null> = {
+  active: null,
+  suspended: 'incorrectState',
+  unknown: 'identifierError',
+};
 
 export interface DemoPlan {
   run: string;
@@ -36,6 +50,13 @@ export interface DemoPlan {
   fundingAccount: string;
   envelopeId: string;
   cycle: string;
+  /**
+   * Payout channels `bank,wallet`: the mobile-wallet beneficiaries hold wallets at this provider (the
+   * simulator), which the program pays through its wallet channel; unset: the bank pays everyone.
+   */
+  walletProvider?: string;
+  /** The program's disbursement account at the provider (an account id of the simulator). */
+  walletAccount?: string;
 }
 
 export function makePlan(options: {
@@ -43,6 +64,7 @@ export function makePlan(options: {
   size: number;
   currency: string;
   bankCode: string;
+  walletProvider?: string;
 }): DemoPlan {
   const exponent = currencyExponent(options.currency);
   if (exponent === undefined || exponent === null) throw new Error(`unknown currency ${options.currency}`);
@@ -57,6 +79,9 @@ export function makePlan(options: {
     fundingAccount: `DEMOFUND${tag}`,
     envelopeId: `ENV-DEMO-${tag}`,
     cycle: `DEMO-${new Date().toISOString().slice(0, 7)}`,
+    ...(options.walletProvider
+      ? { walletProvider: options.walletProvider, walletAccount: `DEMOWAL${tag}` }
+      : {}),
   };
 }
 
@@ -118,6 +143,18 @@ export function plannedItem(plan: DemoPlan, index: number): PlannedItem {
       destination: 'other_bank',
     };
   }
+  if (kind < 18 && plan.walletProvider) {
+    // A number of this run's own (run hash and item index), so repeated runs never share a wallet.
+    const msisdn = `+2547${String(hash(plan.run, -1) % 10000).padStart(4, '0')}${String(index).padStart(6, '0')}`;
+    const w = (h >>> 4) % 40;
+    const state: WalletState = w === 0 ? 'suspended' : w === 1 ? 'unknown' : 'active';
+    return {
+      ...base,
+      fa: `mobile_number:${msisdn}.wallet_provider_name:Mobile Money.wallet_provider_code:${plan.walletProvider}.fa_type:MOBILE_WALLET`,
+      destination: 'mobile_wallet',
+      wallet: { msisdn, state },
+    };
+  }
   if (kind < 18) {
     return {
       ...base,
@@ -144,7 +181,22 @@ export function expectedTotals(plan: DemoPlan) {
   let unresolved = 0;
   let unresolvedMinor = 0n;
   const own: NonNullable<PlannedItem['ownAccount']>[] = [];
+  // Through the wallet channel: payable (neither cancelled nor unresolved) wallet disbursements.
+  let walletCount = 0;
+  let walletMinor = 0n;
+  const walletRefused = new Map<string, { count: number; minor: bigint }>();
   for (const item of plannedItems(plan)) {
+    if (item.wallet && !item.cancel) {
+      walletCount++;
+      walletMinor += item.amountMinor;
+      const code = WALLET_OUTCOME[item.wallet.state];
+      if (code) {
+        const r = walletRefused.get(code) ?? { count: 0, minor: 0n };
+        r.count++;
+        r.minor += item.amountMinor;
+        walletRefused.set(code, r);
+      }
+    }
     total += item.amountMinor;
     if (item.cancel) {
       cancelled++;
@@ -166,5 +218,6 @@ export function expectedTotals(plan: DemoPlan) {
     unresolved,
     unresolvedAmount: fmt(unresolvedMinor),
     ownAccounts: own,
+    wallet: { count: walletCount, amount: fmt(walletMinor), minor: walletMinor, refused: walletRefused },
   };
 }

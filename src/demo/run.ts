@@ -4,6 +4,7 @@
 // the reconciliation summary.
 import { randomBytes } from 'node:crypto';
 import type { BatchProgress, EnvelopeRow } from '../dashboard/queries.js';
+import { LIFECYCLE_STATES } from '../envelopes/lifecycle.js';
 import { decimalToMinor, formatMinorUnits } from '../money/index.js';
 import { BridgeClient, DemoError } from './client.js';
 import {
@@ -15,7 +16,14 @@ import {
   plannedItems,
 } from './plan.js';
 import { type Bar, type Output, progressView, StageClock, type StageTiming } from './progress.js';
-import { type Check, groupAmount, type ReasonRow, renderSummary, type StateTotals } from './summary.js';
+import {
+  type ChannelTotals,
+  type Check,
+  groupAmount,
+  type ReasonRow,
+  renderSummary,
+  type StateTotals,
+} from './summary.js';
 
 export interface DemoOptions {
   /** The bridge, e.g. http://127.0.0.1:8000 (with the example bank at /example-bank, the mapper at /mapper). */
@@ -41,6 +49,11 @@ export interface DemoOptions {
   statementFormat?: DemoStatementFormat;
   /** camt053: the bank books each bank batch as one entry with a transaction per payment. */
   batchBooking?: boolean;
+  /**
+   * Payout channels bank and wallet: the mobile-wallet beneficiaries are paid through this provider code, the
+   * bridge's wallet-provider simulator under /wallet-provider (`start` names it MOMO); unset: the bank only.
+   */
+  walletProvider?: string;
 }
 
 export const DEMO_STATEMENT_FORMATS = ['mt940', 'camt053'] as const;
@@ -117,6 +130,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     size: options.size,
     currency: options.currency ?? 'USD',
     bankCode: options.bankCode ?? 'EXAMPLE',
+    walletProvider: options.walletProvider,
   });
   const expected = expectedTotals(plan);
   const money = (minor: bigint) => formatMinorUnits(minor, plan.exponent);
@@ -156,6 +170,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   say(
     `  program ${plan.program}, funding account ${plan.fundingAccount} at the example bank with ${groupAmount(money(funding))} ${plan.currency}`,
   );
+  if (plan.walletProvider) await setUpWallets(client, plan, say);
   if (options.statementFormat)
     say(
       `  statements: ${options.statementFormat === 'camt053' ? `camt.053.001.08${options.batchBooking ? ', each bank batch booked as one entry' : ''}` : 'MT940'}`,
@@ -274,8 +289,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       `${count(remaining)} disbursements, ${groupAmount(remainingTotal)} ${plan.currency}, scheduled ${scheduled}`,
   );
 
+  // What the bank pays: the wallet channel's part goes to the provider.
   const payable = money(
-    expected.totalMinor - expected.cancelledMinor - decimalToMinor(expected.unresolvedAmount, plan.exponent),
+    expected.totalMinor -
+      expected.cancelledMinor -
+      decimalToMinor(expected.unresolvedAmount, plan.exponent) -
+      (plan.walletProvider ? expected.wallet.minor : 0n),
   );
 
   // 5. Follow the stages until every disbursement is in an end state (or a stage gives up, or time runs out).
@@ -343,6 +362,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     number_of_disbursements_reconciled: number;
     number_of_disbursements_reversed: number;
     lifecycle_summary?: Partial<Record<keyof StateTotals, { count: number }>>;
+    channel_summary?: ApiChannel[];
   }>('get_disbursement_envelope_status', plan.envelopeId);
   const written = await client.getJson<{
     statements: Array<{ entry_count: number; created_at: string; delivered_at: string | null }>;
@@ -386,6 +406,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       unresolvedAmount: expected.unresolvedAmount,
     },
     statements: { processed: summary.statements.processed, errorRecons: summary.statements.error_recons },
+    ...(plan.walletProvider
+      ? {
+          channels: channelTotals(status.channel_summary ?? []),
+          wallet: {
+            provider: plan.walletProvider,
+            count: expected.wallet.count,
+            amount: expected.wallet.amount,
+            refused: [...expected.wallet.refused].map(([code, r]) => ({
+              code,
+              count: r.count,
+              amount: money(r.minor),
+            })),
+          },
+        }
+      : {}),
     elapsedMs: Date.now() - started,
     stages,
   });
@@ -399,6 +434,63 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     summary: rendered.text,
     stages,
   };
+}
+
+/** One channel of the envelope status's channel_summary (amounts as the API answers them). */
+type ApiChannel = { payout_channel: string | null } & Partial<
+  Record<keyof StateTotals, { count: number; amount: number | string }>
+>;
+
+/** The API's per-channel buckets as exact decimal strings (an answered number has at most 15 digits). */
+function channelTotals(channels: ApiChannel[]): ChannelTotals[] {
+  return channels.map((c) => {
+    const states = {} as StateTotals;
+    for (const state of LIFECYCLE_STATES) {
+      const b = c[state];
+      states[state] = { count: b?.count ?? 0, amount: b ? String(b.amount) : '0' };
+    }
+    return { channel: c.payout_channel, states };
+  });
+}
+
+/**
+ * The wallet side of a `bank,wallet` run at the simulator: the program's disbursement account, funded with
+ * the wallet channel's share plus 5 %; the beneficiaries' wallets (active or suspended; the `unknown` ones
+ * never opened); and the program's channel at the provider.
+ */
+async function setUpWallets(client: BridgeClient, plan: DemoPlan, say: (text: string) => void) {
+  const expected = expectedTotals(plan);
+  const money = (minor: bigint) => formatMinorUnits(minor, plan.exponent);
+  const funding = expected.wallet.minor + expected.wallet.minor / 20n + 1n;
+  await client.call('POST', '/wallet-provider/admin/accounts', {
+    accountId: plan.walletAccount,
+    currency: plan.currency,
+    name: `Demo program ${plan.run} wallet payouts`,
+    openingBalance: money(funding),
+  });
+  let opened = 0;
+  const states = { active: 0, suspended: 0, unknown: 0 };
+  for (let from = 0; from < plan.size; from += 100_000) {
+    const wallets: Array<{ msisdn: string; currency: string; state: 'active' | 'suspended' }> = [];
+    for (const item of plannedItems(plan, from, Math.min(plan.size, from + 100_000))) {
+      if (!item.wallet) continue;
+      states[item.wallet.state]++;
+      if (item.wallet.state === 'unknown') continue;
+      wallets.push({ msisdn: item.wallet.msisdn, currency: plan.currency, state: item.wallet.state });
+    }
+    if (wallets.length === 0) continue;
+    await client.call('POST', '/wallet-provider/admin/wallets', { wallets });
+    opened += wallets.length;
+  }
+  await client.call(
+    'PUT',
+    `/admin/programs/${encodeURIComponent(plan.program)}/payout-channels/${encodeURIComponent(plan.walletProvider!)}`,
+    { debit_party_account: `accountid@${plan.walletAccount}`, currency: plan.currency },
+  );
+  say(
+    `  wallet channel ${plan.walletProvider}: account ${plan.walletAccount} at the wallet provider with ${groupAmount(money(funding))} ${plan.currency}; ` +
+      `${count(opened)} wallets opened (${count(states.suspended)} suspended), ${count(states.unknown)} numbers unknown to it`,
+  );
 }
 
 /**

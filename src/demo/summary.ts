@@ -15,6 +15,12 @@ export interface ReasonRow {
   amount: string;
 }
 
+/** One payout channel's disbursements per state: 'BANK', a provider code, or null (not decided). */
+export interface ChannelTotals {
+  channel: string | null;
+  states: StateTotals;
+}
+
 export interface Check {
   ok: boolean;
   text: string;
@@ -43,6 +49,15 @@ export interface SummaryInput {
     unresolvedAmount: string;
   };
   statements: { processed: number; errorRecons: number };
+  /** Per payout channel (the envelope status's channel_summary), when the run pays wallets too. */
+  channels?: ChannelTotals[];
+  /** What the plan sends through the wallet channel, and what the provider is expected to refuse. */
+  wallet?: {
+    provider: string;
+    count: number;
+    amount: string;
+    refused: Array<{ code: string; count: number; amount: string }>;
+  };
   elapsedMs: number;
   /** Wall time per stage of the cycle, when the demo timed them. */
   stages?: StageTiming[];
@@ -77,9 +92,13 @@ export function renderSummary(s: SummaryInput): { text: string; checks: Check[] 
     ['received from the PBMS', all.count, all.minor],
     ['cancelled by the PBMS', st.cancelled.count, minor(st.cancelled.amount)],
     ['unresolved by the mapper', st.unresolved.count, minor(st.unresolved.amount)],
-    ['refused by the bank', st.refused.count, minor(st.refused.amount)],
+    [
+      s.channels ? 'refused (by the bank or provider)' : 'refused by the bank',
+      st.refused.count,
+      minor(st.refused.amount),
+    ],
     ['still to ship', st.received.count, minor(st.received.amount)],
-    ['shipped to the bank', shipped.count, shipped.minor],
+    [s.channels ? 'shipped (bank and wallets)' : 'shipped to the bank', shipped.count, shipped.minor],
     ['  reconciled (paid)', st.reconciled.count, minor(st.reconciled.amount)],
     ['  reversed by the bank', st.reversed.count, minor(st.reversed.amount)],
   ];
@@ -114,6 +133,8 @@ export function renderSummary(s: SummaryInput): { text: string; checks: Check[] 
       `  refused because: ${refusals.map((r) => `${r.reason ?? 'no reason'} (${fmtCount(r.count)})`).join(', ')}`,
     );
   }
+
+  if (s.channels) lines.push(...channelLines(s.channels, fmt));
 
   const expectedTotal = minor(s.expected.total);
   const reasonCount = reversals.reduce((n, r) => n + r.count, 0);
@@ -168,6 +189,7 @@ export function renderSummary(s: SummaryInput): { text: string; checks: Check[] 
       text: "the API's lifecycle_summary matches the dashboard's counts",
     });
   }
+  if (s.channels) checks.push(...channelChecks(s, all, minor, fmt));
   lines.push('', 'Checks');
   for (const c of checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.text}`);
   lines.push(
@@ -205,4 +227,90 @@ export function renderStages(stages: StageTiming[]): string[] {
     );
   }
   return lines;
+}
+
+const channelName = (c: string | null) =>
+  c === null ? '(not decided)' : c === 'BANK' ? 'bank' : `wallet ${c}`;
+
+/** A line per payout channel: paid, refused, awaiting an outcome, and the channel's whole amount. */
+function channelLines(channels: ChannelTotals[], fmt: (m: bigint) => string): string[] {
+  const rows = channels.map((c) => {
+    const minorOf = (x: State[]) => x.reduce((n, k) => n + decimalToMinorLoose(c.states[k].amount), 0n);
+    return {
+      name: channelName(c.channel),
+      paid: c.states.reconciled.count,
+      refused: c.states.refused.count,
+      awaiting: c.states.shipped.count + c.states.received.count,
+      reversed: c.states.reversed.count,
+      other: c.states.cancelled.count + c.states.unresolved.count,
+      total: STATES.reduce((n, k) => n + c.states[k].count, 0),
+      amount: minorOf([...STATES]),
+    };
+  });
+  const w = Math.max(16, ...rows.map((r) => r.name.length + 2));
+  const head = `  ${'by payout channel'.padEnd(w)}${'paid'.padStart(10)}${'refused'.padStart(10)}${'reversed'.padStart(10)}${'awaiting'.padStart(10)}${'other'.padStart(8)}${'total'.padStart(10)}${'amount'.padStart(18)}`;
+  return [
+    '',
+    head,
+    ...rows.map(
+      (r) =>
+        `  ${r.name.padEnd(w)}${fmtCount(r.paid).padStart(10)}${fmtCount(r.refused).padStart(10)}${fmtCount(r.reversed).padStart(10)}${fmtCount(r.awaiting).padStart(10)}${fmtCount(r.other).padStart(8)}${fmtCount(r.total).padStart(10)}${fmt(r.amount).padStart(18)}`,
+    ),
+  ];
+}
+
+/** An answered amount at whatever scale it comes (the API drops trailing zeros), in a fixed minor unit. */
+const SCALE = 10;
+function decimalToMinorLoose(amount: string): bigint {
+  return decimalToMinor(amount, SCALE);
+}
+
+function channelChecks(
+  s: SummaryInput,
+  all: { count: number; minor: bigint },
+  minor: (a: string) => bigint,
+  fmt: (m: bigint) => string,
+): Check[] {
+  const channels = s.channels ?? [];
+  const scaled = (m: bigint) => m * 10n ** BigInt(SCALE - s.exponent);
+  const sumCount = channels.reduce((n, c) => n + STATES.reduce((k, x) => k + c.states[x].count, 0), 0);
+  const sumMinor = channels.reduce(
+    (n, c) => n + STATES.reduce((k, x) => k + decimalToMinorLoose(c.states[x].amount), 0n),
+    0n,
+  );
+  const checks: Check[] = [
+    {
+      ok: sumCount === all.count && sumMinor === scaled(all.minor),
+      text: `the payout channels add up to the envelope exactly: ${fmtCount(sumCount)} disbursements for ${fmt(all.minor)}`,
+    },
+  ];
+  const w = s.wallet;
+  if (!w) return checks;
+  const c = channels.find((x) => x.channel?.toUpperCase() === w.provider.toUpperCase());
+  const st = c?.states;
+  const of = (x: State) => st?.[x] ?? { count: 0, amount: '0' };
+  const carried = STATES.filter((x) => x !== 'cancelled');
+  const walletCount = carried.reduce((n, x) => n + of(x).count, 0);
+  const walletMinor = carried.reduce((n, x) => n + decimalToMinorLoose(of(x).amount), 0n);
+  checks.push({
+    ok: walletCount === w.count && walletMinor === scaled(minor(w.amount)),
+    text: `the wallet channel ${w.provider} carried what the plan sends it: ${fmtCount(w.count)} disbursements for ${groupAmount(w.amount)}`,
+  });
+  checks.push({
+    ok: of('shipped').count === 0 && of('received').count === 0,
+    text: `every wallet payment ended paid or refused with a code (${fmtCount(of('reconciled').count)} paid, ${fmtCount(of('refused').count)} refused)`,
+  });
+  const refusedPlanned = w.refused.reduce((n, r) => n + r.count, 0);
+  const byCode = new Map(
+    s.reasons.filter((r) => r.state === 'refused').map((r) => [r.reason ?? '', r] as const),
+  );
+  checks.push({
+    ok:
+      of('refused').count === refusedPlanned &&
+      w.refused.every(
+        (r) => byCode.get(r.code)?.count === r.count && minor(byCode.get(r.code)!.amount) === minor(r.amount),
+      ),
+    text: `the provider refused the planned wallets: ${w.refused.map((r) => `${r.code} ${fmtCount(r.count)}`).join(', ') || 'none'}`,
+  });
+  return checks;
 }

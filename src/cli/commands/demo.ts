@@ -11,7 +11,7 @@ import { ensureBridgeKeys } from '../../g2p/keys.js';
 import { createLogger } from '../../logger.js';
 import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
 import { mintLocalToken } from '../local-token.js';
-import { type Stack, startStack } from './start.js';
+import { SIMULATED_WALLET_PROVIDER, type Stack, startStack } from './start.js';
 
 const HELP = `Usage: g2p-bridge demo [--size N] [--url URL [--token TOKEN]] [options]
 
@@ -46,6 +46,12 @@ database (removed afterwards unless --keep or --data-dir), with fast worker and 
                    --url, the G2P Connect disbursement API: the demo plays a PBMS that signs its async /disburse
                    requests, receives the on-disburse and on-status callbacks on a loopback receiver and checks
                    the bridge's signature on each against /.well-known/jwks.json (bridge keys made first)
+  --channels bank|bank,wallet
+                   payout channels of the program (default bank). bank,wallet: the mobile-wallet beneficiaries
+                   (about a quarter) hold wallets at the wallet-provider simulator (/wallet-provider, provider
+                   ${SIMULATED_WALLET_PROVIDER} under start), which the program pays through a GSMA wallet channel; about 5 % of
+                   those wallets are suspended or unknown to the provider, so the summary shows them refused
+                   with the provider's code; the summary has a line per channel
   --keep           without --url: keep the bridge running after the summary to browse the dashboard
   --data-dir DIR   without --url: keep the embedded database in DIR
 
@@ -59,6 +65,7 @@ export const FAST_SETTINGS: Record<string, string> = {
   EXAMPLE_BANK_PROCESS_INTERVAL_MS: '500',
   EXAMPLE_BANK_STATEMENT_AFTER_PROCESSING: 'true',
   DISBURSEMENT_SLA_DAYS: '0',
+  [`WALLET_${SIMULATED_WALLET_PROVIDER}_POLL_SECONDS`]: '2',
 };
 
 function number(value: string | undefined, name: string): number | null | undefined {
@@ -88,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
       'batch-booking': { type: 'boolean' },
       api: { type: 'string' },
       'bank-channel': { type: 'string' },
+      channels: { type: 'string' },
     },
     HELP,
   );
@@ -141,6 +149,20 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (v.url && bankChannel) {
     process.stderr.write('--bank-channel applies only when the demo starts its own bridge (no --url)\n');
+    return 2;
+  }
+  const channels = (v.channels ?? 'bank')
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean)
+    .sort()
+    .join(',');
+  if (channels !== 'bank' && channels !== 'bank,wallet') {
+    process.stderr.write('--channels must be bank or bank,wallet\n');
+    return 2;
+  }
+  if (channels === 'bank,wallet' && api !== 'envelope') {
+    process.stderr.write('--channels bank,wallet runs through the envelope API (--api envelope)\n');
     return 2;
   }
   if (v.url && (v.keep || v['data-dir'])) {
@@ -217,6 +239,7 @@ export async function run(argv: string[]): Promise<number> {
           dashboardHint: !stack || Boolean(v.keep),
           statementFormat: statementFormat as DemoStatementFormat | undefined,
           batchBooking: v['batch-booking'] ? true : undefined,
+          walletProvider: channels === 'bank,wallet' ? SIMULATED_WALLET_PROVIDER : undefined,
         });
 
     if (stack && v.keep) {
