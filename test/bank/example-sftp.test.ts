@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type SFTPWrapper, utils } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import type { Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { generateSshKeyPair } from '../../src/sftp/server.js';
@@ -38,7 +39,7 @@ beforeAll(async () => {
   bank = await createExampleBank({
     db,
     log,
-    env: { EXAMPLE_BANK_PROCESS_INTERVAL_MS: '0' },
+    config: loadConfig({ EXAMPLE_BANK_PROCESS_INTERVAL_MS: '0' }),
     uploadStatement: channel.statementUploader(null),
   });
   await bank.openAccount({ accountNumber: 'FUND-S', currency: 'USD', openingBalance: '1000.00' });

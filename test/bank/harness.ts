@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { BankConnector, Payment } from '../../src/bank/connector.js';
 import { createExampleConnector } from '../../src/bank/example/connector.js';
+import { loadConfig } from '../../src/config/index.js';
 import type { Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { createExampleBank, type ExampleBank } from '../../src/simulators/example-bank/index.js';
@@ -32,7 +33,7 @@ export async function bankHarness(env: Record<string, string> = {}): Promise<Ban
   const bank = await createExampleBank({
     db,
     log,
-    env: { EXAMPLE_BANK_PROCESS_INTERVAL_MS: '0', ...env },
+    config: loadConfig({ EXAMPLE_BANK_PROCESS_INTERVAL_MS: '0', ...env }),
     uploadStatement: async (text, fileName) => {
       uploads.push({ text, fileName });
     },

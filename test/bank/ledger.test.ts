@@ -2,6 +2,7 @@
 // and step). Deposits, blocks (some retried with the same key), batches (some resent, some reusing payment
 // references, some over their block), processing rounds and statements, in random order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import type { Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { decimalToMinor, formatMinorUnits } from '../../src/money/index.js';
@@ -23,13 +24,13 @@ beforeAll(async () => {
   bank = await createExampleBank({
     db,
     log: createLogger('silent'),
-    env: {
+    config: loadConfig({
       EXAMPLE_BANK_PROCESS_INTERVAL_MS: '0',
       EXAMPLE_BANK_DELIVER_STATEMENTS: 'false',
       EXAMPLE_BANK_PROCESS_BATCH_SIZE: '7',
       EXAMPLE_BANK_STATEMENT_MAX_ENTRIES: '9',
       EXAMPLE_BANK_REVERSAL_RATE: '0.4',
-    },
+    }),
   });
 });
 afterAll(async () => {

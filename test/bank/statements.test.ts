@@ -8,6 +8,7 @@ import {
   paymentNarratives,
   REVERSAL_REASONS,
 } from '../../src/bank/example/layout.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger.js';
 import { parseMt940 } from '../../src/mt940/index.js';
 import { decideOutcome } from '../../src/simulators/example-bank/processor.js';
@@ -307,7 +308,10 @@ describe('HTTP delivery', () => {
       const bank = await createExampleBank({
         db,
         log: createLogger('silent'),
-        env: { EXAMPLE_BANK_BRIDGE_URL: 'http://127.0.0.1:9/', EXAMPLE_BANK_ACCOUNTS: 'F1:EUR:10.00' },
+        config: loadConfig({
+          EXAMPLE_BANK_BRIDGE_URL: 'http://127.0.0.1:9/',
+          EXAMPLE_BANK_ACCOUNTS: 'F1:EUR:10.00',
+        }),
       });
       expect(bank.settings.bridgeUrl).toBe('http://127.0.0.1:9');
       const r = await bank.deliverStatementNow();
@@ -328,7 +332,10 @@ describe('HTTP delivery', () => {
       const bank = await createExampleBank({
         db,
         log: createLogger('silent'),
-        env: { EXAMPLE_BANK_PROCESS_INTERVAL_MS: '50', EXAMPLE_BANK_ACCOUNTS: 'T1:KES:100.00' },
+        config: loadConfig({
+          EXAMPLE_BANK_PROCESS_INTERVAL_MS: '50',
+          EXAMPLE_BANK_ACCOUNTS: 'T1:KES:100.00',
+        }),
         uploadStatement: async (_text, fileName) => {
           delivered.push(fileName);
         },

@@ -13,7 +13,11 @@ describe('mapper simulator mounted in the bridge server', () => {
   beforeAll(async () => {
     t = await testApp({}, [
       async (app, ctx) => {
-        sim = await createMapperSimulator({ db: ctx.db, log: ctx.log, env: {} });
+        sim = await createMapperSimulator({
+          db: ctx.db,
+          log: ctx.log,
+          config: { MAPPER_SIMULATOR_CSV: undefined },
+        });
         await sim.register(app, '/mapper');
       },
     ]);

@@ -18,7 +18,11 @@ export interface RunningSimulator {
 /** The mapper simulator on a fresh database, listening on an ephemeral port. */
 export async function runSimulator(): Promise<RunningSimulator> {
   const db = await testDb();
-  const sim = await createMapperSimulator({ db, log: silentLog, env: {} });
+  const sim = await createMapperSimulator({
+    db,
+    log: silentLog,
+    config: { MAPPER_SIMULATOR_CSV: undefined },
+  });
   const app = Fastify({ logger: false });
   await sim.register(app, '/mapper');
   await app.listen({ port: 0, host: '127.0.0.1' });

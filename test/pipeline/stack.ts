@@ -2,12 +2,12 @@
 // ephemeral port, talking real HTTP to each other, with the workers driven by runOnce().
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../src/feature/context.js';
 import { g2pRequest } from '../../src/api/g2p-request.js';
 import { createApp, createContext } from '../../src/app.js';
 import { localSecret, mintToken, type Role } from '../../src/auth/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Db } from '../../src/db/index.js';
+import type { AppContext } from '../../src/feature/context.js';
 import { createLogger } from '../../src/logger.js';
 import { mapperClientFromConfig } from '../../src/mapper/index.js';
 import { startWorkers, type Workers } from '../../src/pipeline/index.js';
@@ -66,12 +66,12 @@ export async function startStack(
   const secret = await localSecret(config, db);
   const token = (role: Role) => mintToken(secret, { roles: [role], ttlSeconds: 3600 });
   let url = '';
-  const mapper = await createMapperSimulator({ db, log, env });
+  const mapper = await createMapperSimulator({ db, log, config });
   await mapper.register(app, '/mapper');
   const bank = await createExampleBank({
     db,
     log,
-    env,
+    config,
     now: () => now,
     // The bank delivers its statements over HTTP, as role bank, like a real bank's uploader would.
     async uploadStatement(text, fileName) {

@@ -83,11 +83,11 @@ export async function run(argv: string[]): Promise<number> {
       customers = settings.customers.map((c) => c.username);
       sftp = await startExampleBankSftp({ db, log, settings });
     }
-    const bankSettings = exampleBankSettings(process.env);
+    const bankSettings = exampleBankSettings(config);
     const bank = await createExampleBank({
       db,
       log,
-      env: process.env,
+      config,
       // Statements of accounts paid by file go to that customer's from-bank/ folder; others over HTTP.
       uploadStatement: sftp?.statementUploader(
         httpUploader(bankSettings.bridgeUrl, bankSettings.bridgeToken),

@@ -66,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger(config.LOG_LEVEL, 'mapper-simulator');
   const db = await openSimulatorDb(config, 'mapper');
   try {
-    const sim = await createMapperSimulator({ db, log, env: process.env });
+    const sim = await createMapperSimulator({ db, log, config });
     if (file) {
       try {
         const rows = await sim.loadCsv(createReadStream(file));

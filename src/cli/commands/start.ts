@@ -238,7 +238,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           { host },
           'AUTH_MODE=none: the example bank and the mapper are open to anyone who reaches this port',
         );
-      mapper = await createMapperSimulator({ db, log, env: rawEnv });
+      mapper = await createMapperSimulator({ db, log, config });
       await mapper.register(app, '/mapper', access);
       const secret = await localSecret(config, db);
       const bankToken = () =>
@@ -268,7 +268,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       bank = await createExampleBank({
         db,
         log,
-        env: rawEnv,
+        config,
         // Over SFTP, the statements of accounts paid by file go to the customer's from-bank/ folder.
         uploadStatement: bankSftp ? bankSftp.statementUploader(upload) : upload,
         now: options.now,

@@ -17,7 +17,7 @@ import type { Refusal } from './common.js';
 import { Faults } from './faults.js';
 import { emptyRound, type ProcessRound, processRound } from './processor.js';
 import { registerRoutes } from './routes.js';
-import { type ExampleBankSettings, exampleBankSettings } from './settings.js';
+import { type ExampleBankConfig, type ExampleBankSettings, exampleBankSettings } from './settings.js';
 import {
   type DeliveryResult,
   deliverStatements,
@@ -35,7 +35,8 @@ export { contentTypeOf, type StatementFormat, uploadRouteOf } from './statements
 export interface ExampleBankOptions {
   db: Db;
   log: Logger;
-  env: Record<string, string | undefined>;
+  /** Its settings, from the parsed configuration. */
+  config: ExampleBankConfig;
   /** Hands a statement to the bridge in process (under `start`); else it is uploaded over HTTP. */
   uploadStatement?: StatementUploader;
   /** The bank's clock (business day of entries and statements). */
@@ -76,7 +77,7 @@ export async function createExampleBank(options: ExampleBankOptions): Promise<Ex
   const { db } = options;
   const log = options.log.child({ component: 'example-bank' });
   const now = options.now ?? (() => new Date());
-  const settings = exampleBankSettings(options.env);
+  const settings = exampleBankSettings(options.config);
   const faults = new Faults();
   await migrate(db, 'example_bank');
 

@@ -1,5 +1,5 @@
-import { readEnv } from '../../config/env.js';
-import { CONFIG_SPEC } from '../../config/index.js';
+// The example bank's settings, from the parsed configuration (documented in docs/configuration.md).
+import type { Config } from '../../config/index.js';
 import type { StatementDefaults } from './statements.js';
 
 const KEYS = [
@@ -21,10 +21,8 @@ const KEYS = [
   'EXAMPLE_BANK_BRIDGE_TOKEN',
 ] as const;
 
-type Key = (typeof KEYS)[number];
-const SPEC = Object.fromEntries(KEYS.map((k) => [k, CONFIG_SPEC[k]])) as {
-  [K in Key]: (typeof CONFIG_SPEC)[K];
-};
+/** The part of the configuration the example bank reads. */
+export type ExampleBankConfig = Pick<Config, (typeof KEYS)[number]>;
 
 export interface ExampleBankSettings {
   bankCode: string;
@@ -50,9 +48,8 @@ export interface OpeningAccount {
   openingBalance: string;
 }
 
-/** The example bank's settings from the environment (validated like the rest of the configuration). */
-export function exampleBankSettings(env: Record<string, string | undefined>): ExampleBankSettings {
-  const v = readEnv(SPEC, env);
+/** The example bank's settings, from the configuration the command parsed. */
+export function exampleBankSettings(v: ExampleBankConfig): ExampleBankSettings {
   return {
     bankCode: v.EXAMPLE_BANK_CODE,
     openingAccounts: parseOpeningAccounts(v.EXAMPLE_BANK_ACCOUNTS),

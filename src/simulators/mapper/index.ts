@@ -3,8 +3,7 @@
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { readEnv } from '../../config/env.js';
-import { CONFIG_SPEC } from '../../config/index.js';
+import type { Config } from '../../config/index.js';
 import { type Db, migrate } from '../../db/index.js';
 import { guardSimulator, type SimulatorAccess } from '../access.js';
 import type { CsvSource } from './csv.js';
@@ -51,13 +50,14 @@ export interface MapperSimulator {
 export async function createMapperSimulator(opts: {
   db: Db;
   log: Logger;
-  env: Record<string, string | undefined>;
+  /** Its settings, from the parsed configuration. */
+  config: Pick<Config, 'MAPPER_SIMULATOR_CSV'>;
   /** The simulator's clock (message_ts of its answers); default the system clock. */
   now?: () => Date;
 }): Promise<MapperSimulator> {
   const now = opts.now ?? (() => new Date());
   const log = opts.log.child({ component: 'mapper-simulator' });
-  const settings = readEnv({ MAPPER_SIMULATOR_CSV: CONFIG_SPEC.MAPPER_SIMULATOR_CSV }, opts.env);
+  const settings = opts.config;
   await migrate(opts.db, 'example_mapper');
   const store = createMapperStore(opts.db);
   const faults = new MapperFaults();
