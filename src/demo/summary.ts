@@ -134,7 +134,7 @@ export function renderSummary(s: SummaryInput): { text: string; checks: Check[] 
     );
   }
 
-  if (s.channels) lines.push(...channelLines(s.channels, fmt));
+  if (s.channels) lines.push(...channelLines(s.channels, (m) => fmt(m / 10n ** BigInt(SCALE - e))));
 
   const expectedTotal = minor(s.expected.total);
   const reasonCount = reversals.reduce((n, r) => n + r.count, 0);
@@ -232,7 +232,10 @@ export function renderStages(stages: StageTiming[]): string[] {
 const channelName = (c: string | null) =>
   c === null ? '(not decided)' : c === 'BANK' ? 'bank' : `wallet ${c}`;
 
-/** A line per payout channel: paid, refused, awaiting an outcome, and the channel's whole amount. */
+/**
+ * A line per payout channel: paid, refused, awaiting an outcome, and the channel's whole amount (`fmt` takes
+ * it in SCALE decimals).
+ */
 function channelLines(channels: ChannelTotals[], fmt: (m: bigint) => string): string[] {
   const rows = channels.map((c) => {
     const minorOf = (x: State[]) => x.reduce((n, k) => n + decimalToMinorLoose(c.states[k].amount), 0n);
@@ -248,13 +251,13 @@ function channelLines(channels: ChannelTotals[], fmt: (m: bigint) => string): st
     };
   });
   const w = Math.max(16, ...rows.map((r) => r.name.length + 2));
-  const head = `  ${'by payout channel'.padEnd(w)}${'paid'.padStart(10)}${'refused'.padStart(10)}${'reversed'.padStart(10)}${'awaiting'.padStart(10)}${'other'.padStart(8)}${'total'.padStart(10)}${'amount'.padStart(18)}`;
+  const head = `  ${'by payout channel'.padEnd(w)}${'paid'.padStart(10)}${'refused'.padStart(10)}${'reversed'.padStart(10)}${'awaiting'.padStart(10)}${'other'.padStart(8)}${'total'.padStart(10)}  ${'amount'.padStart(18)}`;
   return [
     '',
     head,
     ...rows.map(
       (r) =>
-        `  ${r.name.padEnd(w)}${fmtCount(r.paid).padStart(10)}${fmtCount(r.refused).padStart(10)}${fmtCount(r.reversed).padStart(10)}${fmtCount(r.awaiting).padStart(10)}${fmtCount(r.other).padStart(8)}${fmtCount(r.total).padStart(10)}${fmt(r.amount).padStart(18)}`,
+        `  ${r.name.padEnd(w)}${fmtCount(r.paid).padStart(10)}${fmtCount(r.refused).padStart(10)}${fmtCount(r.reversed).padStart(10)}${fmtCount(r.awaiting).padStart(10)}${fmtCount(r.other).padStart(8)}${fmtCount(r.total).padStart(10)}  ${fmt(r.amount).padStart(18)}`,
     ),
   ];
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATED_WALLET_PROVIDER } from '../../src/cli/commands/start.js';
 import { expectedTotals, makePlan, plannedItems, WALLET_OUTCOME } from '../../src/demo/plan.js';
 import { runDemo } from '../../src/demo/run.js';
+import { decimalToMinor } from '../../src/money/index.js';
 import { collector, type TestStack, testStack } from './stack.js';
 
 const SIZE = 120;
@@ -50,6 +51,10 @@ describe('demo --channels bank,wallet', () => {
     expect(text).toMatch(/\n {2}bank +\d/);
     expect(text).toMatch(/\n {2}wallet MOMO +\d/);
     expect(text).toMatch(/ok +the payout channels add up to the envelope exactly/);
+    // The per-channel lines' amounts, as printed, add up to the envelope total.
+    const table = text.slice(text.indexOf('by payout channel')).split('\n\n')[0]!.split('\n').slice(1);
+    const printed = table.map((line) => decimalToMinor(line.trim().split(/ +/).at(-1)!.replace(/,/g, ''), 2));
+    expect(printed.reduce((a, b) => a + b, 0n)).toBe(expectedTotals(result.plan).totalMinor);
 
     // The database agrees with the plan, payment by payment.
     const plan = result.plan;
