@@ -1,11 +1,11 @@
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthRoutes } from '../src/api/health.js';
-import type { Feature } from '../src/feature/context.js';
 import { mintToken, rolesOf } from '../src/auth/index.js';
 import { parseCallerScopes } from '../src/auth/scopes.js';
 import { localTokenTtl } from '../src/cli/local-token.js';
 import { loadConfig } from '../src/config/index.js';
+import type { Feature } from '../src/feature/context.js';
 import { type TestApp, testApp } from './support/app.js';
 
 const probe: Feature = (app) => {

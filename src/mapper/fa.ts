@@ -2,7 +2,7 @@
 // Mappers disagree on the string format (SPAR's dot-separated key:value form, G2P Connect's `type:id@provider`),
 // so the patterns are configuration (MAPPER_FA_PATTERNS) rather than code. See docs/mapper.md.
 import { DEFAULT_FA_PATTERNS, FA_REQUIRED_GROUP, type FaPattern } from '../config/fa-patterns.js';
-import type { FaType, FinancialAddress } from './types.js';
+import type { FinancialAddress } from './types.js';
 
 export {
   compileFaPattern,

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { type AppContext, callerOf } from '../feature/context.js';
-import type { Feature } from '../feature/context.js';
 import { configuredBankCodes } from '../bank/registry.js';
+import type { Feature } from '../feature/context.js';
+import { type AppContext, callerOf } from '../feature/context.js';
 import {
   ACCOUNT_PATTERN,
   addProgram,

@@ -4,10 +4,10 @@
 // audited in its own transaction. The statement stage reads the table once per statement; a code without a
 // row passes through as it is.
 import type { FastifyError } from 'fastify';
-import { type AppContext, callerOf } from '../feature/context.js';
-import type { Feature } from '../feature/context.js';
 import { type Actor, recordAudit } from '../audit/index.js';
 import type { Db, Queryable } from '../db/index.js';
+import type { Feature } from '../feature/context.js';
+import { type AppContext, callerOf } from '../feature/context.js';
 
 export interface ReturnReason {
   return_code: string;

@@ -4,9 +4,9 @@
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { responseHeaderSchema } from '../../src/g2p/message.js';
 import { canonicalJson, canonicalJsonSlow } from '../../src/g2p/idempotency.js';
 import { jsonTextProblem, numberProblem } from '../../src/g2p/json.js';
+import { responseHeaderSchema } from '../../src/g2p/message.js';
 import { type TestApp, testApp } from '../support/app.js';
 import { onPostgres } from '../support/db.js';
 import { addEnvelope, addProgram, type Client, client, disbursement, g2p, NOW } from './helpers.js';

@@ -2,10 +2,10 @@
 // JSON numbers a double would round, and G2P headers that do not describe their request.
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonTextProblem } from '../../src/g2p/json.js';
 import { createApp, createContext } from '../../src/app.js';
 import { localSecret, mintToken } from '../../src/auth/index.js';
 import { loadConfig } from '../../src/config/index.js';
+import { jsonTextProblem } from '../../src/g2p/json.js';
 import { createLogger } from '../../src/logger.js';
 import { testDb } from '../support/db.js';
 import { addEnvelope, addProgram, type Client, disbursement, expectUnchanged, g2p, NOW } from './helpers.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { purgeStoredAnswers } from '../../src/g2p/idempotency.js';
 import type { Db } from '../../src/db/index.js';
+import { purgeStoredAnswers } from '../../src/g2p/idempotency.js';
 import { testDb } from '../support/db.js';
 
 describe('retention of stored idempotent answers', () => {

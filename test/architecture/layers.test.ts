@@ -6,7 +6,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /** Top to bottom. A file directly under src/ is its own "folder" (`app.ts`, `logger.ts`). */
-export const LAYERS: ReadonlyArray<{ name: string; folders: readonly string[] }> = [
+const LAYERS: ReadonlyArray<{ name: string; folders: readonly string[] }> = [
   { name: 'cli', folders: ['cli'] },
   { name: 'app', folders: ['app.ts', 'api', 'demo', 'simulators'] },
   {

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importJWK, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSenders, type Senders } from '../../src/config/senders.js';
 import { encryptMessage } from '../../src/g2p/encryption.js';
 import { ensureBridgeKeys } from '../../src/g2p/keys.js';
-import { parseSenders, type Senders } from '../../src/config/senders.js';
 import { type SigningKey, signMessage, verifyMessage } from '../../src/g2p/signing.js';
 import { type Stack, startStack } from '../pipeline/stack.js';
 

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importJWK, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSenders } from '../../src/config/senders.js';
 import { encryptMessage } from '../../src/g2p/encryption.js';
 import { ensureBridgeKeys, loadBridgeKeys } from '../../src/g2p/keys.js';
-import { parseSenders } from '../../src/config/senders.js';
 import { type SigningKey, signMessage, verifyMessage } from '../../src/g2p/signing.js';
 import {
   addEnvelope,

@@ -1,9 +1,9 @@
 // Rows for pipeline tests written straight into the tables (what the PBMS API would have stored), plus a
 // worker context with fast, test-friendly settings.
 import { createHash, randomUUID } from 'node:crypto';
-import type { AppContext } from '../../src/feature/context.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Db } from '../../src/db/index.js';
+import type { AppContext } from '../../src/feature/context.js';
 import { createLogger } from '../../src/logger.js';
 import { writeMt940 } from '../../src/mt940/index.js';
 
