@@ -53,7 +53,7 @@ function register<M>(
         const checked = await checkIncoming(app.g2pSecurity, body);
         if (checked.ok) body.message = checked.message as M;
         else {
-          const rejection = new Rejection(checked.code, checked.message);
+          const rejection = new Rejection(checked.errorCode, checked.message);
           return (reply as FastifyReply)
             .code(checked.httpStatus)
             .send(rejectResponse(body.header, call.action, rejection, app.clock()));

@@ -86,7 +86,7 @@ export const g2pConnectRoutes: Feature = (app, ctx: AppContext) => {
               rejectResponse(
                 body.header,
                 answerAction,
-                new Rejection(incoming.code, incoming.message),
+                new Rejection(incoming.errorCode, incoming.message),
                 ctx.now(),
               ),
             );

@@ -24,7 +24,7 @@ export const CONTENT_ALGORITHMS = ['A256GCM', 'A128GCM', 'A256CBC-HS512', 'A128C
 
 export type DecryptResult =
   | { ok: true; message: unknown }
-  | { ok: false; code: EncryptionCode; message: string; httpStatus: 400 };
+  | { ok: false; errorCode: EncryptionCode; message: string; httpStatus: 400 };
 
 export interface EncryptedMessage {
   header: { alg: string; enc: string; kid: string };
@@ -36,7 +36,7 @@ export interface EncryptedMessage {
 }
 
 function refuse(code: EncryptionCode, message: string): DecryptResult {
-  return { ok: false, code, message, httpStatus: 400 };
+  return { ok: false, errorCode: code, message, httpStatus: 400 };
 }
 
 /** Decrypts an EncryptedMessage with the bridge's key; the plaintext must be JSON (the message it stands for). */

@@ -29,7 +29,7 @@ export interface G2pSecurity {
 
 export type IncomingResult =
   | { ok: true; signed: boolean; message: unknown }
-  | { ok: false; code: string; message: string; httpStatus: 400 | 401 };
+  | { ok: false; errorCode: string; message: string; httpStatus: 400 | 401 };
 
 /**
  * Checks a G2P request as received: its signature (over the message as sent, encrypted or not), then, when

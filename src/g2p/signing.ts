@@ -27,7 +27,7 @@ export type SignatureCode = (typeof SignatureCode)[keyof typeof SignatureCode];
 export type VerifyResult =
   | { ok: true; signed: true; keyId: string }
   | { ok: true; signed: false }
-  | { ok: false; code: SignatureCode; message: string; httpStatus: 401 };
+  | { ok: false; errorCode: SignatureCode; message: string; httpStatus: 401 };
 
 /** A G2P message as it arrived (or will leave): the signature and the two parts it covers. */
 export interface SignedBody {
@@ -168,7 +168,7 @@ export const remoteJwks: JwksLookup = async (url, kid, algorithm) => {
 };
 
 function refuse(code: SignatureCode, message: string): VerifyResult {
-  return { ok: false, code, message, httpStatus: 401 };
+  return { ok: false, errorCode: code, message, httpStatus: 401 };
 }
 
 /**

@@ -167,7 +167,7 @@ describe('G2P Connect: signatures and encryption', () => {
       ...callback!.body,
       message: { ...callback!.body.message, transaction_id: 'TXN-FORGED' },
     };
-    expect(await fromBridge(altered)).toMatchObject({ ok: false, code: 'rjct.signature.invalid' });
+    expect(await fromBridge(altered)).toMatchObject({ ok: false, errorCode: 'rjct.signature.invalid' });
     const otherKey: SigningKey = {
       senderId: 'g2p-bridge',
       kid: bridgeKid(callback!.body.signature),
@@ -175,7 +175,7 @@ describe('G2P Connect: signatures and encryption', () => {
       privateKey: stranger.privateKey,
     };
     const forged = { ...altered, signature: signMessage(altered, otherKey) };
-    expect(await fromBridge(forged)).toMatchObject({ ok: false, code: 'rjct.signature.invalid' });
+    expect(await fromBridge(forged)).toMatchObject({ ok: false, errorCode: 'rjct.signature.invalid' });
   });
 
   it('refuses a message changed after it was signed, and queues and stores nothing', async () => {

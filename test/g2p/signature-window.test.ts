@@ -41,13 +41,13 @@ describe('signature validity window', () => {
       { ...body, signature: signedAt(body, t0, t0 + 100 * 365 * 86400) },
       { now },
     );
-    expect(forever).toMatchObject({ ok: false, code: 'rjct.signature.expired' });
+    expect(forever).toMatchObject({ ok: false, errorCode: 'rjct.signature.expired' });
     const hour = await verifyMessage(
       senders,
       { ...body, signature: signedAt(body, t0 - 60, t0 + 3540) },
       { now },
     );
-    expect(hour).toMatchObject({ ok: false, code: 'rjct.signature.expired' });
+    expect(hour).toMatchObject({ ok: false, errorCode: 'rjct.signature.expired' });
     const fine = await verifyMessage(
       senders,
       { ...body, signature: signedAt(body, t0 - 60, t0 + 540) },
@@ -68,7 +68,7 @@ describe('signature validity window', () => {
       { ...body, signature: signedAt(body, t0 - 200, t0 + 100) },
       { now, maxAgeSeconds: 60 },
     );
-    expect(old).toMatchObject({ ok: false, code: 'rjct.signature.expired' });
+    expect(old).toMatchObject({ ok: false, errorCode: 'rjct.signature.expired' });
   });
 
   describe('G2P_SIGNATURE_MAX_AGE_SECONDS on the routes', () => {

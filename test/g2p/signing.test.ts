@@ -219,7 +219,7 @@ describe('incoming signatures (1.0.2 PBMS calls)', () => {
     const old = { ...body, signature: signMessage(body, edKey, new Date('2020-01-01T00:00:00Z')) };
     return expect(verifyMessage(parseSenders(sendersJson()), old)).resolves.toMatchObject({
       ok: false,
-      code: 'rjct.signature.expired',
+      errorCode: 'rjct.signature.expired',
     });
   });
 
