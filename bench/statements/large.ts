@@ -2,15 +2,18 @@
 // PGlite (one connection, as `start` runs them), a statement of ENTRIES debits uploaded over HTTP as the bank,
 // while every 100 ms /ping, a PBMS get_disbursement_status call and a bare database query are timed. Prints
 // the worst latency of each during the upload and during reconciliation, and the peak RSS.
-// Run: npm run bench:statement   (ENTRIES=500000 STATEMENT_CHUNK_ENTRIES=2000 to change the sizes)
+// Run: npm run bench:statement   (ENTRIES=500000 STATEMENT_CHUNK_ENTRIES=2000 to change the sizes; DATA_DIR=/tmp
+// for a data directory on disk, as `start` has, instead of memory)
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { g2pRequest } from '../../src/api/g2p-request.js';
 import { createApp, createContext } from '../../src/app.js';
 import { localSecret, mintToken } from '../../src/auth/index.js';
 import type { BankConnector } from '../../src/bank/connector.js';
 import { loadConfig } from '../../src/config/index.js';
-import { migrate, openPglite } from '../../src/db/index.js';
+import { type Db, migrate, openPglite, type Queryable } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { writeMt940 } from '../../src/mt940/index.js';
 import { startWorkers } from '../../src/pipeline/index.js';
@@ -41,7 +44,11 @@ async function main() {
     MAX_STATEMENT_BYTES: String(256 * 1024 * 1024),
   });
   const log = createLogger(config.LOG_LEVEL);
-  const db = await openPglite();
+  // DATA_DIR: a data directory on disk, as `start` runs PGlite (default: in memory, whose files grow by copying)
+  const dataDir = process.env.DATA_DIR
+    ? mkdtempSync(join(process.env.DATA_DIR, 'bench-statement-'))
+    : undefined;
+  const db = await openPglite(dataDir ? { dataDir } : {});
   await migrate(db);
 
   // One program, one envelope of ENTRIES disbursements of 10.00, shipped (set-based, as the stages leave it).
@@ -167,6 +174,25 @@ async function main() {
 
   phase = 'reconcile';
   t = performance.now();
+  // SLOW_SQL_MS=N: name every statement of the stage that takes N ms or more (what holds the one connection)
+  const slowMs = Number(process.env.SLOW_SQL_MS ?? 0);
+  if (slowMs > 0) {
+    const timed = (q: Queryable): Queryable['query'] =>
+      (async (sql: string, params?: readonly unknown[]) => {
+        const t0 = performance.now();
+        try {
+          return await q.query(sql, params);
+        } finally {
+          const took = performance.now() - t0;
+          if (took >= slowMs)
+            console.log(`slow SQL ${Math.round(took)} ms: ${sql.replace(/\s+/g, ' ').trim().slice(0, 100)}`);
+        }
+      }) as Queryable['query'];
+    const base = { query: ctx.db.query.bind(ctx.db), transaction: ctx.db.transaction.bind(ctx.db) };
+    ctx.db.query = timed(base);
+    ctx.db.transaction = ((fn: (tx: Queryable) => Promise<unknown>) =>
+      base.transaction((tx) => fn({ query: timed(tx) }))) as Db['transaction'];
+  }
   const workers = startWorkers(ctx, { stages: ['statement'], connectors: { getBankConnector: () => bank } });
   for (;;) {
     await new Promise((r) => setTimeout(r, 250));
