@@ -365,6 +365,10 @@ export function guardWalletConnector(connector: WalletConnector, log: Logger): W
     batchState: guard('batchState', connector.batchState),
     completions: guard('completions', connector.completions),
     rejections: guard('rejections', connector.rejections),
+    // Optional (the daily ledger reconciliation): present on the guard only when the connector has it.
+    ...(typeof connector.accountTransactions === 'function'
+      ? { accountTransactions: guard('accountTransactions', connector.accountTransactions) }
+      : {}),
     close: async () => {
       await connector.close?.();
     },

@@ -84,6 +84,32 @@ export interface OutcomePage<T> {
   available: number | null;
 }
 
+/**
+ * One posted transaction of a funding account, as the provider's ledger lists it (GSMA
+ * `/accounts/{id}/transactions`): the independent source the day's wallet payments are reconciled against.
+ */
+export interface LedgerTransaction {
+  providerTransactionReference: string;
+  /** Our reference as the ledger carries it (requestingOrganisationTransactionReference); null when none. */
+  disbursementId: string | null;
+  /** DEBIT: money left the account asked about; CREDIT: money came in; null when the parties do not say. */
+  direction: 'DEBIT' | 'CREDIT' | null;
+  type: string | null;
+  /** GSMA transactionStatus ("completed" for posted money); null when the provider names none. */
+  status: string | null;
+  /** Exact decimal string as the provider wrote it; null when it wrote none (matches no amount). */
+  amount: string | null;
+  currency: string | null;
+  /** When the provider posted it (creationDate), ISO 8601; null when absent or unreadable. */
+  postedAt: string | null;
+}
+
+/** The window of one ledger read: [from, to), instants. */
+export interface LedgerWindow {
+  from: Date;
+  to: Date;
+}
+
 export type BalanceResult =
   | { status: 'SUCCESS'; available: string; currency: string; accountStatus: string | null }
   | ConnectorFailure;
@@ -113,6 +139,17 @@ export interface WalletConnector {
     offset: number,
     limit: number,
   ): Promise<OutcomePage<WalletRejection> | ConnectorFailure>;
+  /**
+   * Optional: one page of the posted transactions of `account` (a GSMA account id) within `window`, oldest
+   * first. Read-only and repeatable: the same window and offset give the same page while no new transaction
+   * is posted in it. A connector without it leaves its channels without the daily ledger reconciliation.
+   */
+  accountTransactions?(
+    account: string,
+    window: LedgerWindow,
+    offset: number,
+    limit: number,
+  ): Promise<OutcomePage<LedgerTransaction> | ConnectorFailure>;
   close?(): Promise<void>;
 }
 

@@ -24,6 +24,7 @@ import { checkFundsQueue, checkFundsStage } from './stages/check-funds.js';
 import { disburseQueue, disburseStage } from './stages/disburse.js';
 import { mapperResolutionQueue, mapperResolutionStage } from './stages/mapper-resolution.js';
 import { statementQueue, statementStage } from './stages/statements.js';
+import { walletLedgerQueue, walletLedgerStage } from './stages/wallet-ledger.js';
 import { walletOutcomesQueue, walletOutcomesStage } from './stages/wallet-outcomes.js';
 
 export { localDate } from '../g2p/dates.js';
@@ -42,6 +43,7 @@ export const STAGE_NAMES = [
   'statement',
   'callbacks',
   'wallet_outcomes',
+  'wallet_ledger',
 ] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
@@ -55,6 +57,7 @@ export const STAGE_QUEUES: Record<StageName, QueueSpec> = {
   statement: statementQueue,
   callbacks: callbacksQueue,
   wallet_outcomes: walletOutcomesQueue,
+  wallet_ledger: walletLedgerQueue,
 };
 
 /** Requeues ERROR rows of one stage by key (see docs/pipeline.md, "Operators and ERROR rows"). */
@@ -114,6 +117,7 @@ export function buildStages(deps: StageDeps): Record<StageName, Stage> {
     statement: statementStage(deps),
     callbacks: callbacksStage(deps),
     wallet_outcomes: walletOutcomesStage(deps),
+    wallet_ledger: walletLedgerStage(deps),
   };
 }
 

@@ -14,6 +14,8 @@ import { failure, transportErrorCode } from '../errors.js';
 import type {
   BalanceResult,
   BatchStateResult,
+  LedgerTransaction,
+  LedgerWindow,
   OutcomePage,
   SendBatchResult,
   WalletBatch,
@@ -312,6 +314,52 @@ export class GsmaConnector implements WalletConnector {
     return { items, available: page.available };
   }
 
+  /**
+   * GET /accounts/{account}/transactions for the window, one page. The direction is read from the parties:
+   * the account asked about as debit party is a DEBIT, as credit party a CREDIT. GSMA's toDateTime is taken
+   * as inclusive, so the window's end is sent one millisecond early.
+   */
+  async accountTransactions(
+    account: string,
+    window: LedgerWindow,
+    offset: number,
+    limit: number,
+  ): Promise<OutcomePage<LedgerTransaction> | ConnectorFailure> {
+    const from = encodeURIComponent(window.from.toISOString());
+    const to = encodeURIComponent(new Date(window.to.getTime() - 1).toISOString());
+    const page = await this.page(
+      `/accounts/${encodeURIComponent(account)}/transactions`,
+      offset,
+      limit,
+      `&fromDateTime=${from}&toDateTime=${to}`,
+    );
+    if (isFail(page)) return page;
+    const ours = partyOf(account);
+    const isOurs = (parties: unknown) =>
+      Array.isArray(parties) && ours.every((o) => partyValue(parties, o.key) === o.value);
+    const items: LedgerTransaction[] = [];
+    for (const raw of page.items) {
+      const r = (raw ?? {}) as Record<string, unknown>;
+      if (typeof r.transactionReference !== 'string' || r.transactionReference === '')
+        return failure('WALLET_BAD_RESPONSE', 'an account transaction without transactionReference');
+      const posted = typeof r.creationDate === 'string' ? new Date(r.creationDate) : null;
+      items.push({
+        providerTransactionReference: r.transactionReference,
+        disbursementId:
+          typeof r.requestingOrganisationTransactionReference === 'string'
+            ? r.requestingOrganisationTransactionReference
+            : null,
+        direction: isOurs(r.debitParty) ? 'DEBIT' : isOurs(r.creditParty) ? 'CREDIT' : null,
+        type: typeof r.type === 'string' ? r.type : null,
+        status: typeof r.transactionStatus === 'string' ? r.transactionStatus : null,
+        amount: typeof r.amount === 'string' ? r.amount : null,
+        currency: typeof r.currency === 'string' ? r.currency : null,
+        postedAt: posted && !Number.isNaN(posted.getTime()) ? posted.toISOString() : null,
+      });
+    }
+    return { items, available: page.available };
+  }
+
   // --- plumbing ---
 
   /** GET /responses/{id}: the provider's earlier request under this correlation id, or 'unknown'. */
@@ -357,8 +405,9 @@ export class GsmaConnector implements WalletConnector {
     path: string,
     offset: number,
     limit: number,
+    extraQuery = '',
   ): Promise<OutcomePage<unknown> | ConnectorFailure> {
-    const a = await this.call('GET', `${path}?offset=${offset}&limit=${limit}`);
+    const a = await this.call('GET', `${path}?offset=${offset}&limit=${limit}${extraQuery}`);
     if (isFail(a)) return a;
     if (a.status !== 200) return this.httpFailure(a);
     if (!Array.isArray(a.body)) return failure('WALLET_BAD_RESPONSE', `${path} did not answer a list`);
