@@ -30,6 +30,10 @@ export const AUDIT_ACTIONS = [
   'delete_return_reason',
   'create_program',
   'update_program',
+  // Payout channels (src/payouts): a program's wallet channel set or removed, a wallet ledger day requested.
+  'set_payout_channel',
+  'remove_payout_channel',
+  'reconcile_wallet_ledger',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -2,8 +2,10 @@
 // `g2p-bridge program channel add|remove`, so an operator (or the demo against a running bridge) needs no
 // shell on the bridge's host. Plain REST errors with a code, like /admin/programs.
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../feature/context.js';
+import { recordAudit } from '../audit/index.js';
+import { type AppContext, callerOf } from '../feature/context.js';
 import { ChannelError, listPayoutChannels, removePayoutChannel, setPayoutChannel } from './channels.js';
+import { walletLedgerRoutes } from './ledger-routes.js';
 
 const ROUTE = '/admin/programs/:mnemonic/payout-channels';
 const base = { tags: ['Admin: benefit programs'], security: [{ bearer: [] }] };
@@ -80,11 +82,21 @@ export async function payoutChannelRoutes(app: FastifyInstance, ctx: AppContext)
     },
     async (request, reply) => {
       try {
-        const c = await setPayoutChannel(ctx.db, {
-          program: request.params.mnemonic,
-          providerCode: request.params.provider,
-          debitPartyAccount: request.body.debit_party_account,
-          currency: request.body.currency,
+        // The change and its audit row commit together (src/audit).
+        const c = await ctx.db.transaction(async (tx) => {
+          const set = await setPayoutChannel(tx, {
+            program: request.params.mnemonic,
+            providerCode: request.params.provider,
+            debitPartyAccount: request.body.debit_party_account,
+            currency: request.body.currency,
+          });
+          await recordAudit(tx, callerOf(request), {
+            action: 'set_payout_channel',
+            program: set.program,
+            targetIds: [set.providerCode],
+            summary: { provider_code: set.providerCode, currency: set.currency },
+          });
+          return set;
         });
         request.log.info({ program: c.program, walletProvider: c.providerCode }, 'payout channel set');
         return out(c);
@@ -103,7 +115,17 @@ export async function payoutChannelRoutes(app: FastifyInstance, ctx: AppContext)
       schema: { ...base, summary: "Removes a program's wallet channel", params },
     },
     async (request, reply) => {
-      const removed = await removePayoutChannel(ctx.db, request.params.mnemonic, request.params.provider);
+      const removed = await ctx.db.transaction(async (tx) => {
+        const gone = await removePayoutChannel(tx, request.params.mnemonic, request.params.provider);
+        if (gone)
+          await recordAudit(tx, callerOf(request), {
+            action: 'remove_payout_channel',
+            program: request.params.mnemonic,
+            targetIds: [request.params.provider],
+            summary: { provider_code: request.params.provider },
+          });
+        return gone;
+      });
       if (!removed)
         return reply
           .code(404)
@@ -111,4 +133,6 @@ export async function payoutChannelRoutes(app: FastifyInstance, ctx: AppContext)
       return reply.code(204).send();
     },
   );
+
+  await walletLedgerRoutes(app, ctx);
 }
