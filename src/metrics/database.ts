@@ -98,6 +98,10 @@ SELECT e.disbursement_currency_code AS currency,
 
 const ERROR_RECON_SQL = `SELECT error_reason AS reason, count(*)::int AS rows FROM disbursement_error_recon GROUP BY error_reason`;
 
+// The wallet ledger's open errors (src/payouts/ledger.ts): the partial index keeps this to the open rows.
+const LEDGER_ERROR_SQL = `SELECT provider_code AS provider, error_reason AS reason, count(*)::int AS rows
+  FROM wallet_ledger_error WHERE resolved_at IS NULL GROUP BY provider_code, error_reason`;
+
 const gauge = (name: string, help: string, samples: Sample[]): Family => ({
   name,
   help,
@@ -128,6 +132,8 @@ export async function collectDatabase(db: Queryable, now: Date): Promise<Family[
     }>(ENVELOPE_SQL)
   ).rows;
   const errorRecons = (await db.query<{ reason: string; rows: number }>(ERROR_RECON_SQL)).rows;
+  const ledgerErrors = (await db.query<{ provider: string; reason: string; rows: number }>(LEDGER_ERROR_SQL))
+    .rows;
 
   const perStage = (pick: (rows: StageRow[]) => number): Sample[] =>
     STAGES.map((stage) => ({ labels: { stage }, value: pick(stages.filter((r) => r.stage === stage)) }));
@@ -211,6 +217,11 @@ export async function collectDatabase(db: Queryable, now: Date): Promise<Family[
       'g2p_error_recons',
       'Statement entries that could not be reconciled, by reason.',
       errorRecons.map((r) => ({ labels: { reason: r.reason }, value: r.rows })),
+    ),
+    gauge(
+      'g2p_wallet_ledger_errors',
+      "Open contradictions between a wallet provider's ledger and the bridge, by provider and reason.",
+      ledgerErrors.map((r) => ({ labels: { provider: r.provider, reason: r.reason }, value: r.rows })),
     ),
   ];
 }

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerTransaction } from '../../src/bank/wallet-connector.js';
 import type { Db } from '../../src/db/index.js';
+import { collectDatabase } from '../../src/metrics/database.js';
 import { setPayoutChannel } from '../../src/payouts/channels.js';
 import {
   LedgerRequestError,
@@ -128,6 +129,16 @@ describe('wallet ledger reconciliation', () => {
     });
     expect(summary.newErrors).toMatchObject({ UNKNOWN_DISBURSEMENT: 1, NOT_SHIPPED: 1, NO_REFERENCE: 1 });
     await nothingPaid();
+    // The open errors are on /metrics, by provider and reason.
+    const family = (await collectDatabase(db, new Date())).find((f) => f.name === 'g2p_wallet_ledger_errors');
+    expect(family?.samples).toContainEqual({
+      labels: { provider: 'MPESA', reason: 'UNKNOWN_DISBURSEMENT' },
+      value: 1,
+    });
+    expect(family?.samples).toContainEqual({
+      labels: { provider: 'MPESA', reason: 'MISSING_LEDGER_DEBIT' },
+      value: 3,
+    });
   });
 
   it('refuses a wrong amount or currency, and then misses the completion it claimed to confirm', async () => {
