@@ -3,7 +3,12 @@
 // for one payment, a forged debit posted before the true one; then completions the ledger does not show, and a
 // later day that finds them. The ledger never pays: no recon row, no counter moves.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LedgerTransaction } from '../../src/bank/wallet-connector.js';
+import type {
+  LedgerTransaction,
+  LedgerWindow,
+  WalletConnector,
+  WalletConnectorSource,
+} from '../../src/bank/wallet-connector.js';
 import type { Db } from '../../src/db/index.js';
 import { collectDatabase } from '../../src/metrics/database.js';
 import { setPayoutChannel } from '../../src/payouts/channels.js';
@@ -13,7 +18,15 @@ import {
   requestLedgerDays,
   stageLedgerPage,
 } from '../../src/payouts/ledger.js';
-import { disbursements, resetBridge, seedEnvelope, seedProgram } from '../pipeline/fixtures.js';
+import { startWorkers } from '../../src/pipeline/index.js';
+import { connectorsOf, FakeBank } from '../pipeline/fakes.js';
+import {
+  disbursements,
+  resetBridge,
+  seedEnvelope,
+  seedProgram,
+  workerContext,
+} from '../pipeline/fixtures.js';
 import { testDb } from '../support/db.js';
 
 const TODAY = new Date().toISOString().slice(0, 10);
@@ -266,5 +279,65 @@ describe('wallet ledger reconciliation', () => {
     const unknown = await ask('ORANGE', TODAY);
     expect(unknown).toBeInstanceOf(LedgerRequestError);
     expect(unknown).toMatchObject({ code: 'ledger.provider.unknown' });
+  });
+  it('reads a long day page by page through the stage, resuming after a failed page without re-reading', async () => {
+    const day = await mpesaDay();
+    const ledger = [
+      ...Array.from({ length: 1199 }, (_, i) =>
+        debit(`DEP-${i}`, null, '1', { direction: 'CREDIT', type: 'deposit' }),
+      ),
+      debit('T-w1', 'w1'),
+      debit('T-w2', 'w2'),
+      debit('T-w3', 'w3'),
+    ];
+    const asked: number[] = [];
+    let failAt: number | null = 500;
+    const provider = {
+      providerCode: 'MPESA',
+      pollSeconds: 30,
+      async accountTransactions(account: string, window: LedgerWindow, offset: number, limit: number) {
+        asked.push(offset);
+        if (offset === failAt) {
+          failAt = null;
+          return { status: 'FAILURE' as const, errorCode: 'WALLET_HTTP_503' };
+        }
+        // Only today's window of this account has transactions (the stage also schedules yesterday).
+        const ours = account === MPESA && window.from.getTime() === new Date(day.windowStart).getTime();
+        return { items: ours ? ledger.slice(offset, offset + limit) : [], available: null };
+      },
+    } as unknown as WalletConnector;
+    const wallets: WalletConnectorSource = { get: () => provider, codes: () => ['MPESA'] };
+    const workers = startWorkers(workerContext(db), {
+      poll: false,
+      stages: ['wallet_ledger'],
+      connectors: connectorsOf(new FakeBank()),
+      wallets,
+    });
+    try {
+      await workers.runOnce();
+      const failed = await db.query(
+        `SELECT ledger_status, entries_offset, latest_error_code FROM wallet_ledger_day WHERE ledger_day_id = $1`,
+        [day.ledgerDayId],
+      );
+      expect(failed.rows).toEqual([
+        { ledger_status: 'PENDING', entries_offset: 500, latest_error_code: 'WALLET_HTTP_503' },
+      ]);
+      await db.query(`UPDATE wallet_ledger_day SET next_attempt_at = now() WHERE ledger_day_id = $1`, [
+        day.ledgerDayId,
+      ]);
+      await workers.runOnce();
+    } finally {
+      await workers.stop();
+    }
+    expect(asked.filter((o) => o > 0)).toEqual([500, 500, 1000]);
+    const { rows } = await db.query(
+      `SELECT ledger_status, entries_offset, debits, confirmed, errors FROM wallet_ledger_day WHERE ledger_day_id = $1`,
+      [day.ledgerDayId],
+    );
+    expect(rows).toEqual([
+      { ledger_status: 'COMPLETED', entries_offset: 1202, debits: 3, confirmed: 3, errors: 0 },
+    ]);
+    expect(await errors()).toEqual([]);
+    await nothingPaid();
   });
 });
