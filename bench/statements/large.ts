@@ -176,6 +176,7 @@ async function main() {
   t = performance.now();
   // SLOW_SQL_MS=N: name every statement of the stage that takes N ms or more (what holds the one connection)
   const slowMs = Number(process.env.SLOW_SQL_MS ?? 0);
+  const explained = new Set<string>();
   if (slowMs > 0) {
     const timed = (q: Queryable): Queryable['query'] =>
       (async (sql: string, params?: readonly unknown[]) => {
@@ -184,8 +185,16 @@ async function main() {
           return await q.query(sql, params);
         } finally {
           const took = performance.now() - t0;
-          if (took >= slowMs)
-            console.log(`slow SQL ${Math.round(took)} ms: ${sql.replace(/\s+/g, ' ').trim().slice(0, 100)}`);
+          if (took >= slowMs) {
+            const text = sql.replace(/\s+/g, ' ').trim();
+            console.log(`slow SQL ${Math.round(took)} ms: ${text.slice(0, 100)}`);
+            // EXPLAIN_SLOW=1: the plan of each slow statement, once (run in the same transaction)
+            if (process.env.EXPLAIN_SLOW && !explained.has(text)) {
+              explained.add(text);
+              const plan = await q.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
+              console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
+            }
+          }
         }
       }) as Queryable['query'];
     const base = { query: ctx.db.query.bind(ctx.db), transaction: ctx.db.transaction.bind(ctx.db) };

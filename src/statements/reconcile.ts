@@ -206,6 +206,9 @@ export async function reconcileEntries(
               WHEN mark = 'D' AND amount IS DISTINCT FROM due_amount THEN 'AMOUNT_MISMATCH'
             END`,
   );
+  // The lookups below are scalar subqueries (LIMIT 1), not EXISTS: PostgreSQL may run an EXISTS as a hashed
+  // subplan, a hash of every recon row built for each chunk, and did so on stale statistics (PGlite has no
+  // autovacuum): 0.45-2.2 s a chunk at 885,000 recons. A scalar subquery is always an index probe per entry.
   // Debits that match: the first one per disbursement and per bank reference wins, if nothing reconciled it
   // before. Entries already refused above take no part, so a fake never blocks the real debit. "First" counts
   // this file's earlier chunks too: their matching debits are recons, or DUPLICATE error recons of this file.
@@ -213,19 +216,20 @@ export async function reconcileEntries(
     `UPDATE recon_entry t
         SET outcome = CASE
               WHEN w.nth_id > 1 OR w.nth_ref > 1 THEN 'DUPLICATE_DISBURSEMENT'
-              WHEN EXISTS (SELECT 1 FROM disbursement_recon r WHERE r.disbursement_id = t.disbursement_id)
+              WHEN (SELECT true FROM disbursement_recon r WHERE r.disbursement_id = t.disbursement_id
+                     LIMIT 1) IS NOT NULL
                 THEN 'DUPLICATE_DISBURSEMENT'
-              WHEN EXISTS (SELECT 1 FROM disbursement_recon r
-                            WHERE r.remittance_reference_number = t.remittance_reference)
+              WHEN (SELECT true FROM disbursement_recon r
+                     WHERE r.remittance_reference_number = t.remittance_reference LIMIT 1) IS NOT NULL
                 THEN 'DUPLICATE_DISBURSEMENT'
-              WHEN EXISTS (SELECT 1 FROM disbursement_error_recon x
-                            WHERE x.statement_id = $1 AND x.error_reason = 'DUPLICATE_DISBURSEMENT'
-                              AND x.disbursement_id = t.disbursement_id)
+              WHEN (SELECT true FROM disbursement_error_recon x
+                     WHERE x.statement_id = $1 AND x.error_reason = 'DUPLICATE_DISBURSEMENT'
+                       AND x.disbursement_id = t.disbursement_id LIMIT 1) IS NOT NULL
                 THEN 'DUPLICATE_DISBURSEMENT'
               WHEN t.bank_reference IS NOT NULL
-                   AND EXISTS (SELECT 1 FROM disbursement_error_recon x
-                                WHERE x.statement_id = $1 AND x.error_reason = 'DUPLICATE_DISBURSEMENT'
-                                  AND x.bank_reference_number = t.bank_reference)
+                   AND (SELECT true FROM disbursement_error_recon x
+                         WHERE x.statement_id = $1 AND x.error_reason = 'DUPLICATE_DISBURSEMENT'
+                           AND x.bank_reference_number = t.bank_reference LIMIT 1) IS NOT NULL
                 THEN 'DUPLICATE_DISBURSEMENT'
               ELSE 'RECONCILED' END
        FROM (SELECT seq,
@@ -253,11 +257,13 @@ export async function reconcileEntries(
   await tx.query(
     `UPDATE recon_entry t
         SET outcome = CASE
-              WHEN NOT EXISTS (SELECT 1 FROM disbursement_recon r WHERE r.disbursement_id = t.disbursement_id)
+              WHEN (SELECT true FROM disbursement_recon r WHERE r.disbursement_id = t.disbursement_id
+                     LIMIT 1) IS NULL
                 THEN 'INVALID_REVERSAL'
               WHEN t.amount IS DISTINCT FROM t.due_amount THEN 'REVERSAL_AMOUNT_MISMATCH'
-              WHEN w.nth = 1 AND EXISTS (SELECT 1 FROM disbursement_recon r
-                                          WHERE r.disbursement_id = t.disbursement_id AND NOT r.reversal_found)
+              WHEN w.nth = 1 AND (SELECT true FROM disbursement_recon r
+                                   WHERE r.disbursement_id = t.disbursement_id AND NOT r.reversal_found
+                                   LIMIT 1) IS NOT NULL
                 THEN 'REVERSED'
               ELSE 'INVALID_REVERSAL' END
        FROM (SELECT seq,
