@@ -142,7 +142,8 @@ export interface WalletConnector {
   /**
    * Optional: one page of the posted transactions of `account` (a GSMA account id) within `window`, oldest
    * first. Read-only and repeatable: the same window and offset give the same page while no new transaction
-   * is posted in it. A connector without it leaves its channels without the daily ledger reconciliation.
+   * is posted in it. A connector without it leaves its channels without the daily ledger reconciliation;
+   * so does one that answers LEDGER_NOT_SUPPORTED (the provider does not serve the route).
    */
   accountTransactions?(
     account: string,
@@ -170,6 +171,12 @@ export interface WalletConnectorSource {
   get(providerCode: string): WalletConnector | undefined;
   codes(): string[];
 }
+
+/**
+ * The failure code of accountTransactions when the provider does not serve account transactions at all: the
+ * ledger stage ends the day COMPLETED with this code instead of retrying it into ERROR every day.
+ */
+export const LEDGER_NOT_SUPPORTED = 'LEDGER_NOT_SUPPORTED';
 
 export const isConnectorFailure = (v: unknown): v is ConnectorFailure =>
   typeof v === 'object' && v !== null && (v as ConnectorFailure).status === 'FAILURE';

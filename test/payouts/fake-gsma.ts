@@ -43,6 +43,11 @@ export class FakeGsma {
   balance = '1000000';
   /** Leave amounts out of completions so the connector must follow each link. */
   linkOnly = false;
+  /**
+   * How GET /accounts/{id}/transactions answers: 'absent' as if the route did not exist (Fastify's plain 404),
+   * 501 Not Implemented, or 'unknown-account' (the GSMA 404 identification/identifierError).
+   */
+  ledgerRoute: 'absent' | 501 | 'unknown-account' = 'absent';
 
   async start(): Promise<this> {
     const app = this.app;
@@ -186,6 +191,12 @@ export class FakeGsma {
       availableBalance: this.balance,
       currency: 'USD',
     }));
+    app.get('/accounts/:id/transactions', async (_req, reply) => {
+      if (this.ledgerRoute === 'absent') return reply.callNotFound();
+      if (this.ledgerRoute === 501)
+        return reply.code(501).send({ errorCategory: 'internal', errorCode: 'genericError' });
+      return reply.code(404).send({ errorCategory: 'identification', errorCode: 'identifierError' });
+    });
     this.url = await app.listen({ port: 0, host: '127.0.0.1' });
     return this;
   }

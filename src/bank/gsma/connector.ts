@@ -11,19 +11,20 @@
 import { createHash } from 'node:crypto';
 import type { ConnectorFailure } from '../connector.js';
 import { failure, transportErrorCode } from '../errors.js';
-import type {
-  BalanceResult,
-  BatchStateResult,
-  LedgerTransaction,
-  LedgerWindow,
-  OutcomePage,
-  SendBatchResult,
-  WalletBatch,
-  WalletBatchRef,
-  WalletCompletion,
-  WalletConnector,
-  WalletConnectorFactory,
-  WalletRejection,
+import {
+  type BalanceResult,
+  type BatchStateResult,
+  LEDGER_NOT_SUPPORTED,
+  type LedgerTransaction,
+  type LedgerWindow,
+  type OutcomePage,
+  type SendBatchResult,
+  type WalletBatch,
+  type WalletBatchRef,
+  type WalletCompletion,
+  type WalletConnector,
+  type WalletConnectorFactory,
+  type WalletRejection,
 } from '../wallet-connector.js';
 import { type GsmaSettings, gsmaSettings } from './settings.js';
 
@@ -95,6 +96,20 @@ function errorOf(body: unknown): { errorCategory: string; errorCode: string } | 
   const b = body as Record<string, unknown>;
   if (typeof b.errorCode !== 'string' || typeof b.errorCategory !== 'string') return null;
   return { errorCategory: b.errorCategory.slice(0, 64), errorCode: b.errorCode.slice(0, 64) };
+}
+
+/**
+ * An answer of the account-transactions route that says the provider has no such route: 501, or a 404 that
+ * is not a GSMA error object (a GSMA 404, e.g. identification/identifierError for an unknown account, stays
+ * a failure the operator must see).
+ */
+function ledgerNotSupported(a: { status: number; body: unknown }): ConnectorFailure | null {
+  if (a.status === 501 || (a.status === 404 && !errorOf(a.body)))
+    return failure(
+      LEDGER_NOT_SUPPORTED,
+      `the provider answered ${a.status} to GET /accounts/{id}/transactions`,
+    );
+  return null;
 }
 
 function partyValue(parties: unknown, key: string): string | null {
@@ -332,6 +347,7 @@ export class GsmaConnector implements WalletConnector {
       offset,
       limit,
       `&fromDateTime=${from}&toDateTime=${to}`,
+      ledgerNotSupported,
     );
     if (isFail(page)) return page;
     const ours = partyOf(account);
@@ -406,10 +422,12 @@ export class GsmaConnector implements WalletConnector {
     offset: number,
     limit: number,
     extraQuery = '',
+    /** A route-specific reading of a non-200 answer; null: the usual WALLET_HTTP_<status>. */
+    readFailure: (a: { status: number; body: unknown }) => ConnectorFailure | null = () => null,
   ): Promise<OutcomePage<unknown> | ConnectorFailure> {
     const a = await this.call('GET', `${path}?offset=${offset}&limit=${limit}${extraQuery}`);
     if (isFail(a)) return a;
-    if (a.status !== 200) return this.httpFailure(a);
+    if (a.status !== 200) return readFailure(a) ?? this.httpFailure(a);
     if (!Array.isArray(a.body)) return failure('WALLET_BAD_RESPONSE', `${path} did not answer a list`);
     const count = a.headers.get('x-records-available-count');
     return { items: a.body, available: count && /^\d+$/.test(count) ? Number(count) : null };

@@ -4,9 +4,10 @@
 // (the admin route asks for any day on demand). Each claim reads the account's transactions of the window page
 // by page from the offset already staged (each page staged with its new offset in one transaction, guarded by
 // our lease, so a crash resumes at the first page not staged), then reconciles the day in one transaction.
-// A provider whose connector cannot list account transactions leaves its days COMPLETED with
-// LEDGER_NOT_SUPPORTED, so an operator sees why nothing was reconciled.
-import { isConnectorFailure } from '../../bank/wallet-connector.js';
+// A provider whose connector cannot list account transactions, or that answers that it does not serve them
+// (LEDGER_NOT_SUPPORTED: a 404 or 501 from the route), leaves its days COMPLETED with LEDGER_NOT_SUPPORTED,
+// so an operator sees why nothing was reconciled instead of a row retried into ERROR every day.
+import { isConnectorFailure, LEDGER_NOT_SUPPORTED } from '../../bank/wallet-connector.js';
 import { addDays, localDate } from '../../g2p/dates.js';
 import { ledgerDay, reconcileLedgerDay, scheduleLedgerDays, stageLedgerPage } from '../../payouts/ledger.js';
 import type { StageDeps } from '../deps.js';
@@ -71,7 +72,7 @@ export function walletLedgerStage(deps: StageDeps): WalletLedgerStage {
     const connector = deps.wallets?.get(day.providerCode);
     if (!connector) return failure('WALLET_PROVIDER_NOT_CONFIGURED');
     if (!connector.accountTransactions) {
-      await finish(job, 'LEDGER_NOT_SUPPORTED');
+      await finish(job, LEDGER_NOT_SUPPORTED);
       return { ok: true };
     }
 
@@ -84,7 +85,11 @@ export function walletLedgerStage(deps: StageDeps): WalletLedgerStage {
         offset,
         PAGE_SIZE,
       );
-      if (isConnectorFailure(got)) return failure(got.errorCode, { message: got.message });
+      if (isConnectorFailure(got)) {
+        if (got.errorCode !== LEDGER_NOT_SUPPORTED) return failure(got.errorCode, { message: got.message });
+        await finish(job, LEDGER_NOT_SUPPORTED);
+        return { ok: true };
+      }
       if (got.items.length > 0)
         await deps.db.transaction(async (tx) => {
           expectLease(
