@@ -174,12 +174,19 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
         : createStageRunner(stages[n], stageDeps, workerId);
     const collect = (stages[n] as Partial<ReturnType<typeof bankFilesStage>>).collect;
     if (!collect) return runner;
-    // File channels: collect the banks' inbound folders before each claim (./stages/bank-files.ts).
+    // Work found before each claim: the banks' inbound folders (./stages/bank-files.ts), yesterday's wallet
+    // ledger days (./stages/wallet-ledger.ts). The log line says which.
+    const what =
+      n === 'bank_files'
+        ? 'collecting inbound files'
+        : n === 'wallet_ledger'
+          ? 'scheduling wallet ledger days'
+          : 'collecting work';
     return {
       stage: runner.stage,
       async pollOnce() {
         await collect().catch((err) =>
-          log.error({ err, stage: runner.stage }, 'collecting inbound files failed'),
+          log.error({ err, stage: runner.stage }, `${what} failed (stage ${runner.stage})`),
         );
         return runner.pollOnce();
       },
