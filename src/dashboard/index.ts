@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { cliCommand, tokenSource } from '../auth/hint.js';
 import type { AppContext, Feature } from '../feature/context.js';
 import { localDate } from '../g2p/dates.js';
+import { envelopeLedgerErrors } from '../payouts/ledger.js';
 import { listPrograms } from '../programs/service.js';
 import { CSS, CSS_PATH, JS, JS_PATH } from './assets.js';
 import { auditCsv, envelopeCsv } from './csv.js';
@@ -343,6 +344,7 @@ function routes(ctx: AppContext) {
         bankBatches: await bankBatches(ctx.db, id),
         errorRecons: await envelopeErrorRecons(ctx.db, id, ERROR_RECON_LIMIT),
         errorReconLimit: ERROR_RECON_LIMIT,
+        ledgerErrors: await envelopeLedgerErrors(ctx.db, id),
         audit: await envelopeAudit(ctx.db, id, AUDIT_LIMIT),
         auditLimit: AUDIT_LIMIT,
       };

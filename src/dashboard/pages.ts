@@ -1,4 +1,6 @@
 // The dashboard's pages, rendered on the server from the rows queries.ts reads.
+
+import type { LedgerErrorCount } from '../payouts/ledger.js';
 import {
   amount,
   badge,
@@ -250,6 +252,8 @@ export interface EnvelopeData {
   bankBatches: BatchRow[];
   errorRecons: ErrorReconRow[];
   errorReconLimit: number;
+  /** What the wallet providers' ledgers contradict, by reason (src/payouts/ledger.ts envelopeLedgerErrors). */
+  ledgerErrors?: LedgerErrorCount[];
   /** The envelope's audit trail, oldest first. */
   audit?: AuditRow[];
   auditLimit?: number;
@@ -284,6 +288,26 @@ function channelTable(byChannel: Map<string, StateCounts>, cur: string): SafeHtm
     return html`<tr data-channel="${channel || 'none'}"><td>${label}</td>${cell(c, 'shipped')}${cell(c, 'reconciled')}${cell(c, 'refused')}${cell(c, 'reversed')}<td class="num" data-count="received">${count(c.received.count + c.unresolved.count)}</td>${cell(c, 'cancelled')}<td class="num">${count(totalOf(c))}</td><td class="num" data-amount>${amount(total, cur, false)}</td></tr>`;
   })}</tbody>
 </table></div>`;
+}
+
+/**
+ * Wallet ledger errors by reason: shown when the envelope pays through a wallet provider, or when a ledger
+ * contradicts something of it. Errors naming none of our disbursements (a forged debit) are counted on the
+ * program's funding accounts.
+ */
+function ledgerErrorTable(rows: LedgerErrorCount[], byChannel: Map<string, StateCounts>): SafeHtml | string {
+  const wallets = [...byChannel.keys()].some((c) => c !== 'BANK' && c !== '');
+  if (rows.length === 0)
+    return wallets
+      ? html`<h2>Wallet ledger errors</h2><p class="muted">The wallet providers' ledgers contradict nothing of this envelope.</p>`
+      : '';
+  return html`<h2>Wallet ledger errors</h2>
+<div class="table-wrap"><table data-table="ledger-errors">
+<thead><tr><th>Concerns</th><th>Wallet provider</th><th>Reason</th><th class="num">Errors</th><th class="num">Still open</th><th class="num">Amount stated</th></tr></thead>
+<tbody>${rows.map(
+    (r) =>
+      html`<tr data-reason="${r.reason}"><td>${r.scope === 'ENVELOPE' ? "this envelope's disbursements" : html`<span class="muted">the program's funding account, no disbursement of ours</span>`}</td><td class="mono">${r.providerCode}</td><td>${badge(r.reason, 'bad')}</td><td class="num" data-count>${count(r.count)}</td><td class="num" data-open>${count(r.open)}</td><td class="num">${r.currency === null ? '' : amount(r.amount, r.currency)}</td></tr>`,
+  )}</tbody></table></div>`;
 }
 
 export function envelopePage(view: View, d: EnvelopeData): string {
@@ -384,6 +408,7 @@ ${
 <h2>Error recons</h2>
 ${errorReconTable(d.errorRecons, "No statement entry naming this envelope's disbursements failed to reconcile.")}
 ${d.errorRecons.length >= d.errorReconLimit ? html`<p class="muted">Showing the first ${formatCount(d.errorReconLimit)}.</p>` : ''}
+${ledgerErrorTable(d.ledgerErrors ?? [], d.breakdown.byChannel)}
 
 <h2>Audit trail</h2>
 ${auditTable(view, d.audit ?? [], 'No change to this envelope has been recorded.')}

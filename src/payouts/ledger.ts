@@ -361,3 +361,46 @@ export async function listLedgerErrors(
   );
   return rows;
 }
+
+export interface LedgerErrorCount {
+  /** ENVELOPE: the error names one of the envelope's disbursements; PROGRAM: it names none of ours and is on a
+   * funding account of the envelope's program (a forged or unreferenced debit). */
+  scope: 'ENVELOPE' | 'PROGRAM';
+  providerCode: string;
+  reason: LedgerError;
+  count: number;
+  open: number;
+  /** Sum of the amounts the errors state, per currency (null currency: errors stating none). */
+  amount: string;
+  currency: string | null;
+}
+
+/**
+ * The wallet ledger's errors that concern one envelope, counted by reason (one query): those naming its
+ * disbursements, and those on its program's funding accounts that name no disbursement we know.
+ */
+export async function envelopeLedgerErrors(db: Queryable, envelopeId: string): Promise<LedgerErrorCount[]> {
+  const { rows } = await db.query<LedgerErrorCount>(
+    `WITH scoped AS (
+       SELECT 'ENVELOPE' AS scope, x.*
+         FROM wallet_ledger_error x JOIN disbursement d ON d.disbursement_id = x.disbursement_id
+        WHERE d.disbursement_envelope_id = $1
+       UNION ALL
+       SELECT 'PROGRAM', x.*
+         FROM wallet_ledger_error x
+         JOIN wallet_ledger_day day ON day.ledger_day_id = x.ledger_day_id
+         JOIN program_payout_channel c ON upper(c.provider_code) = upper(day.provider_code)
+                                      AND c.debit_party_account = day.debit_party_account
+         JOIN disbursement_envelope e ON e.benefit_program_mnemonic = c.benefit_program_mnemonic
+        WHERE e.disbursement_envelope_id = $1
+          AND NOT EXISTS (SELECT 1 FROM disbursement d WHERE d.disbursement_id = x.disbursement_id))
+     SELECT scope, provider_code AS "providerCode", error_reason AS reason, count(*)::int AS count,
+            (count(*) FILTER (WHERE resolved_at IS NULL))::int AS open,
+            coalesce(sum(amount), 0)::text AS amount, currency
+       FROM scoped
+      GROUP BY scope, provider_code, error_reason, currency
+      ORDER BY scope, count(*) DESC, provider_code, error_reason, currency`,
+    [envelopeId],
+  );
+  return rows;
+}
