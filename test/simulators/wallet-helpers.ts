@@ -100,14 +100,14 @@ export async function harness(
   const sim = await createWalletSimulator({
     db,
     log,
-    env: {
+    config: loadConfig({
       WALLET_SIMULATOR_API_KEYS: KEY,
       WALLET_SIMULATOR_CLIENTS: 'bridge:s3cret-value',
       WALLET_SIMULATOR_PROCESS_INTERVAL_MS: '0',
       WALLET_SIMULATOR_CALLBACK_BACKOFF_MS: '1000',
       WALLET_SIMULATOR_CALLBACK_ATTEMPTS: '3',
       ...env,
-    },
+    }),
     now: () => clock.now,
     processKey: options.processKey,
     callbackTimeoutMs: options.callbackTimeoutMs,

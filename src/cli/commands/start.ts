@@ -275,7 +275,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       await bank.register(app, '/example-bank', access);
       // The wallet provider; this process's key is one of its API keys, for the bridge's own connector.
-      wallet = await createWalletSimulator({ db, log, env: rawEnv, now: options.now, processKey });
+      wallet = await createWalletSimulator({ db, log, config, now: options.now, processKey });
       await wallet.register(app, '/wallet-provider', access);
     }
 

@@ -52,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!access) return 2;
     let sim: Awaited<ReturnType<typeof createWalletSimulator>>;
     try {
-      sim = await createWalletSimulator({ db, log, env: process.env });
+      sim = await createWalletSimulator({ db, log, config });
     } catch (error) {
       process.stderr.write(`${(error as Error).message}\n`);
       return 2;

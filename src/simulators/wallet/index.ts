@@ -24,17 +24,18 @@ import { WalletFaults } from './faults.js';
 import type { AccountKey } from './gsma.js';
 import { type ProcessedBatch, processNextBatch } from './processor.js';
 import { gsmaRoutes } from './routes.js';
-import { type WalletSettings, walletSettings } from './settings.js';
+import { type WalletSettings, type WalletSimulatorConfig, walletSettings } from './settings.js';
 
 export type { AccountView, WalletInput, WalletState } from './accounts.js';
 export type { CallbackView } from './callbacks.js';
 export { REFUSAL_STATUSES, type RefusalStatus, type WalletFaultState, WalletFaults } from './faults.js';
-export type { WalletSettings } from './settings.js';
+export type { WalletSettings, WalletSimulatorConfig } from './settings.js';
 
 export interface WalletSimulatorOptions {
   db: Db;
   log: Logger;
-  env: Record<string, string | undefined>;
+  /** Its settings, from the parsed configuration. */
+  config: WalletSimulatorConfig;
   /** The provider's clock (dates of batches, movements, token expiry, callback retries). */
   now?: () => Date;
   /** Accepted as an X-API-Key besides the configured ones: `start`'s key for its own connector. */
@@ -84,7 +85,7 @@ export async function createWalletSimulator(options: WalletSimulatorOptions): Pr
   const { db } = options;
   const log = options.log.child({ component: 'wallet-simulator' });
   const now = options.now ?? (() => new Date());
-  const settings = walletSettings(options.env);
+  const settings = walletSettings(options.config);
   await migrate(db, 'example_wallet');
   const faults = new WalletFaults();
   const auth = new WalletAuth(settings, now);

@@ -1,7 +1,6 @@
-// The wallet-provider simulator's settings, read once from the environment (validated with the rest of the
-// configuration, documented in docs/configuration.md).
-import { readEnv } from '../../config/env.js';
-import { CONFIG_SPEC } from '../../config/index.js';
+// The wallet-provider simulator's settings, from the parsed configuration (documented in
+// docs/configuration.md).
+import type { Config } from '../../config/index.js';
 
 const KEYS = [
   'WALLET_SIMULATOR_API_KEYS',
@@ -14,10 +13,8 @@ const KEYS = [
   'WALLET_SIMULATOR_CALLBACK_API_KEY',
 ] as const;
 
-type Key = (typeof KEYS)[number];
-const SPEC = Object.fromEntries(KEYS.map((k) => [k, CONFIG_SPEC[k]])) as {
-  [K in Key]: (typeof CONFIG_SPEC)[K];
-};
+/** The part of the configuration the wallet-provider simulator reads. */
+export type WalletSimulatorConfig = Pick<Config, (typeof KEYS)[number]>;
 
 export interface OpeningAccount {
   accountId: string;
@@ -37,8 +34,8 @@ export interface WalletSettings {
   callbackApiKey?: string;
 }
 
-export function walletSettings(env: Record<string, string | undefined>): WalletSettings {
-  const v = readEnv(SPEC, env);
+/** The simulator's settings, from the configuration the command parsed; throws on a malformed list. */
+export function walletSettings(v: WalletSimulatorConfig): WalletSettings {
   return {
     apiKeys: list(v.WALLET_SIMULATOR_API_KEYS),
     clients: parseClients(v.WALLET_SIMULATOR_CLIENTS),
