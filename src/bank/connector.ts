@@ -154,6 +154,8 @@ export interface ConnectorOptions {
   /** The process environment: a connector reads its own settings (URLs, keys) from it. */
   env: Record<string, string | undefined>;
   log: Logger;
+  /** The bridge's clock, for what a connector stamps (a pain.001's creation time); absent: the system clock. */
+  now?: () => Date;
 }
 
 /** A connector module's default export (or its `createConnector` export). */

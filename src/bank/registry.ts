@@ -119,6 +119,8 @@ export interface RegistryOptions {
   log: Logger;
   /** Directory against which relative module paths are resolved; default process.cwd(). */
   cwd?: string;
+  /** The bridge's clock, handed to every connector (ConnectorOptions.now). */
+  now?: () => Date;
 }
 
 /** Loads and builds every connector named in BANK_CONNECTORS (default EXAMPLE=builtin:example). */
@@ -131,7 +133,12 @@ export async function createConnectorRegistry(options: RegistryOptions): Promise
     try {
       const factory = await loadFactory(entry.target, cwd);
       const log = options.log.child({ bankCode: entry.bankCode });
-      const connector = await factory({ bankCode: entry.bankCode, env: options.env, log });
+      const connector = await factory({
+        bankCode: entry.bankCode,
+        env: options.env,
+        log,
+        ...(options.now ? { now: options.now } : {}),
+      });
       assertConnector(connector);
       resolveLimits(connector.limits); // a declaration that makes no sense stops the start, as a missing method does
       connectors.set(entry.bankCode, guardConnector(connector, log));

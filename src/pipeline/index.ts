@@ -132,7 +132,7 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
   if (!connectors) {
     // Built lazily so startWorkers stays synchronous; a bad BANK_CONNECTORS shows on the rows it affects
     // (callers that want to fail at start build the registry themselves and pass it in, as `worker` does).
-    const registry = createConnectorRegistry({ env: rawEnv, log });
+    const registry = createConnectorRegistry({ env: rawEnv, log, now: ctx.now });
     registry.catch((err) => log.error({ err }, 'bank connectors could not be loaded'));
     connectors = { getBankConnector: async (code) => (await registry).getBankConnector(code) };
     cleanup.push(async () => {

@@ -49,8 +49,10 @@ describe('iso20022-sftp connector over loopback SFTP', () => {
     SFTP_FAKE_TIMEOUT_MS: '10000',
     ...extra,
   });
+  // The bridge's clock: each pain.001 is stamped with it (CreDtTm), never with the machine's.
+  const clock = new Date('2026-03-02T10:15:30.000Z');
   const connector = (extra: Record<string, string> = {}) =>
-    createSftpConnectorFromSettings(sftpConnectorSettings('FAKE', env(extra)));
+    createSftpConnectorFromSettings(sftpConnectorSettings('FAKE', env(extra)), () => clock);
   const outbound = () => readdirSync(join(root, 'to-bank')).filter((n) => !n.startsWith('.'));
   const inbound = () => readdirSync(join(root, 'from-bank'));
   const run = async (c: BankConnector) => {
@@ -99,6 +101,7 @@ describe('iso20022-sftp connector over loopback SFTP', () => {
     expect(files).toHaveLength(1);
     const xml = readFileSync(join(root, 'to-bank', files[0]!), 'utf8');
     expect(xml).toContain('<CtrlSum>37.50</CtrlSum>');
+    expect(xml).toContain('<CreDtTm>2026-03-02T10:15:30</CreDtTm>');
     const { rows } = await db.query<{ id: string }>(
       'SELECT bank_disbursement_batch_id AS id FROM bank_disbursement_batch_status',
     );

@@ -181,7 +181,11 @@ const call = <T>(fn: (cb: (err: Error | null | undefined, value: T) => void) => 
 const done = (fn: (cb: (err?: Error | null) => void) => void): Promise<void> =>
   new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
 
-export function createSftpConnectorFromSettings(s: SftpConnectorSettings): BankConnector {
+/** `now`: the bridge's clock, the creation time of each pain.001. */
+export function createSftpConnectorFromSettings(
+  s: SftpConnectorSettings,
+  now: () => Date = () => new Date(),
+): BankConnector {
   const pin = parsePin(s.hostKey)!;
 
   /** One SFTP session for one operation; the connection is always ended. */
@@ -232,7 +236,7 @@ export function createSftpConnectorFromSettings(s: SftpConnectorSettings): BankC
     );
 
   async function upload(batchId: string, payments: Payment[]): Promise<InitiatePaymentResult> {
-    const file = writePain001(batchId, payments, s.pain001, new Date());
+    const file = writePain001(batchId, payments, s.pain001, now());
     if ('error' in file) {
       // Nothing in the batch can be written: every payment is refused with the reason, none is lost.
       if (file.error === 'NOTHING_WRITABLE') {
@@ -318,12 +322,12 @@ export function createSftpConnectorFromSettings(s: SftpConnectorSettings): BankC
   };
 }
 
-export const createSftpConnector: ConnectorModuleFactory = ({ bankCode, env, log }) => {
+export const createSftpConnector: ConnectorModuleFactory = ({ bankCode, env, log, now }) => {
   const settings = sftpConnectorSettings(bankCode, env);
   if (settings.funds === 'prefunded')
     log.warn(
       { bankCode },
       'file channel: FUNDS=prefunded, funds checks and blocks are answered by the bridge, not the bank',
     );
-  return createSftpConnectorFromSettings(settings);
+  return createSftpConnectorFromSettings(settings, now);
 };

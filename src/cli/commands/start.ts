@@ -322,6 +322,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const registry = await createConnectorRegistry({
         env: workerEnv,
         log: log.child({ component: 'pipeline' }),
+        now: ctx.now,
       });
       connectors = registry;
       cleanup.unshift(() => registry.close());

@@ -45,12 +45,14 @@ export async function run(argv: string[]): Promise<number> {
   const config = configOrReport(rawEnv);
   if (!config) return 2;
   const log = createLogger(config.LOG_LEVEL, 'g2p-bridge-worker');
+  // The worker's clock, handed to everything that stamps or judges time.
+  const now = () => new Date();
   // Configuration problems stop the worker here, not in the middle of a batch.
   let connectors: Awaited<ReturnType<typeof createConnectorRegistry>>;
   let wallets: WalletRegistry;
   try {
     // Bank connector modules read their own settings from the environment (ConnectorOptions.env).
-    connectors = await createConnectorRegistry({ env: rawEnv, log });
+    connectors = await createConnectorRegistry({ env: rawEnv, log, now });
     // Wallet providers too: a bad WALLET_<CODE>_* setting stops the worker with the problem named.
     wallets = await createWalletRegistry({ env: rawEnv, log }).catch(async (error) => {
       await connectors.close();
@@ -65,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const db = await openDatabase(config);
   if (db.kind === 'pglite') log.warn('embedded database: only this process may use DATA_DIR while it runs');
-  const ctx: AppContext = { config, db, log, now: () => new Date(), verifier: null };
+  const ctx: AppContext = { config, db, log, now, verifier: null };
   const mapper = mapperClientFromConfig(config, log, ctx.now);
   const workers = startWorkers(ctx, { connectors, wallets, mapper, stages, poll: !parsed.values.once });
   try {
