@@ -1,10 +1,11 @@
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthRoutes } from '../src/api/health.js';
-import { mintToken, rolesOf } from '../src/auth/index.js';
+import { createVerifier, mintToken, rolesOf } from '../src/auth/index.js';
 import { parseCallerScopes } from '../src/auth/scopes.js';
 import { localTokenTtl } from '../src/cli/local-token.js';
 import { loadConfig } from '../src/config/index.js';
+import type { Db } from '../src/db/index.js';
 import type { Feature } from '../src/feature/context.js';
 import { type TestApp, testApp } from './support/app.js';
 
@@ -187,6 +188,22 @@ describe('token lifetime and caller scopes', () => {
     } finally {
       await t.close();
     }
+  });
+
+  it('judges exp, iat and the lifetime cap by the clock the verifier is given', async () => {
+    const config = loadConfig({
+      JWT_SECRET: 'test-secret-0123456789abcdef',
+      JWT_MAX_LIFETIME_SECONDS: '3600',
+    });
+    const issued = Date.UTC(2030, 0, 1, 12) / 1000;
+    const token = await sign({}, { iat: issued, exp: issued + 1800 });
+    const at = (seconds: number) =>
+      createVerifier(null as unknown as Db, config, () => new Date(seconds * 1000));
+    // Real time (now) is years before the token was issued: refused, iat in the future.
+    await expect((await createVerifier(null as unknown as Db, config))(token)).rejects.toThrow(/future/);
+    await expect((await at(issued + 60))(token)).resolves.toMatchObject({ subject: 'mis-1' });
+    await expect((await at(issued - 30))(token)).resolves.toMatchObject({ subject: 'mis-1' }); // skew
+    await expect((await at(issued + 1801))(token)).rejects.toThrow(/exp/);
   });
 
   it('accepts the tokens the bridge mints itself under the default maximum', async () => {

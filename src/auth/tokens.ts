@@ -95,7 +95,16 @@ export function rolesOf(payload: JWTPayload): Role[] {
   return [...new Set(raw.filter(isRole))];
 }
 
-export async function createVerifier(db: Db, config: Config): Promise<TokenVerifier> {
+/**
+ * `now`: the clock tokens are judged by (exp, iat, the lifetime cap), one for jose and for checkLifetime. The
+ * app passes none on purpose: a token's life is wall-clock time, while the app's clock is the business day
+ * (tests move it to schedule dates without re-minting tokens).
+ */
+export async function createVerifier(
+  db: Db,
+  config: Config,
+  now: () => Date = () => new Date(),
+): Promise<TokenVerifier> {
   const options = {
     ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
     ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
@@ -113,16 +122,17 @@ export async function createVerifier(db: Db, config: Config): Promise<TokenVerif
     let lastError: unknown;
     for (const key of keys) {
       let payload: JWTPayload;
+      const at = now();
       try {
         ({ payload } =
           typeof key === 'function'
-            ? await jwtVerify(token, key, { ...options, requiredClaims: ['exp'] })
-            : await jwtVerify(token, key, { ...options, requiredClaims: ['exp'] }));
+            ? await jwtVerify(token, key, { ...options, requiredClaims: ['exp'], currentDate: at })
+            : await jwtVerify(token, key, { ...options, requiredClaims: ['exp'], currentDate: at }));
       } catch (error) {
         lastError = error;
         continue;
       }
-      checkLifetime(payload, config.JWT_MAX_LIFETIME_SECONDS);
+      checkLifetime(payload, config.JWT_MAX_LIFETIME_SECONDS, at.getTime() / 1000);
       const subject = String(payload.sub ?? 'unknown');
       const scope = effectiveScope(subject, scopeOfClaims(payload), config.CALLER_SCOPES);
       return { subject, roles: rolesOf(payload), ...scope };
@@ -139,7 +149,7 @@ export const CLOCK_SKEW_SECONDS = 60;
  * one a rotation cannot reach. An iat more than CLOCK_SKEW_SECONDS in the future is refused (else a token
  * with exp in 2100 and iat a minute before it would pass). 0 leaves the lifetime unlimited.
  */
-export function checkLifetime(payload: JWTPayload, maxSeconds: number, nowSeconds = Date.now() / 1000) {
+export function checkLifetime(payload: JWTPayload, maxSeconds: number, nowSeconds: number) {
   if (typeof payload.exp !== 'number') throw new Error('the token has no exp claim');
   if (typeof payload.iat === 'number' && payload.iat > nowSeconds + CLOCK_SKEW_SECONDS)
     throw new Error('the token was issued in the future (iat)');
