@@ -145,7 +145,12 @@ export async function startStack(
     },
     token,
     call: (action, message) =>
-      send(`/${action}`, 'POST', 'pbms', g2pRequest(action, message, 'e2e-pbms', { meta: null })),
+      send(
+        `/${action}`,
+        'POST',
+        'pbms',
+        g2pRequest(action, message, 'e2e-pbms', { meta: null }, () => now),
+      ),
     admin: (method, path, body) => send(path, method, 'admin', body),
     async close() {
       await workers.stop();
