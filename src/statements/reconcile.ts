@@ -69,6 +69,60 @@ export function emptySummary(): ReconSummary {
   return s;
 }
 
+// The lookups of the two checks below are scalar subqueries (LIMIT 1), not EXISTS: PostgreSQL may run an EXISTS as a hashed
+// subplan, a hash of every recon row built for each chunk, and did so on stale statistics (PGlite has no
+// autovacuum): 0.45-2.2 s a chunk at 885,000 recons. A scalar subquery is always an index probe per entry.
+//
+// Debits that match: the first one per disbursement and per bank reference wins, if nothing reconciled it
+// before. Entries already refused take no part, so a fake never blocks the real debit. "First" counts this
+// file's earlier chunks too: their matching debits are recons, or DUPLICATE error recons of this file.
+export const DEBIT_CHECK_SQL = `UPDATE recon_entry t
+        SET outcome = CASE
+              WHEN w.nth_id > 1 OR w.nth_ref > 1 THEN 'DUPLICATE_DISBURSEMENT'
+              WHEN (SELECT true FROM disbursement_recon r WHERE r.disbursement_id = t.disbursement_id
+                     LIMIT 1) IS NOT NULL
+                THEN 'DUPLICATE_DISBURSEMENT'
+              WHEN (SELECT true FROM disbursement_recon r
+                     WHERE r.remittance_reference_number = t.remittance_reference LIMIT 1) IS NOT NULL
+                THEN 'DUPLICATE_DISBURSEMENT'
+              WHEN (SELECT true FROM disbursement_error_recon x
+                     WHERE x.statement_id = $1 AND x.error_reason = 'DUPLICATE_DISBURSEMENT'
+                       AND x.disbursement_id = t.disbursement_id LIMIT 1) IS NOT NULL
+                THEN 'DUPLICATE_DISBURSEMENT'
+              WHEN t.bank_reference IS NOT NULL
+                   AND (SELECT true FROM disbursement_error_recon x
+                         WHERE x.statement_id = $1 AND x.error_reason = 'DUPLICATE_DISBURSEMENT'
+                           AND x.bank_reference_number = t.bank_reference LIMIT 1) IS NOT NULL
+                THEN 'DUPLICATE_DISBURSEMENT'
+              ELSE 'RECONCILED' END
+       FROM (SELECT seq,
+                    row_number() OVER (PARTITION BY disbursement_id ORDER BY seq) AS nth_id,
+                    row_number() OVER (PARTITION BY remittance_reference ORDER BY seq) AS nth_ref
+               FROM recon_entry
+              WHERE mark = 'D' AND outcome IS NULL) w
+      WHERE t.seq = w.seq`;
+
+/**
+ * Reversals: they need a reconciled debit (this file's included) of the same amount; the first such one per
+ * disbursement reverses it if it is not reversed yet. Lookups as in DEBIT_CHECK_SQL.
+ */
+export const REVERSAL_CHECK_SQL = `UPDATE recon_entry t
+        SET outcome = CASE
+              WHEN (SELECT true FROM disbursement_recon r WHERE r.disbursement_id = t.disbursement_id
+                     LIMIT 1) IS NULL
+                THEN 'INVALID_REVERSAL'
+              WHEN t.amount IS DISTINCT FROM t.due_amount THEN 'REVERSAL_AMOUNT_MISMATCH'
+              WHEN w.nth = 1 AND (SELECT true FROM disbursement_recon r
+                                   WHERE r.disbursement_id = t.disbursement_id AND NOT r.reversal_found
+                                   LIMIT 1) IS NOT NULL
+                THEN 'REVERSED'
+              ELSE 'INVALID_REVERSAL' END
+       FROM (SELECT seq,
+                    row_number() OVER (PARTITION BY disbursement_id, amount IS NOT DISTINCT FROM due_amount ORDER BY seq) AS nth
+               FROM recon_entry
+              WHERE mark = 'RD' AND outcome IS NULL) w
+      WHERE t.seq = w.seq`;
+
 /**
  * Applies `entries` of statement `statementId`. Must run inside a transaction (the temporary table lives
  * until commit) that holds the reconciliation lock, so two statements never classify against each other's
@@ -206,40 +260,8 @@ export async function reconcileEntries(
               WHEN mark = 'D' AND amount IS DISTINCT FROM due_amount THEN 'AMOUNT_MISMATCH'
             END`,
   );
-  // The lookups below are scalar subqueries (LIMIT 1), not EXISTS: PostgreSQL may run an EXISTS as a hashed
-  // subplan, a hash of every recon row built for each chunk, and did so on stale statistics (PGlite has no
-  // autovacuum): 0.45-2.2 s a chunk at 885,000 recons. A scalar subquery is always an index probe per entry.
-  // Debits that match: the first one per disbursement and per bank reference wins, if nothing reconciled it
-  // before. Entries already refused above take no part, so a fake never blocks the real debit. "First" counts
-  // this file's earlier chunks too: their matching debits are recons, or DUPLICATE error recons of this file.
-  await tx.query(
-    `UPDATE recon_entry t
-        SET outcome = CASE
-              WHEN w.nth_id > 1 OR w.nth_ref > 1 THEN 'DUPLICATE_DISBURSEMENT'
-              WHEN (SELECT true FROM disbursement_recon r WHERE r.disbursement_id = t.disbursement_id
-                     LIMIT 1) IS NOT NULL
-                THEN 'DUPLICATE_DISBURSEMENT'
-              WHEN (SELECT true FROM disbursement_recon r
-                     WHERE r.remittance_reference_number = t.remittance_reference LIMIT 1) IS NOT NULL
-                THEN 'DUPLICATE_DISBURSEMENT'
-              WHEN (SELECT true FROM disbursement_error_recon x
-                     WHERE x.statement_id = $1 AND x.error_reason = 'DUPLICATE_DISBURSEMENT'
-                       AND x.disbursement_id = t.disbursement_id LIMIT 1) IS NOT NULL
-                THEN 'DUPLICATE_DISBURSEMENT'
-              WHEN t.bank_reference IS NOT NULL
-                   AND (SELECT true FROM disbursement_error_recon x
-                         WHERE x.statement_id = $1 AND x.error_reason = 'DUPLICATE_DISBURSEMENT'
-                           AND x.bank_reference_number = t.bank_reference LIMIT 1) IS NOT NULL
-                THEN 'DUPLICATE_DISBURSEMENT'
-              ELSE 'RECONCILED' END
-       FROM (SELECT seq,
-                    row_number() OVER (PARTITION BY disbursement_id ORDER BY seq) AS nth_id,
-                    row_number() OVER (PARTITION BY remittance_reference ORDER BY seq) AS nth_ref
-               FROM recon_entry
-              WHERE mark = 'D' AND outcome IS NULL) w
-      WHERE t.seq = w.seq`,
-    [statementId],
-  );
+  // Debits that match (DEBIT_CHECK_SQL, above).
+  await tx.query(DEBIT_CHECK_SQL, [statementId]);
   await tx.query(
     `INSERT INTO disbursement_recon
        (disbursement_id, bank_disbursement_batch_id, disbursement_envelope_id, beneficiary_name_from_bank,
@@ -254,24 +276,7 @@ export async function reconcileEntries(
   // Reversals: they need a reconciled debit (this file's included) of the same amount; the first such one per
   // disbursement reverses it if it is not reversed yet. A debit only reconciles at the disbursement's amount,
   // so that is the amount compared.
-  await tx.query(
-    `UPDATE recon_entry t
-        SET outcome = CASE
-              WHEN (SELECT true FROM disbursement_recon r WHERE r.disbursement_id = t.disbursement_id
-                     LIMIT 1) IS NULL
-                THEN 'INVALID_REVERSAL'
-              WHEN t.amount IS DISTINCT FROM t.due_amount THEN 'REVERSAL_AMOUNT_MISMATCH'
-              WHEN w.nth = 1 AND (SELECT true FROM disbursement_recon r
-                                   WHERE r.disbursement_id = t.disbursement_id AND NOT r.reversal_found
-                                   LIMIT 1) IS NOT NULL
-                THEN 'REVERSED'
-              ELSE 'INVALID_REVERSAL' END
-       FROM (SELECT seq,
-                    row_number() OVER (PARTITION BY disbursement_id, amount IS NOT DISTINCT FROM due_amount ORDER BY seq) AS nth
-               FROM recon_entry
-              WHERE mark = 'RD' AND outcome IS NULL) w
-      WHERE t.seq = w.seq`,
-  );
+  await tx.query(REVERSAL_CHECK_SQL);
   await tx.query(
     `UPDATE disbursement_recon r
         SET reversal_found = true, reversal_statement_id = $1, reversal_statement_number = t.statement_number,
