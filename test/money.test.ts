@@ -5,9 +5,11 @@ import {
   currencyExponent,
   formatMinorUnits,
   isCurrencyCode,
+  minorUnitsOf,
   normaliseDecimal,
   sumDecimals,
   toMinorUnits,
+  UNKNOWN_CURRENCY_EXPONENT,
 } from '../src/money/index.js';
 
 describe('currencies', () => {
@@ -18,6 +20,23 @@ describe('currencies', () => {
     expect(currencyExponent('CLF')).toBe(4);
     expect(isCurrencyCode('XYZ')).toBe(false);
     expect(isCurrencyCode('usd')).toBe(false);
+  });
+
+  // The survivors of the money module's mutation run (docs/testing.md): each expectation fails a mutant.
+  it('tells a known code from an unknown one, whatever the value', () => {
+    for (const code of ['USD', 'JPY', 'KWD', 'CLF', 'KES']) expect(isCurrencyCode(code), code).toBe(true);
+    for (const code of ['XYZ', 'usd', 'US', 'USDX', ' USD', '', 840, null, undefined, ['USD']])
+      expect(isCurrencyCode(code), String(code)).toBe(false);
+  });
+
+  it('gives the table’s minor units, and two decimals only for a code it does not hold', () => {
+    expect(UNKNOWN_CURRENCY_EXPONENT).toBe(2);
+    expect(minorUnitsOf('JPY')).toBe(0); // 0 is an answer, not a missing one
+    expect(minorUnitsOf('USD')).toBe(2);
+    expect(minorUnitsOf('KWD')).toBe(3);
+    expect(minorUnitsOf('CLF')).toBe(4);
+    expect(minorUnitsOf('XYZ')).toBe(2);
+    expect(minorUnitsOf('jpy')).toBe(2);
   });
 });
 
@@ -42,6 +61,32 @@ describe('amounts', () => {
     expect(toMinorUnits('12345678901234567890', 2)).toEqual({ ok: false, errorCode: 'too_large' });
     expect(toMinorUnits(true, 2)).toEqual({ ok: false, errorCode: 'not_a_number' });
     expect(toMinorUnits(Number.NaN, 2)).toEqual({ ok: false, errorCode: 'not_a_number' });
+  });
+
+  it('refuses NaN and the infinities as numbers, never as something else', () => {
+    for (const n of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
+      expect(toMinorUnits(n, 2), String(n)).toEqual({ ok: false, errorCode: 'not_a_number' });
+    for (const text of ['NaN', 'Infinity', '-Infinity', '', ' ', '.', '1.', '.5', '1,00'])
+      expect(toMinorUnits(text, 2), JSON.stringify(text)).toEqual({ ok: false, errorCode: 'not_a_number' });
+  });
+
+  it('reads a decimal string padded with blanks as the decimal', () => {
+    expect(toMinorUnits(' 12.50 ', 2)).toEqual({ ok: true, minor: 1250n });
+    expect(toMinorUnits('\t7\n', 0)).toEqual({ ok: true, minor: 7n });
+    expect(toMinorUnits(' -0.00 ', 2)).toEqual({ ok: true, minor: 0n });
+  });
+
+  it('counts digits without any number of leading or trailing zeros', () => {
+    // 18 integer digits after two leading zeros: within the limit; a 19th digit is not.
+    expect(toMinorUnits('00123456789012345678', 0)).toEqual({ ok: true, minor: 123456789012345678n });
+    expect(toMinorUnits('1234567890123456789', 0)).toEqual({ ok: false, errorCode: 'too_large' });
+    // Trailing zeros beyond the currency's decimals are not decimals.
+    expect(toMinorUnits('1.5000', 2)).toEqual({ ok: true, minor: 150n });
+    expect(toMinorUnits('3.000000', 0)).toEqual({ ok: true, minor: 3n });
+    // A JSON number's leading zeros after the point are not significant digits: 14 of them here, so the
+    // number is exact, and only its decimals are too many.
+    expect(toMinorUnits(0.000012345678901234, 2)).toEqual({ ok: false, errorCode: 'too_many_decimals' });
+    expect(toMinorUnits(0.000012345678901234, 18)).toEqual({ ok: true, minor: 12345678901234n });
   });
 
   it('sums exactly where binary floats do not', () => {
