@@ -5,7 +5,14 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../../db/index.js';
 import { isCurrencyCode } from '../../money/index.js';
-import { accountKeyOf, amountProblem, type GsmaError, isPartyList, type Rejection } from './gsma.js';
+import {
+  accountKeyOf,
+  amountProblem,
+  type GsmaError,
+  isPartyList,
+  isPartyPair,
+  type Rejection,
+} from './gsma.js';
 
 /** Rows per INSERT: set-based, and within PGlite's parameter buffers. */
 const CHUNK = 5000;
@@ -119,19 +126,7 @@ const text = (v: unknown) => (typeof v === 'string' ? v : null);
  * for a party that was missing or had none, one pair saying so.
  */
 function echoParty(party: unknown): unknown[] {
-  const pairs = Array.isArray(party)
-    ? party.filter(
-        (p) =>
-          p &&
-          typeof p === 'object' &&
-          typeof p.key === 'string' &&
-          typeof p.value === 'string' &&
-          p.key.length >= 1 &&
-          p.key.length <= 256 &&
-          p.value.length >= 1 &&
-          p.value.length <= 256,
-      )
-    : [];
+  const pairs = Array.isArray(party) ? party.filter(isPartyPair) : [];
   return pairs.length ? pairs.slice(0, 10) : [{ key: 'notSupplied', value: 'none' }];
 }
 

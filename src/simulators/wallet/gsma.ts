@@ -113,24 +113,23 @@ export function accountKeyOf(party: unknown): { key: AccountKey; value: string }
   return null;
 }
 
-/** A well-formed party list as the spec asks (1 to 10 key/value pairs of strings of 1 to 256 characters). */
-export function isPartyList(party: unknown): party is Party[] {
+/** One well-formed party pair as the spec asks: a key and a value, strings of 1 to 256 characters. */
+export function isPartyPair(p: unknown): p is Party {
+  if (!p || typeof p !== 'object') return false;
+  const { key, value } = p as Record<string, unknown>;
   return (
-    Array.isArray(party) &&
-    party.length >= 1 &&
-    party.length <= 10 &&
-    party.every(
-      (p) =>
-        p &&
-        typeof p === 'object' &&
-        typeof p.key === 'string' &&
-        typeof p.value === 'string' &&
-        p.key.length >= 1 &&
-        p.key.length <= 256 &&
-        p.value.length >= 1 &&
-        p.value.length <= 256,
-    )
+    typeof key === 'string' &&
+    typeof value === 'string' &&
+    key.length >= 1 &&
+    key.length <= 256 &&
+    value.length >= 1 &&
+    value.length <= 256
   );
+}
+
+/** A well-formed party list as the spec asks (1 to 10 well-formed pairs). */
+export function isPartyList(party: unknown): party is Party[] {
+  return Array.isArray(party) && party.length >= 1 && party.length <= 10 && party.every(isPartyPair);
 }
 
 /**
