@@ -5,16 +5,8 @@ import { createMapperClient } from './client.js';
 import type { MapperClient } from './types.js';
 
 export { createMapperClient, type MapperClientOptions, resolveEndpoint } from './client.js';
-export {
-  compileFaPattern,
-  DEFAULT_FA_PATTERN_SOURCES,
-  DEFAULT_FA_PATTERNS,
-  FA_GROUPS,
-  FA_TYPES,
-  type FaPattern,
-  parseFaPatternsConfig,
-  parseFinancialAddress,
-} from './fa.js';
+// Financial addresses: the parser and the patterns it uses (fa.ts re-exports those from config/).
+export * from './fa.js';
 export * from './types.js';
 
 /** The settings the resolve client is built from (parsed once, by the command that starts the process). */
