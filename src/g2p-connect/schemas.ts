@@ -3,6 +3,8 @@
 // written out so Fastify's validator can use them. test/g2p-connect/spec.test.ts loads the YAML and checks
 // that these agree with it, so the bridge and the spec cannot drift apart unnoticed.
 
+import { requestHeaderSchema } from '../g2p/message.js';
+
 /** The spec's Amount: a decimal string, at most 13 integer digits and 1-2 decimals. */
 export const AMOUNT_PATTERN = '^\\d{1,13}\\.\\d{1,2}$';
 export const CURRENCY_PATTERN = '^[A-Z]{3,3}$';
@@ -27,22 +29,14 @@ export const REQUEST_ACTIONS = {
   '/disburse/sync/txn/status': ['search', 'subscribe', 'txn/status', 'status', 'on-disburse', 'on-search'],
 } as const satisfies Record<string, readonly string[]>;
 
-/** The spec's MsgHeader_V1.0.0 (action fixed by the route). */
+/** The spec's MsgHeader_V1.0.0: the bridge's request header, `version` a string, `action` fixed by the route. */
 export function headerSchema(actions: readonly string[]) {
   return {
-    type: 'object',
-    required: ['message_id', 'message_ts', 'action', 'sender_id', 'total_count'],
+    ...requestHeaderSchema,
     properties: {
+      ...requestHeaderSchema.properties,
       version: { type: 'string' },
-      message_id: { type: 'string', minLength: 1, maxLength: 200 },
-      message_ts: { type: 'string', minLength: 1, maxLength: 64 },
       action: { type: 'string', enum: [...actions] },
-      sender_id: { type: 'string', minLength: 1, maxLength: 200 },
-      sender_uri: { type: ['string', 'null'] },
-      receiver_id: { type: ['string', 'null'] },
-      total_count: { type: 'integer', minimum: 0 },
-      is_msg_encrypted: { type: ['boolean', 'null'] },
-      meta: {},
     },
   } as const;
 }

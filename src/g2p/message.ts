@@ -45,7 +45,10 @@ export interface G2pResponse<M> {
   [extra: string]: unknown;
 }
 
-/** JSON schema of the request header (1.0.2 shape); used by every route's body schema. */
+/**
+ * JSON schema of the request header (1.0.2 shape); used by every route's body schema. G2P Connect's routes
+ * narrow `version` and `action` (src/g2p-connect/schemas.ts headerSchema).
+ */
 export const requestHeaderSchema = {
   type: 'object',
   required: ['message_id', 'message_ts', 'action', 'sender_id', 'total_count'],
