@@ -77,6 +77,17 @@ const lifecycleBucket = {
   properties: { count: { type: 'integer' }, amount: amountOutSchema },
 } as const;
 
+/** A count and an amount per lifecycle state, the shape of lifecycle_summary and of each channel_summary row. */
+const lifecycleBuckets = {
+  received: lifecycleBucket,
+  unresolved: lifecycleBucket,
+  shipped: lifecycleBucket,
+  refused: lifecycleBucket,
+  reconciled: lifecycleBucket,
+  reversed: lifecycleBucket,
+  cancelled: lifecycleBucket,
+} as const;
+
 export const envelopeStatusOutSchema = {
   type: ['object', 'null'],
   properties: {
@@ -107,15 +118,7 @@ export const envelopeStatusOutSchema = {
       type: 'object',
       description:
         'Extra beyond 1.0.2: disbursements of the envelope per lifecycle state (count and amount), from the disbursement_lifecycle view.',
-      properties: {
-        received: lifecycleBucket,
-        unresolved: lifecycleBucket,
-        shipped: lifecycleBucket,
-        refused: lifecycleBucket,
-        reconciled: lifecycleBucket,
-        reversed: lifecycleBucket,
-        cancelled: lifecycleBucket,
-      },
+      properties: lifecycleBuckets,
     },
     channel_summary: {
       type: 'array',
@@ -123,16 +126,7 @@ export const envelopeStatusOutSchema = {
         'Extra beyond 1.0.2: lifecycle_summary per payout channel: `payout_channel` is BANK (the sponsor bank), a wallet provider code, or null for disbursements whose channel is not decided yet (resolution pending or failed). The channels add up to lifecycle_summary exactly.',
       items: {
         type: 'object',
-        properties: {
-          payout_channel: { type: ['string', 'null'] },
-          received: lifecycleBucket,
-          unresolved: lifecycleBucket,
-          shipped: lifecycleBucket,
-          refused: lifecycleBucket,
-          reconciled: lifecycleBucket,
-          reversed: lifecycleBucket,
-          cancelled: lifecycleBucket,
-        },
+        properties: { payout_channel: { type: ['string', 'null'] }, ...lifecycleBuckets },
       },
     },
   },
