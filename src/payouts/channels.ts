@@ -36,19 +36,27 @@ export interface WalletAssignment {
   msisdn: string | null;
 }
 
+/**
+ * The payable disbursements `d` that go to a wallet channel `c` of their program (resolved `m` to a mobile
+ * wallet of a provider the program has a channel at, not cancelled): the FROM and WHERE that the batch split and
+ * the funds check share. The caller adds its own `AND ...` condition.
+ */
+export const WALLET_CHANNEL_DISBURSEMENTS = `
+       FROM disbursement d
+       JOIN mapper_resolution_details m ON m.disbursement_id = d.disbursement_id AND m.resolved
+       JOIN disbursement_envelope e ON e.disbursement_envelope_id = d.disbursement_envelope_id
+       JOIN program_payout_channel c ON c.benefit_program_mnemonic = e.benefit_program_mnemonic
+                                    AND upper(c.provider_code) = upper(m.mobile_wallet_provider)
+      WHERE d.cancellation_status = 'Not_Cancelled' AND m.mapper_resolved_fa_type = 'MOBILE_WALLET'`;
+
 /** The disbursements of one bank batch that go to a wallet channel, with the channel (one query). */
 export async function walletAssignments(db: Queryable, bankBatchId: string): Promise<WalletAssignment[]> {
   const { rows } = await db.query<WalletAssignment>(
     `SELECT d.disbursement_id AS "disbursementId", c.provider_code AS "providerCode",
             c.debit_party_account AS "debitPartyAccount", trim(c.currency) AS "channelCurrency",
             m.mobile_number AS msisdn
-       FROM disbursement d
-       JOIN mapper_resolution_details m ON m.disbursement_id = d.disbursement_id AND m.resolved
-       JOIN disbursement_envelope e ON e.disbursement_envelope_id = d.disbursement_envelope_id
-       JOIN program_payout_channel c ON c.benefit_program_mnemonic = e.benefit_program_mnemonic
-                                    AND upper(c.provider_code) = upper(m.mobile_wallet_provider)
-      WHERE d.bank_disbursement_batch_id = $1 AND d.cancellation_status = 'Not_Cancelled'
-        AND m.mapper_resolved_fa_type = 'MOBILE_WALLET'
+       ${WALLET_CHANNEL_DISBURSEMENTS}
+        AND d.bank_disbursement_batch_id = $1
       ORDER BY d.disbursement_id`,
     [bankBatchId],
   );

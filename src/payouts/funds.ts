@@ -8,6 +8,7 @@
 
 import { isConnectorFailure } from '../bank/wallet-connector.js';
 import type { Queryable } from '../db/index.js';
+import { WALLET_CHANNEL_DISBURSEMENTS } from './channels.js';
 import { type PayoutDeps, type PayoutFailure, payoutFailure } from './deps.js';
 
 /** SQL over q (disbursement_envelope_batch_status): a program without wallet channels, or resolution done. */
@@ -30,13 +31,8 @@ export async function walletChannelTotals(db: Queryable, envelopeId: string): Pr
   const { rows } = await db.query<ChannelTotal>(
     `SELECT c.provider_code AS "providerCode", c.debit_party_account AS "debitPartyAccount",
             trim(c.currency) AS currency, sum(d.disbursement_amount)::text AS amount
-       FROM disbursement d
-       JOIN mapper_resolution_details m ON m.disbursement_id = d.disbursement_id AND m.resolved
-       JOIN disbursement_envelope e ON e.disbursement_envelope_id = d.disbursement_envelope_id
-       JOIN program_payout_channel c ON c.benefit_program_mnemonic = e.benefit_program_mnemonic
-                                    AND upper(c.provider_code) = upper(m.mobile_wallet_provider)
-      WHERE d.disbursement_envelope_id = $1 AND d.cancellation_status = 'Not_Cancelled'
-        AND m.mapper_resolved_fa_type = 'MOBILE_WALLET'
+       ${WALLET_CHANNEL_DISBURSEMENTS}
+        AND d.disbursement_envelope_id = $1
       GROUP BY 1, 2, 3
       ORDER BY 1`,
     [envelopeId],
