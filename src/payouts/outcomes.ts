@@ -19,6 +19,43 @@ import type { Queryable } from '../db/index.js';
 
 const DECIMAL = '^[0-9]{1,20}([.][0-9]{1,10})?$';
 
+// The verdicts both kinds of outcome share, around the kind's own (input `i`, our payment `w`): first whether
+// the reference names a disbursement of this batch ...
+const NAMES_OUR_PAYMENT = `
+                WHEN i.ref IS NULL THEN 'NO_REFERENCE'
+                WHEN w.disbursement_id IS NULL AND NOT EXISTS (SELECT 1 FROM disbursement d WHERE d.disbursement_id = i.ref)
+                  THEN 'UNKNOWN_DISBURSEMENT'
+                WHEN w.disbursement_id IS NULL THEN 'NOT_IN_THIS_BATCH'`;
+// ... then, once the kind's checks pass, whether it is the first of the page and the disbursement is not final.
+const FIRST_AND_OPEN = `
+                WHEN row_number() OVER (PARTITION BY i.ref ORDER BY i.n) > 1 THEN 'DUPLICATE'
+                WHEN EXISTS (SELECT 1 FROM disbursement_recon r WHERE r.disbursement_id = i.ref)
+                  OR EXISTS (SELECT 1 FROM disbursement_bank_refusal x WHERE x.disbursement_id = i.ref)
+                  THEN 'ALREADY_FINAL'`;
+
+/** The CTE that records every outcome of the page that failed verification (kind COMPLETION or REJECTION). */
+const errorsCte = (kind: 'COMPLETION' | 'REJECTION') => `
+     errors AS (
+       INSERT INTO wallet_outcome_error (wallet_batch_id, kind, reference, provider_transaction_reference, error_reason)
+       SELECT $1::uuid, '${kind}', left(c.ref, 256), left(c.txref, 256), c.verdict
+         FROM checked c WHERE c.verdict NOT IN ('OK', 'DUPLICATE')
+       RETURNING id)`;
+
+/** Moves one counter of the envelope by the rows applied (reconciled up, shipped down), when any were. */
+async function moveEnvelopeCounter(
+  tx: Queryable,
+  column: 'number_of_disbursements_reconciled' | 'number_of_disbursements_shipped',
+  delta: '+' | '-',
+  r: { envelope: string; applied: number },
+): Promise<void> {
+  if (r.applied === 0) return;
+  await tx.query(
+    `UPDATE disbursement_envelope_batch_status SET ${column} = ${column} ${delta} $2
+      WHERE disbursement_envelope_id = $1`,
+    [r.envelope, r.applied],
+  );
+}
+
 export interface Applied {
   applied: number;
   refused: number;
@@ -40,20 +77,12 @@ export async function applyCompletions(
          FROM wallet_batch WHERE wallet_batch_id = $1::uuid),
      checked AS (
        SELECT i.*, w.disbursement_id,
-              CASE
-                WHEN i.ref IS NULL THEN 'NO_REFERENCE'
-                WHEN w.disbursement_id IS NULL AND NOT EXISTS (SELECT 1 FROM disbursement d WHERE d.disbursement_id = i.ref)
-                  THEN 'UNKNOWN_DISBURSEMENT'
-                WHEN w.disbursement_id IS NULL THEN 'NOT_IN_THIS_BATCH'
+              CASE${NAMES_OUR_PAYMENT}
                 WHEN w.outcome = 'COMPLETED' AND w.provider_transaction_reference = i.txref THEN 'DUPLICATE'
                 WHEN w.outcome IS NOT NULL THEN 'ALREADY_FINAL'
                 WHEN i.amount IS NULL OR i.amount !~ '${DECIMAL}' OR i.amount::numeric <> w.amount THEN 'AMOUNT_MISMATCH'
                 WHEN i.currency IS DISTINCT FROM trim(w.currency) THEN 'CURRENCY_MISMATCH'
-                WHEN i.msisdn IS NOT NULL AND i.msisdn <> w.credit_party_msisdn THEN 'CREDIT_PARTY_MISMATCH'
-                WHEN row_number() OVER (PARTITION BY i.ref ORDER BY i.n) > 1 THEN 'DUPLICATE'
-                WHEN EXISTS (SELECT 1 FROM disbursement_recon r WHERE r.disbursement_id = i.ref)
-                  OR EXISTS (SELECT 1 FROM disbursement_bank_refusal x WHERE x.disbursement_id = i.ref)
-                  THEN 'ALREADY_FINAL'
+                WHEN i.msisdn IS NOT NULL AND i.msisdn <> w.credit_party_msisdn THEN 'CREDIT_PARTY_MISMATCH'${FIRST_AND_OPEN}
                 WHEN EXISTS (SELECT 1 FROM disbursement_recon r, batch b
                               WHERE r.remittance_reference_number = b.provider_code || ':' || i.txref)
                   THEN 'DUPLICATE_TRANSACTION_REFERENCE'
@@ -74,11 +103,7 @@ export async function applyCompletions(
               b.provider_code || ':' || p.txref, current_date, current_date, b.wallet_batch_id
          FROM paid p, batch b
        RETURNING disbursement_id),
-     errors AS (
-       INSERT INTO wallet_outcome_error (wallet_batch_id, kind, reference, provider_transaction_reference, error_reason)
-       SELECT $1::uuid, 'COMPLETION', left(c.ref, 256), left(c.txref, 256), c.verdict
-         FROM checked c WHERE c.verdict NOT IN ('OK', 'DUPLICATE')
-       RETURNING id)
+${errorsCte('COMPLETION')}
      SELECT (SELECT count(*) FROM recon)::int AS applied, (SELECT count(*) FROM errors)::int AS refused,
             (SELECT disbursement_envelope_id FROM batch) AS envelope`,
     [
@@ -91,13 +116,7 @@ export async function applyCompletions(
     ],
   );
   const r = rows[0]!;
-  if (r.applied > 0)
-    await tx.query(
-      `UPDATE disbursement_envelope_batch_status
-          SET number_of_disbursements_reconciled = number_of_disbursements_reconciled + $2
-        WHERE disbursement_envelope_id = $1`,
-      [r.envelope, r.applied],
-    );
+  await moveEnvelopeCounter(tx, 'number_of_disbursements_reconciled', '+', r);
   return { applied: r.applied, refused: r.refused };
 }
 
@@ -136,17 +155,9 @@ export async function applyRejections(
          FROM wallet_batch WHERE wallet_batch_id = $1::uuid),
      checked AS (
        SELECT i.*, w.disbursement_id,
-              CASE
-                WHEN i.ref IS NULL THEN 'NO_REFERENCE'
-                WHEN w.disbursement_id IS NULL AND NOT EXISTS (SELECT 1 FROM disbursement d WHERE d.disbursement_id = i.ref)
-                  THEN 'UNKNOWN_DISBURSEMENT'
-                WHEN w.disbursement_id IS NULL THEN 'NOT_IN_THIS_BATCH'
+              CASE${NAMES_OUR_PAYMENT}
                 WHEN w.outcome = 'REJECTED' AND w.error_code IS NOT DISTINCT FROM i.code THEN 'DUPLICATE'
-                WHEN w.outcome IS NOT NULL THEN 'ALREADY_FINAL'
-                WHEN row_number() OVER (PARTITION BY i.ref ORDER BY i.n) > 1 THEN 'DUPLICATE'
-                WHEN EXISTS (SELECT 1 FROM disbursement_recon r WHERE r.disbursement_id = i.ref)
-                  OR EXISTS (SELECT 1 FROM disbursement_bank_refusal x WHERE x.disbursement_id = i.ref)
-                  THEN 'ALREADY_FINAL'
+                WHEN w.outcome IS NOT NULL THEN 'ALREADY_FINAL'${FIRST_AND_OPEN}
                 ELSE 'OK' END AS verdict
          FROM input i
          LEFT JOIN wallet_payment w ON w.disbursement_id = i.ref AND w.wallet_batch_id = $1::uuid),
@@ -163,22 +174,12 @@ export async function applyRejections(
          FROM rejected r, batch b
        ON CONFLICT (disbursement_id) DO NOTHING
        RETURNING disbursement_id),
-     errors AS (
-       INSERT INTO wallet_outcome_error (wallet_batch_id, kind, reference, provider_transaction_reference, error_reason)
-       SELECT $1::uuid, 'REJECTION', left(c.ref, 256), left(c.txref, 256), c.verdict
-         FROM checked c WHERE c.verdict NOT IN ('OK', 'DUPLICATE')
-       RETURNING id)
+${errorsCte('REJECTION')}
      SELECT (SELECT count(*) FROM refusals)::int AS applied, (SELECT count(*) FROM errors)::int AS refused,
             (SELECT disbursement_envelope_id FROM batch) AS envelope`,
     params,
   );
   const r = rows[0]!;
-  if (r.applied > 0)
-    await tx.query(
-      `UPDATE disbursement_envelope_batch_status
-          SET number_of_disbursements_shipped = number_of_disbursements_shipped - $2
-        WHERE disbursement_envelope_id = $1`,
-      [r.envelope, r.applied],
-    );
+  await moveEnvelopeCounter(tx, 'number_of_disbursements_shipped', '-', r);
   return { applied: r.applied, refused: r.refused };
 }
