@@ -1,13 +1,14 @@
-// Shared by `g2p-bridge bank` and `g2p-bridge mapper`, which each run one simulator alone on its own port and
-// database.
+// Shared by `g2p-bridge bank`, `mapper` and `wallet`, which each run one simulator alone on its own port and
+// database: runStandaloneSimulator is the whole run, the rest its parts.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { closeAfterEarlyAnswers, closeWithGrace, serverOptions } from '../api/server.js';
 import { createVerifier } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import { type Db, dbSettings, openDb } from '../db/index.js';
+import { createLogger } from '../logger.js';
 import { isLoopbackHost, type SimulatorAccess, simulatorAccess } from '../simulators/access.js';
-import { untilSignal } from './args.js';
+import { configOrReport, untilSignal } from './args.js';
 
 /** The interface a simulator run alone listens on: --host, else HOST, else this machine only. */
 export function simulatorHost(option: string | undefined, config: Config): string {
@@ -108,4 +109,72 @@ export async function serveUntilSignal(
   log.info({ signal }, 'shutting down');
   await stopSimulator();
   await closeWithGrace(app);
+}
+
+/** A simulator as its command runs it alone: mounted under --prefix, started once listening, stopped at the end. */
+export interface StandaloneSimulator {
+  register(app: FastifyInstance, prefix: string, access: SimulatorAccess): Promise<void>;
+  start?(): void;
+  stop(): Promise<void>;
+}
+
+export interface StandaloneRun<S extends StandaloneSimulator> {
+  /** The logger's name, e.g. 'wallet-simulator'. */
+  name: string;
+  /** The simulator's folder under DATA_DIR, and its database's label: 'bank', 'mapper', 'wallet'. */
+  dir: string;
+  /** What the banner says is listening, e.g. 'example bank'. */
+  title: string;
+  /** --host as given, and --port and --prefix as listenArgs checked them. */
+  host: string | undefined;
+  listen: { port: number | undefined; prefix: string };
+  defaultPort: (config: Config) => number;
+  /**
+   * Work before the host and its callers are checked (the mapper loads a CSV): a number ends the command
+   * with that exit code.
+   */
+  prepare?(run: { config: Config; db: Db; log: Logger }): Promise<number | null>;
+  /** Builds the simulator once its callers are known; a number ends the command (after writing why). */
+  build(run: { config: Config; db: Db; log: Logger; host: string }): Promise<S | number>;
+  /** The banner's lines after the first, given the base URL the simulator answers on. */
+  banner(sim: S, url: string, access: SimulatorAccess, config: Config): string[];
+}
+
+/**
+ * Runs one simulator alone until SIGINT or SIGTERM: the configuration parsed, its database opened (and closed
+ * whatever happens), its callers checked, the simulator built, mounted, listening and announced. Returns the
+ * command's exit code: 0 after serving, 2 for a setting refused.
+ */
+export async function runStandaloneSimulator<S extends StandaloneSimulator>(
+  run: StandaloneRun<S>,
+): Promise<number> {
+  const config = configOrReport();
+  if (!config) return 2;
+  const log = createLogger(config.LOG_LEVEL, run.name);
+  const db = await openSimulatorDb(config, run.dir);
+  try {
+    const prepared = await run.prepare?.({ config, db, log });
+    if (typeof prepared === 'number') return prepared;
+    const host = simulatorHost(run.host, config);
+    const access = await standaloneAccess(config, host, db);
+    if (!access) return 2;
+    const sim = await run.build({ config, db, log, host });
+    if (typeof sim === 'number') return sim;
+    const app = simulatorServer(config, log);
+    await sim.register(app, run.listen.prefix, access);
+    const url = await listenLocally(app, run.listen.port ?? run.defaultPort(config), host, run.listen.prefix);
+    sim.start?.();
+    await serveUntilSignal(
+      app,
+      log,
+      [
+        `${run.title} is listening (database: ${simulatorDbLabel(db, config, run.dir)})`,
+        ...run.banner(sim, url, access, config),
+      ],
+      () => sim.stop(),
+    );
+    return 0;
+  } finally {
+    await db.close();
+  }
 }

@@ -1,22 +1,11 @@
 // `g2p-bridge bank`: the example bank alone, on its own port and database.
-import { createLogger } from '../../logger.js';
 import { createExampleBank, uploadRouteOf } from '../../simulators/example-bank/index.js';
 import { exampleBankSettings } from '../../simulators/example-bank/settings.js';
 import { type ExampleBankSftp, startExampleBankSftp } from '../../simulators/example-bank/sftp/channel.js';
 import { exampleBankSftpSettings } from '../../simulators/example-bank/sftp/setup.js';
 import { httpUploader } from '../../simulators/example-bank/statements.js';
-import { configOrReport, parseCommandArgs } from '../args.js';
-import {
-  accessLine,
-  listenArgs,
-  listenLocally,
-  openSimulatorDb,
-  serveUntilSignal,
-  simulatorDbLabel,
-  simulatorHost,
-  simulatorServer,
-  standaloneAccess,
-} from '../simulator.js';
+import { parseCommandArgs } from '../args.js';
+import { accessLine, listenArgs, runStandaloneSimulator } from '../simulator.js';
 
 const HELP = `Usage: g2p-bridge bank [--port N] [--host H] [--prefix /path] [--sftp-port N]
 
@@ -60,66 +49,60 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('--sftp-port must be a whole number between 0 and 65535\n');
     return 2;
   }
-  const config = configOrReport();
-  if (!config) return 2;
-  const log = createLogger(config.LOG_LEVEL, 'example-bank');
-  const db = await openSimulatorDb(config, 'bank');
-  try {
-    const host = simulatorHost(parsed.values.host, config);
-    const access = await standaloneAccess(config, host, db);
-    if (!access) return 2;
-    let sftp: ExampleBankSftp | undefined;
-    let customers: string[] = [];
-    if (sftpPort !== undefined || config.EXAMPLE_BANK_CHANNEL === 'sftp') {
-      let settings: ReturnType<typeof exampleBankSftpSettings>;
-      try {
-        settings = exampleBankSftpSettings(config, { host, port: sftpPort });
-      } catch (error) {
-        process.stderr.write(`${(error as Error).message}\n`);
-        return 2;
+  let sftp: ExampleBankSftp | undefined;
+  let customers: string[] = [];
+  return runStandaloneSimulator({
+    name: 'example-bank',
+    dir: 'bank',
+    title: 'example bank',
+    host: parsed.values.host,
+    listen,
+    defaultPort: (config) => config.EXAMPLE_BANK_PORT,
+    async build({ config, db, log, host }) {
+      if (sftpPort !== undefined || config.EXAMPLE_BANK_CHANNEL === 'sftp') {
+        let settings: ReturnType<typeof exampleBankSftpSettings>;
+        try {
+          settings = exampleBankSftpSettings(config, { host, port: sftpPort });
+        } catch (error) {
+          process.stderr.write(`${(error as Error).message}\n`);
+          return 2;
+        }
+        if (settings.customers.length === 0)
+          log.warn('example bank SFTP: no customer may log in (EXAMPLE_BANK_SFTP_CUSTOMERS is empty)');
+        customers = settings.customers.map((c) => c.username);
+        sftp = await startExampleBankSftp({ db, log, settings });
       }
-      if (settings.customers.length === 0)
-        log.warn('example bank SFTP: no customer may log in (EXAMPLE_BANK_SFTP_CUSTOMERS is empty)');
-      customers = settings.customers.map((c) => c.username);
-      sftp = await startExampleBankSftp({ db, log, settings });
-    }
-    const bankSettings = exampleBankSettings(config);
-    const bank = await createExampleBank({
-      db,
-      log,
-      config,
-      // Statements of accounts paid by file go to that customer's from-bank/ folder; others over HTTP.
-      uploadStatement: sftp?.statementUploader(
-        httpUploader(bankSettings.bridgeUrl, bankSettings.bridgeToken),
-      ),
-    });
-    const app = simulatorServer(config, log);
-    await bank.register(app, listen.prefix, access);
-    const url = await listenLocally(app, listen.port ?? config.EXAMPLE_BANK_PORT, host, listen.prefix);
-    bank.start();
-    await serveUntilSignal(
-      app,
-      log,
-      [
-        `example bank is listening (database: ${simulatorDbLabel(db, config, 'bank')})`,
-        `  for the bridge: EXAMPLE_BANK_URL=${url}`,
-        accessLine(access),
-        `  accounts:       ${url}/admin/accounts`,
-        ...(sftp
-          ? [
-              `  SFTP face:      sftp://${sftp.server.host}:${sftp.server.port}   customers: ${customers.join(', ') || 'none'}`,
-              `  host key:       ${sftp.server.hostPublicKey}   (pin it: SFTP_<CODE>_HOST_KEY)`,
-            ]
-          : []),
-        `  statements go to ${bank.settings.deliverStatements ? `${bank.settings.bridgeUrl}${uploadRouteOf(bank.settings.statementDefaults.format)}` : 'nobody (EXAMPLE_BANK_DELIVER_STATEMENTS=false)'}`,
-      ],
-      async () => {
-        await bank.stop();
-        await sftp?.close();
-      },
-    );
-    return 0;
-  } finally {
-    await db.close();
-  }
+      const bankSettings = exampleBankSettings(config);
+      const bank = await createExampleBank({
+        db,
+        log,
+        config,
+        // Statements of accounts paid by file go to that customer's from-bank/ folder; others over HTTP.
+        uploadStatement: sftp?.statementUploader(
+          httpUploader(bankSettings.bridgeUrl, bankSettings.bridgeToken),
+        ),
+      });
+      return {
+        settings: bank.settings,
+        register: (app, prefix, access) => bank.register(app, prefix, access),
+        start: () => bank.start(),
+        async stop() {
+          await bank.stop();
+          await sftp?.close();
+        },
+      };
+    },
+    banner: (bank, url, access) => [
+      `  for the bridge: EXAMPLE_BANK_URL=${url}`,
+      accessLine(access),
+      `  accounts:       ${url}/admin/accounts`,
+      ...(sftp
+        ? [
+            `  SFTP face:      sftp://${sftp.server.host}:${sftp.server.port}   customers: ${customers.join(', ') || 'none'}`,
+            `  host key:       ${sftp.server.hostPublicKey}   (pin it: SFTP_<CODE>_HOST_KEY)`,
+          ]
+        : []),
+      `  statements go to ${bank.settings.deliverStatements ? `${bank.settings.bridgeUrl}${uploadRouteOf(bank.settings.statementDefaults.format)}` : 'nobody (EXAMPLE_BANK_DELIVER_STATEMENTS=false)'}`,
+    ],
+  });
 }

@@ -1,19 +1,8 @@
 // `g2p-bridge mapper`: the example ID-account mapper alone, on its own port and database.
 import { createReadStream, existsSync } from 'node:fs';
-import { createLogger } from '../../logger.js';
-import { CsvLoadError, createMapperSimulator } from '../../simulators/mapper/index.js';
-import { configOrReport, parseCommandArgs } from '../args.js';
-import {
-  accessLine,
-  listenArgs,
-  listenLocally,
-  openSimulatorDb,
-  serveUntilSignal,
-  simulatorDbLabel,
-  simulatorHost,
-  simulatorServer,
-  standaloneAccess,
-} from '../simulator.js';
+import { CsvLoadError, createMapperSimulator, type MapperSimulator } from '../../simulators/mapper/index.js';
+import { parseCommandArgs } from '../args.js';
+import { accessLine, listenArgs, runStandaloneSimulator } from '../simulator.js';
 
 const HELP = `Usage: g2p-bridge mapper [serve] [--port N] [--host H] [--prefix /path] [--load file.csv]
        g2p-bridge mapper load <file.csv>
@@ -61,48 +50,39 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const config = configOrReport();
-  if (!config) return 2;
-  const log = createLogger(config.LOG_LEVEL, 'mapper-simulator');
-  const db = await openSimulatorDb(config, 'mapper');
-  try {
-    const sim = await createMapperSimulator({ db, log, config });
-    if (file) {
-      try {
-        const rows = await sim.loadCsv(createReadStream(file));
-        const counts = await sim.store.counts();
-        process.stdout.write(
-          `loaded ${rows} rows from ${file} (${counts.total} ids, ${counts.active} linked)\n`,
-        );
-      } catch (error) {
-        if (error instanceof CsvLoadError || (error as NodeJS.ErrnoException).code) {
-          process.stderr.write(`${(error as Error).message}\n`);
-          return 1;
+  let sim: MapperSimulator | undefined;
+  return runStandaloneSimulator({
+    name: 'mapper-simulator',
+    dir: 'mapper',
+    title: 'example mapper',
+    host: parsed.values.host,
+    listen,
+    defaultPort: (config) => config.MAPPER_SIMULATOR_PORT,
+    // The CSV is loaded before anything listens; `load` ends there.
+    async prepare({ config, db, log }) {
+      sim = await createMapperSimulator({ db, log, config });
+      if (file) {
+        try {
+          const rows = await sim.loadCsv(createReadStream(file));
+          const counts = await sim.store.counts();
+          process.stdout.write(
+            `loaded ${rows} rows from ${file} (${counts.total} ids, ${counts.active} linked)\n`,
+          );
+        } catch (error) {
+          if (error instanceof CsvLoadError || (error as NodeJS.ErrnoException).code) {
+            process.stderr.write(`${(error as Error).message}\n`);
+            return 1;
+          }
+          throw error;
         }
-        throw error;
       }
-    }
-    if (sub === 'load') return 0;
-
-    const host = simulatorHost(parsed.values.host, config);
-    const access = await standaloneAccess(config, host, db);
-    if (!access) return 2;
-    const app = simulatorServer(config, log);
-    await sim.register(app, listen.prefix, access);
-    const url = await listenLocally(app, listen.port ?? config.MAPPER_SIMULATOR_PORT, host, listen.prefix);
-    await serveUntilSignal(
-      app,
-      log,
-      [
-        `example mapper is listening (database: ${simulatorDbLabel(db, config, 'mapper')})`,
-        `  for the bridge: MAPPER_URL=${url}`,
-        accessLine(access),
-        `  entries:        ${url}/admin/entries`,
-      ],
-      () => sim.stop(),
-    );
-    return 0;
-  } finally {
-    await db.close();
-  }
+      return sub === 'load' ? 0 : null;
+    },
+    build: async () => sim!,
+    banner: (_, url, access) => [
+      `  for the bridge: MAPPER_URL=${url}`,
+      accessLine(access),
+      `  entries:        ${url}/admin/entries`,
+    ],
+  });
 }

@@ -1,20 +1,9 @@
 // `g2p-bridge wallet`: the wallet-provider simulator (GSMA Mobile Money API 1.2) alone, on its own port and
 // database.
 import { randomBytes } from 'node:crypto';
-import { createLogger } from '../../logger.js';
-import { createWalletSimulator } from '../../simulators/wallet/index.js';
-import { configOrReport, parseCommandArgs } from '../args.js';
-import {
-  accessLine,
-  listenArgs,
-  listenLocally,
-  openSimulatorDb,
-  serveUntilSignal,
-  simulatorDbLabel,
-  simulatorHost,
-  simulatorServer,
-  standaloneAccess,
-} from '../simulator.js';
+import { createWalletSimulator, type WalletSimulator } from '../../simulators/wallet/index.js';
+import { parseCommandArgs } from '../args.js';
+import { accessLine, listenArgs, runStandaloneSimulator } from '../simulator.js';
 
 const HELP = `Usage: g2p-bridge wallet [--port N] [--host H] [--prefix /path]
 
@@ -42,34 +31,30 @@ export async function run(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const listen = listenArgs(parsed.values);
   if (!listen) return 2;
-  const config = configOrReport();
-  if (!config) return 2;
-  const log = createLogger(config.LOG_LEVEL, 'wallet-simulator');
-  const db = await openSimulatorDb(config, 'wallet');
-  try {
-    const host = simulatorHost(parsed.values.host, config);
-    const access = await standaloneAccess(config, host, db);
-    if (!access) return 2;
-    let sim: Awaited<ReturnType<typeof createWalletSimulator>>;
-    try {
-      sim = await createWalletSimulator({ db, log, config });
-    } catch (error) {
-      process.stderr.write(`${(error as Error).message}\n`);
-      return 2;
-    }
-    // Without any credential nobody could call the API: a key for this run, printed below.
-    const generated = sim.auth.configured ? null : randomBytes(24).toString('base64url');
-    if (generated) sim.auth.addApiKey(generated);
-    const app = simulatorServer(config, log);
-    await sim.register(app, listen.prefix, access);
-    const url = await listenLocally(app, listen.port ?? config.WALLET_SIMULATOR_PORT, host, listen.prefix);
-    sim.start();
-    const clients = [...sim.settings.clients.keys()];
-    await serveUntilSignal(
-      app,
-      log,
-      [
-        `wallet-provider simulator (GSMA MMAPI 1.2) is listening (database: ${simulatorDbLabel(db, config, 'wallet')})`,
+  // Without any credential nobody could call the API: a key for this run, printed in the banner.
+  let generated: string | null = null;
+  return runStandaloneSimulator({
+    name: 'wallet-simulator',
+    dir: 'wallet',
+    title: 'wallet-provider simulator (GSMA MMAPI 1.2)',
+    host: parsed.values.host,
+    listen,
+    defaultPort: (config) => config.WALLET_SIMULATOR_PORT,
+    async build({ config, db, log }) {
+      let sim: WalletSimulator;
+      try {
+        sim = await createWalletSimulator({ db, log, config });
+      } catch (error) {
+        process.stderr.write(`${(error as Error).message}\n`);
+        return 2;
+      }
+      generated = sim.auth.configured ? null : randomBytes(24).toString('base64url');
+      if (generated) sim.auth.addApiKey(generated);
+      return sim;
+    },
+    banner(sim, url, access) {
+      const clients = [...sim.settings.clients.keys()];
+      return [
         `  GSMA base URL:  ${url}`,
         generated
           ? `  API key:        ${generated}   (this run only; set WALLET_SIMULATOR_API_KEYS to keep one)`
@@ -77,11 +62,7 @@ export async function run(argv: string[]): Promise<number> {
         accessLine(access).replace('callers:       ', 'admin callers: '),
         `  wallets:        ${url}/admin/wallets   accounts: ${url}/admin/accounts   faults: ${url}/admin/faults`,
         `  callbacks:      ${sim.settings.callbackApiKey ? 'signed with WALLET_SIMULATOR_CALLBACK_API_KEY in X-API-Key' : 'sent without X-API-Key (WALLET_SIMULATOR_CALLBACK_API_KEY unset)'}`,
-      ],
-      () => sim.stop(),
-    );
-    return 0;
-  } finally {
-    await db.close();
-  }
+      ];
+    },
+  });
 }
