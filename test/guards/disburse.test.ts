@@ -1,19 +1,10 @@
 // Guards of the disburse stage (issue 13): money must never be marked sent when it was not, and a
 // cancelled payment must never reach the bank. Each test here failed against a one-line bug that left the
 // rest of the suite green (see docs/testing.md).
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/index.js';
-import { startWorkers, type Workers } from '../../src/pipeline/index.js';
-import { connectorsOf, FakeBank, FakeMapper } from '../pipeline/fakes.js';
-import {
-  disbursements,
-  resetBridge,
-  seedEnvelope,
-  seedProgram,
-  workerContext,
-} from '../pipeline/fixtures.js';
+import { disbursements, pipelineSuite, seedEnvelope, seedProgram } from '../pipeline/fixtures.js';
 import { cancelAndAmend, envelopeStatus, lifecycle } from '../pipeline/helpers.js';
-import { testDb } from '../support/db.js';
 
 async function bankBatches(db: Db, envelope: string) {
   const { rows } = await db.query<{ id: string; status: string }>(
@@ -25,92 +16,75 @@ async function bankBatches(db: Db, envelope: string) {
 }
 
 describe('disburse stage guards', () => {
-  let db: Db;
-  let bank: FakeBank;
-  let mapper: FakeMapper;
-  let workers: Workers;
+  const s = pipelineSuite();
   // The pipeline's clock: "today" decides whether an envelope's schedule date is reached.
   let clock: Date;
-  const start = () => {
-    workers = startWorkers(
-      { ...workerContext(db), now: () => clock },
-      { poll: false, mapper, connectors: connectorsOf(bank) },
-    );
-  };
-
-  beforeAll(async () => {
-    db = await testDb();
-  });
-  beforeEach(async () => {
-    await resetBridge(db);
-    bank = new FakeBank();
-    mapper = new FakeMapper();
+  const start = () => s.start({ now: () => clock });
+  beforeEach(() => {
     clock = new Date('2026-03-02T10:00:00Z');
-  });
-  afterEach(async () => {
-    await workers?.stop();
-  });
-  afterAll(async () => {
-    await db.close();
   });
 
   it('does not ship a batch while its mapper resolution is not done (mapper down)', async () => {
-    await seedProgram(db); // resolution required
-    await seedEnvelope(db, {
+    await seedProgram(s.db); // resolution required
+    await seedEnvelope(s.db, {
       id: 'E',
       scheduleDate: '2026-03-02',
       batches: [disbursements('a', 3, '20.00'), disbursements('b', 2, '5.00')],
     });
-    for (const id of ['a1', 'a2', 'a3', 'b1', 'b2']) mapper.known.set(`BEN-${id}`, `ACC-${id}`);
-    mapper.downFor = 1_000;
+    for (const id of ['a1', 'a2', 'a3', 'b1', 'b2']) s.mapper.known.set(`BEN-${id}`, `ACC-${id}`);
+    s.mapper.downFor = 1_000;
     start();
-    await workers.runOnce();
+    await s.workers.runOnce();
 
     // Funds may be checked and blocked meanwhile, but no bank batch is done: nothing was sent.
-    expect(await bankBatches(db, 'E')).toEqual([
+    expect(await bankBatches(s.db, 'E')).toEqual([
       { id: 'E-B1', status: 'PENDING' },
       { id: 'E-B2', status: 'PENDING' },
     ]);
-    expect(bank.calls.initiatePayment).toBe(0);
-    expect((await envelopeStatus(db, 'E')).number_of_disbursements_shipped).toBe(0);
-    expect((await lifecycle(db, 'E')).some((r) => r.status === 'shipped')).toBe(false);
+    expect(s.bank.calls.initiatePayment).toBe(0);
+    expect((await envelopeStatus(s.db, 'E')).number_of_disbursements_shipped).toBe(0);
+    expect((await lifecycle(s.db, 'E')).some((r) => r.status === 'shipped')).toBe(false);
 
     // The mapper is back and the retry is due: every payment goes out, each batch once.
-    mapper.downFor = 0;
-    await db.query(`UPDATE mapper_resolution_batch_status SET next_attempt_at = now()`);
-    await workers.runOnce();
-    expect(await bankBatches(db, 'E')).toEqual([
+    s.mapper.downFor = 0;
+    await s.db.query(`UPDATE mapper_resolution_batch_status SET next_attempt_at = now()`);
+    await s.workers.runOnce();
+    expect(await bankBatches(s.db, 'E')).toEqual([
       { id: 'E-B1', status: 'PROCESSED' },
       { id: 'E-B2', status: 'PROCESSED' },
     ]);
     expect(
-      bank
+      s.bank
         .payments()
         .map((p) => p.disbursementId)
         .sort(),
     ).toEqual(['a1', 'a2', 'a3', 'b1', 'b2']);
-    expect((await envelopeStatus(db, 'E')).number_of_disbursements_shipped).toBe(5);
+    expect((await envelopeStatus(s.db, 'E')).number_of_disbursements_shipped).toBe(5);
   });
 
   it('never sends a payment cancelled after its beneficiary was resolved', async () => {
-    await seedProgram(db);
-    await seedEnvelope(db, { id: 'E', scheduleDate: '2026-03-05', batches: [disbursements('c', 3, '7.50')] });
-    for (const id of ['c1', 'c2', 'c3']) mapper.known.set(`BEN-${id}`, `ACC-${id}`);
+    await seedProgram(s.db);
+    await seedEnvelope(s.db, {
+      id: 'E',
+      scheduleDate: '2026-03-05',
+      batches: [disbursements('c', 3, '7.50')],
+    });
+    for (const id of ['c1', 'c2', 'c3']) s.mapper.known.set(`BEN-${id}`, `ACC-${id}`);
     start();
     // Before the schedule date: the mapper resolves everyone, nothing is shipped yet.
-    await workers.runOnce();
-    const { rows } = await db.query<{ n: number }>(
+    await s.workers.runOnce();
+    const { rows } = await s.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM mapper_resolution_details WHERE resolved`,
     );
     expect(rows[0]!.n).toBe(3);
-    expect(bank.calls.initiatePayment).toBe(0);
+    expect(s.bank.calls.initiatePayment).toBe(0);
 
-    await cancelAndAmend(db, 'E', 'c2');
+    await cancelAndAmend(s.db, 'E', 'c2');
     clock = new Date('2026-03-05T10:00:00Z');
-    await workers.runOnce();
+    await s.workers.runOnce();
 
-    expect(bank.payments().map((p) => p.disbursementId)).toEqual(['c1', 'c3']);
-    expect((await envelopeStatus(db, 'E')).number_of_disbursements_shipped).toBe(2);
-    expect((await lifecycle(db, 'E')).find((r) => r.id === 'c2')!.status).toBe('cancelled');
+    expect(s.bank.payments().map((p) => p.disbursementId)).toEqual(['c1', 'c3']);
+    expect((await envelopeStatus(s.db, 'E')).number_of_disbursements_shipped).toBe(2);
+    expect((await lifecycle(s.db, 'E')).find((r) => r.id === 'c2')!.status).toBe('cancelled');
   });
 });

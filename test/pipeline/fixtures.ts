@@ -1,11 +1,15 @@
-// Rows for pipeline tests written straight into the tables (what the PBMS API would have stored), plus a
-// worker context with fast, test-friendly settings.
+// Rows for pipeline tests written straight into the tables (what the PBMS API would have stored), a worker
+// context with fast, test-friendly settings, and the set-up a suite of pipeline tests shares (pipelineSuite).
 import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import type { Db } from '../../src/db/index.js';
 import type { AppContext } from '../../src/feature/context.js';
 import { createLogger } from '../../src/logger.js';
 import { writeMt940 } from '../../src/mt940/index.js';
+import { startWorkers, type Workers } from '../../src/pipeline/index.js';
+import { testDb } from '../support/db.js';
+import { connectorsOf, FakeBank, FakeMapper } from './fakes.js';
 
 export function workerContext(db: Db, env: Record<string, string> = {}): AppContext {
   const config = loadConfig({
@@ -164,4 +168,52 @@ export function statementText(
 /** Empties every bridge table the pipeline touches, so one cloned database serves a whole test file. */
 export async function resetBridge(db: Db): Promise<void> {
   await db.query('TRUNCATE benefit_program, account_statement, disbursement CASCADE');
+}
+
+/** One suite's database, fakes and workers; the fields are set by the hooks pipelineSuite registers. */
+export interface PipelineSuite<B extends FakeBank, M extends FakeMapper> {
+  db: Db;
+  bank: B;
+  mapper: M;
+  /** The workers of the last start() of this test (none before it). */
+  workers: Workers;
+  /** Workers on this suite's database, bank and mapper, not polling; `env` sets config, `now` their clock. */
+  start(options?: { env?: Record<string, string>; now?: () => Date }): Workers;
+}
+
+/**
+ * The set-up every suite that runs the stages against fakes repeats, as hooks of the calling `describe`: one
+ * cloned database for the file, emptied before each test with a fresh bank and mapper; workers stopped after
+ * each test; the database closed at the end.
+ */
+export function pipelineSuite<B extends FakeBank = FakeBank, M extends FakeMapper = FakeMapper>(
+  make: { bank?: () => B; mapper?: () => M } = {},
+): PipelineSuite<B, M> {
+  const suite = {
+    start({ env = {}, now }: { env?: Record<string, string>; now?: () => Date } = {}) {
+      const ctx = workerContext(suite.db, env);
+      suite.workers = startWorkers(now ? { ...ctx, now } : ctx, {
+        poll: false,
+        mapper: suite.mapper,
+        connectors: connectorsOf(suite.bank),
+      });
+      return suite.workers;
+    },
+  } as PipelineSuite<B, M>;
+  beforeAll(async () => {
+    suite.db = await testDb();
+  });
+  beforeEach(async () => {
+    await resetBridge(suite.db);
+    suite.bank = make.bank?.() ?? (new FakeBank() as B);
+    suite.mapper = make.mapper?.() ?? (new FakeMapper() as M);
+  });
+  afterEach(async () => {
+    await suite.workers?.stop();
+    suite.workers = undefined as unknown as Workers;
+  });
+  afterAll(async () => {
+    await suite.db?.close();
+  });
+  return suite;
 }
