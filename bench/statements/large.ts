@@ -3,17 +3,23 @@
 // while every 100 ms /ping, a PBMS get_disbursement_status call and a bare database query are timed. Prints
 // the worst latency of each during the upload and during reconciliation, and the peak RSS.
 // Run: npm run bench:statement   (ENTRIES=500000 STATEMENT_CHUNK_ENTRIES=2000 to change the sizes; DATA_DIR=/tmp
-// for a data directory on disk, as `start` has, instead of memory)
-import { mkdtempSync } from 'node:fs';
+// for a data directory on disk, as `start` has, instead of memory; DATABASE_URL=postgres://... for a scratch
+// database on that server, where the statement worker runs as a child process of its own, as `worker` does,
+// so the peak RSS of the receiving process and of the worker are measured apart)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import pg from 'pg';
 import { g2pRequest } from '../../src/api/g2p-request.js';
 import { createApp, createContext } from '../../src/app.js';
 import { localSecret, mintToken } from '../../src/auth/index.js';
 import type { BankConnector } from '../../src/bank/connector.js';
 import { loadConfig } from '../../src/config/index.js';
-import { type Db, migrate, openPglite, type Queryable } from '../../src/db/index.js';
+import { type Db, migrate, openPglite, openPostgres, type Queryable } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { writeMt940 } from '../../src/mt940/index.js';
 import { startWorkers } from '../../src/pipeline/index.js';
@@ -34,25 +40,64 @@ const bank: BankConnector = {
 
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const ms = (x: number) => `${Math.round(x)} ms`;
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+/** The kernel's high-water mark of this process's RSS (no sample can miss a short peak). */
+const maxRss = () => process.resourceUsage().maxRSS * 1024;
 
-async function main() {
-  const config = loadConfig({
+/**
+ * The process's RSS sampled every 10 ms by a thread of its own (the main thread's stalls, when PGlite or a
+ * parse holds it, are when the peaks happen), the highest per phase (0 idle, 1 upload, 2 reconcile).
+ */
+function rssSampler(): { phase(i: number): void; peaks(): number[] } {
+  const shared = new Int32Array(new SharedArrayBuffer(4 * 4)); // [phase, peak MiB of 0, 1, 2]
+  const code = `
+    const { workerData } = require('node:worker_threads');
+    const s = new Int32Array(workerData);
+    setInterval(() => {
+      const mib = Math.ceil(process.memoryUsage.rss() / 1048576);
+      const i = 1 + Atomics.load(s, 0);
+      if (mib > Atomics.load(s, i)) Atomics.store(s, i, mib);
+    }, 10);`;
+  const thread = new Worker(code, { eval: true, workerData: shared.buffer });
+  thread.unref();
+  return {
+    phase: (i) => Atomics.store(shared, 0, i),
+    peaks: () => [1, 2, 3].map((i) => Atomics.load(shared, i) * 1048576),
+  };
+}
+
+/** A scratch database on DATABASE_URL's server, dropped afterwards. */
+async function scratchDb(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `g2p_bench_statement_${process.pid}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+function benchConfig() {
+  return loadConfig({
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     JWT_SECRET: 'bench-secret-0123456789abcdef-statement',
     WORKER_POLL_INTERVAL_SECONDS: '0.2',
     STATEMENT_CHUNK_ENTRIES: CHUNK,
     MAX_STATEMENT_BYTES: String(256 * 1024 * 1024),
   });
-  const log = createLogger(config.LOG_LEVEL);
-  // DATA_DIR: a data directory on disk, as `start` runs PGlite (default: in memory, whose files grow by copying)
-  const dataDir = process.env.DATA_DIR
-    ? mkdtempSync(join(process.env.DATA_DIR, 'bench-statement-'))
-    : undefined;
-  const db = await openPglite(dataDir ? { dataDir } : {});
-  await migrate(db);
+}
 
-  // One program, one envelope of ENTRIES disbursements of 10.00, shipped (set-based, as the stages leave it).
-  let t = performance.now();
+/** One program, one envelope of ENTRIES disbursements of 10.00, shipped (set-based, as the stages leave it). */
+async function seed(db: Db) {
   await db.exec(`
     INSERT INTO benefit_program (benefit_program_mnemonic, benefit_program_name, funding_org_code, funding_org_name,
       sponsor_bank_code, sponsor_bank_account_number, sponsor_bank_account_currency, id_mapper_resolution_required)
@@ -74,10 +119,20 @@ async function main() {
     INSERT INTO mapper_resolution_details (disbursement_id, mapper_resolution_batch_id, beneficiary_id, resolved)
     SELECT 'D' || n, 'M', 'BEN' || n, true FROM generate_series(1, ${ENTRIES}) n;
     ANALYZE;`);
-  console.log(`seeded ${ENTRIES.toLocaleString('en')} shipped disbursements in ${ms(performance.now() - t)}`);
+}
 
-  t = performance.now();
-  let text: string | null = writeMt940({
+/** BENCH_ROLE=seed: seeds the database of BENCH_DB_URL or BENCH_DATA_DIR (migrated already). */
+async function seedRole() {
+  const db = process.env.BENCH_DB_URL
+    ? await openPostgres(process.env.BENCH_DB_URL, { poolSize: 1 })
+    : await openPglite({ dataDir: process.env.BENCH_DATA_DIR! });
+  await seed(db);
+  await db.close();
+}
+
+/** BENCH_ROLE=statement: writes the statement of ENTRIES debits to BENCH_FILE. */
+function statement() {
+  const text = writeMt940({
     transactionReference: 'BENCH1',
     accountIdentification: ACCOUNT,
     statementNumber: '1',
@@ -94,7 +149,110 @@ async function main() {
       narratives: ['Benefit', 'Name'],
     })),
   });
-  const bytes = Buffer.byteLength(text);
+  writeFileSync(process.env.BENCH_FILE!, text);
+}
+
+/** Runs a command to its end; answers its standard output. */
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}: ${out}`)),
+    );
+  });
+}
+
+/** BENCH_ROLE=worker: the statement worker alone on BENCH_DB_URL until the statement is done; prints its peak RSS. */
+async function worker() {
+  const config = benchConfig();
+  const db = await openPostgres(process.env.BENCH_DB_URL!, { poolSize: 2 });
+  const ctx = await createContext(config, db, createLogger(config.LOG_LEVEL), () => new Date());
+  const rssStart = process.memoryUsage().rss;
+  const workers = startWorkers(ctx, { stages: ['statement'], connectors: { getBankConnector: () => bank } });
+  await untilProcessed(db);
+  await workers.stop();
+  console.log(JSON.stringify({ rssStart, maxRss: maxRss() }));
+  await db.close();
+}
+
+async function untilProcessed(db: Queryable) {
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const { rows } = await db.query<{ status: string; cursor: number; code: string | null }>(
+      `SELECT statement_process_status AS status, reconcile_cursor AS cursor,
+              statement_process_error_code AS code FROM account_statement`,
+    );
+    if (rows[0] && rows[0].status !== 'PENDING') {
+      if (rows[0].status !== 'PROCESSED')
+        throw new Error(`statement ended ${rows[0].status} ${rows[0].code}`);
+      return;
+    }
+  }
+}
+
+/** The worker as a child process (tsx, as `npm run worker` runs it); answers its own peak RSS. */
+function childWorker(url: string): Promise<{ rssStart: number; maxRss: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
+      env: { ...process.env, BENCH_ROLE: 'worker', BENCH_DB_URL: url },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('exit', (code) => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0) resolve(JSON.parse(last));
+      else reject(new Error(`the worker exited ${code}: ${out}`));
+    });
+  });
+}
+
+async function main() {
+  const config = benchConfig();
+  const log = createLogger(config.LOG_LEVEL);
+  console.log(`load ${load()}`);
+  const scratch = process.env.DATABASE_URL ? await scratchDb(process.env.DATABASE_URL) : null;
+  // DATA_DIR: a data directory on disk, as `start` runs PGlite (default: in memory, whose files grow by copying)
+  const dataDir = process.env.DATA_DIR
+    ? mkdtempSync(join(process.env.DATA_DIR, 'bench-statement-'))
+    : undefined;
+  let db = scratch
+    ? await openPostgres(scratch.url, { poolSize: 4 })
+    : await openPglite(dataDir ? { dataDir } : {});
+  await migrate(db);
+
+  let t = performance.now();
+  if (scratch || dataDir) {
+    // Seeded by a child process: the seeding's memory is not the receiving process's.
+    await db.close();
+    await run(process.execPath, [...process.execArgv, process.argv[1]!], {
+      BENCH_ROLE: 'seed',
+      ...(scratch ? { BENCH_DB_URL: scratch.url } : { BENCH_DATA_DIR: dataDir! }),
+    });
+    db = scratch
+      ? await openPostgres(scratch.url, { poolSize: 4 })
+      : await openPglite(dataDir ? { dataDir } : {});
+  } else await seed(db);
+  console.log(`seeded ${ENTRIES.toLocaleString('en')} shipped disbursements in ${ms(performance.now() - t)}`);
+
+  t = performance.now();
+  // Written by a child process into a file and sent by curl: neither the statement's making nor its sending
+  // counts in this process's memory, which is the bridge's alone.
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-statement-')), 'large.sta');
+  await run(process.execPath, [...process.execArgv, process.argv[1]!], {
+    BENCH_ROLE: 'statement',
+    BENCH_FILE: file,
+  });
+  const bytes = statSync(file).size;
   console.log(
     `statement of ${ENTRIES.toLocaleString('en')} entries, ${mb(bytes)}, in ${ms(performance.now() - t)}`,
   );
@@ -111,6 +269,7 @@ async function main() {
   let phase = 'idle';
   const worst: Record<string, Record<string, number>> = {};
   let peakRss = process.memoryUsage().rss;
+  const sampler = rssSampler();
   const note = (probe: string, x: number) => {
     const byProbe = worst[phase] ?? {};
     worst[phase] = byProbe;
@@ -158,21 +317,28 @@ async function main() {
   await new Promise((r) => setTimeout(r, 2000)); // the probes' own baseline
   loopPhase();
   const rssBefore = process.memoryUsage().rss; // the seeded in-memory database included
+  const maxBefore = maxRss();
   phase = 'upload';
+  sampler.phase(1);
   t = performance.now();
-  const form = new FormData();
-  form.append('statement_file', new Blob([text], { type: 'text/plain' }), 'large.sta');
-  text = null;
-  const res = await fetch(`${url}/upload_mt940`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${bankToken}` },
-    body: form,
-  });
-  if (res.status !== 200) throw new Error(`upload_mt940 answered ${res.status}: ${await res.text()}`);
+  const answer = await run('curl', [
+    '-sS',
+    '-H',
+    `authorization: Bearer ${bankToken}`,
+    '-F',
+    `statement_file=@${file};type=text/plain`,
+    '-w',
+    '\n%{http_code}',
+    `${url}/upload_mt940`,
+  ]);
+  if (!answer.trim().endsWith('200')) throw new Error(`upload_mt940 answered ${answer}`);
+  rmSync(dirname(file), { recursive: true, force: true });
   const uploadMs = performance.now() - t;
+  const maxAfterUpload = maxRss();
   loopPhase();
 
   phase = 'reconcile';
+  sampler.phase(2);
   t = performance.now();
   // SLOW_SQL_MS=N: name every statement of the stage that takes N ms or more (what holds the one connection)
   const slowMs = Number(process.env.SLOW_SQL_MS ?? 0);
@@ -202,23 +368,19 @@ async function main() {
     ctx.db.transaction = ((fn: (tx: Queryable) => Promise<unknown>) =>
       base.transaction((tx) => fn({ query: timed(tx) }))) as Db['transaction'];
   }
-  const workers = startWorkers(ctx, { stages: ['statement'], connectors: { getBankConnector: () => bank } });
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 250));
-    const { rows } = await db.query<{ status: string; cursor: number; code: string | null }>(
-      `SELECT statement_process_status AS status, reconcile_cursor AS cursor,
-              statement_process_error_code AS code FROM account_statement`,
-    );
-    if (rows[0] && rows[0].status !== 'PENDING') {
-      if (rows[0].status !== 'PROCESSED')
-        throw new Error(`statement ended ${rows[0].status} ${rows[0].code}`);
-      break;
-    }
+  let child: { rssStart: number; maxRss: number } | null = null;
+  if (scratch) child = await childWorker(scratch.url);
+  else {
+    const workers = startWorkers(ctx, {
+      stages: ['statement'],
+      connectors: { getBankConnector: () => bank },
+    });
+    await untilProcessed(db);
+    await workers.stop();
   }
   const reconcileMs = performance.now() - t;
   loopPhase();
   clearInterval(timer);
-  await workers.stop();
   const { rows } = await db.query<{ reconciled: number; errors: number }>(
     `SELECT (SELECT number_of_disbursements_reconciled FROM disbursement_envelope_batch_status) AS reconciled,
             (SELECT count(*)::int FROM disbursement_error_recon) AS errors`,
@@ -232,12 +394,33 @@ async function main() {
         .map(([k, v]) => `${k} ${ms(v)}`)
         .join(', ')}`,
     );
-  console.log(`RSS before the upload ${mb(rssBefore)}, peak ${mb(peakRss)}`);
+  console.log(
+    `RSS before the upload ${mb(rssBefore)}, peak ${mb(peakRss)} (sampled every 100 ms); peak by a thread sampling every 10 ms: ${sampler
+      .peaks()
+      .map((x, i) => `${['idle', 'upload', 'reconcile'][i]} ${mb(x)}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `peak RSS (kernel high-water mark) of the receiving process: before the upload ${mb(maxBefore)}, after it ${mb(maxAfterUpload)}, ${child ? 'at the end' : 'after reconciling in the same process'} ${mb(maxRss())}`,
+  );
+  if (child)
+    console.log(
+      `peak RSS of the statement worker (its own process): ${mb(child.maxRss)} (${mb(child.rssStart)} when it started)`,
+    );
+  console.log(`load ${load()}`);
   await app.close();
   await db.close();
+  await scratch?.drop();
 }
 
-main().catch((err) => {
+(process.env.BENCH_ROLE === 'worker'
+  ? worker()
+  : process.env.BENCH_ROLE === 'statement'
+    ? Promise.resolve(statement())
+    : process.env.BENCH_ROLE === 'seed'
+      ? seedRole()
+      : main()
+).catch((err) => {
   console.error(err);
   process.exit(1);
 });
