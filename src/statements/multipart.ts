@@ -293,3 +293,275 @@ function malformed(reason: string): { ok: false; errorCode: FormError; message: 
 function refuse(error: FormError, reason: string): { ok: false; errorCode: FormError; message: string } {
   return { ok: false, errorCode: error, message: reason };
 }
+
+// --- The same reader over a body that arrives as a stream -------------------------------------------------
+//
+// For the statement upload, whose file may be tens of MB: only part headers and plain fields are buffered;
+// a part's content is handed on in pieces as it arrives (the delimiter is searched across chunk edges by
+// holding back its length less one byte). It reads as readForm reads and refuses what readForm refuses, with
+// one difference of order: a refusal is given as soon as it is seen (a second file, a file over fileBytes,
+// a broken part header) rather than after a later part's framing is checked, so a broken form may be named
+// by another of its faults. test/statements/multipart-stream.test.ts holds the two readers to each other.
+
+/** A part's headers, before its content is read. */
+export interface FormPartHead {
+  name: string;
+  filename: string | null;
+  contentType: string | null;
+}
+
+export type FormFailure = { ok: false; errorCode: FormError; message: string };
+
+/** A form read part by part: `next()` gives the next part's headers, `read()` the pieces of its content. */
+export class FormStream {
+  private buf: Buffer = Buffer.alloc(0);
+  /** Bytes consumed before buf[0], for messages. */
+  private offset = 0;
+  private received = 0;
+  private ended = false;
+  private state: 'start' | 'boundary' | 'content' | 'closed' = 'start';
+  private failure: FormFailure | null = null;
+  private parts = 0;
+  private files = 0;
+  private fields = 0;
+  /** In content: where the content ends in buf (-1: not seen yet), and whether it is a file's. */
+  private contentEnd = -1;
+  private contentBytes = 0;
+  private isFile = false;
+  private readonly source: AsyncIterator<Uint8Array>;
+
+  private constructor(
+    source: AsyncIterable<Uint8Array>,
+    private readonly boundary: string,
+    private readonly dashBoundary: Buffer,
+    private readonly delimiter: Buffer,
+    private readonly limit: FormLimits & { bodyBytes: number },
+  ) {
+    this.source = source[Symbol.asyncIterator]();
+  }
+
+  /**
+   * A reader of `source` (a request body) as the form its Content-Type names, or why it cannot be one.
+   * `bodyBytes` bounds the whole body (too_large beyond it).
+   */
+  static open(
+    source: AsyncIterable<Uint8Array>,
+    contentType: string,
+    limits: Partial<FormLimits & { bodyBytes: number }> = {},
+  ): { ok: true; form: FormStream } | FormFailure {
+    const b = formBoundary(contentType);
+    if (!b.ok) return malformed(b.message);
+    const limit = { ...DEFAULT_FORM_LIMITS, bodyBytes: Number.POSITIVE_INFINITY, ...limits };
+    const dash = Buffer.from(`--${b.boundary}`, 'latin1');
+    const delimiter = Buffer.from(`\r\n--${b.boundary}`, 'latin1');
+    return { ok: true, form: new FormStream(source, b.boundary, dash, delimiter, limit) };
+  }
+
+  /** The next part's headers (its content, if unread, skipped), null after the closing delimiter. */
+  async next(): Promise<{ ok: true; part: FormPartHead | null } | FormFailure> {
+    while (this.state === 'content') {
+      const piece = await this.read();
+      if (!piece.ok) return piece;
+    }
+    if (this.failure) return this.failure;
+    if (this.state === 'closed') return { ok: true, part: null };
+    if (this.state === 'start') {
+      const opened = await this.skipPreamble();
+      if (opened) return this.fail(opened);
+    }
+    const head = await this.partHead();
+    return head.ok ? head : this.fail(head);
+  }
+
+  /** The next piece of the current part's content; null at its end. */
+  async read(): Promise<{ ok: true; piece: Buffer | null } | FormFailure> {
+    if (this.failure) return this.failure;
+    if (this.state !== 'content') return { ok: true, piece: null };
+    for (;;) {
+      if (this.contentEnd < 0) {
+        const at = this.buf.indexOf(this.delimiter);
+        if (at >= 0) this.contentEnd = at;
+      }
+      if (this.contentEnd === 0) {
+        this.consume(this.delimiter.length);
+        this.contentEnd = -1;
+        this.state = 'boundary';
+        return { ok: true, piece: null };
+      }
+      const take = this.contentEnd > 0 ? this.contentEnd : this.buf.length - (this.delimiter.length - 1);
+      if (take > 0) {
+        const piece = this.buf.subarray(0, take);
+        this.consume(take);
+        if (this.contentEnd > 0) this.contentEnd -= take;
+        this.contentBytes += take;
+        if (this.isFile && this.contentBytes > this.limit.fileBytes)
+          return this.fail(refuse('too_large', `a file of more than ${this.limit.fileBytes} bytes`));
+        return { ok: true, piece };
+      }
+      const more = await this.more();
+      if (more !== true)
+        return this.fail(
+          more ?? malformed(`the body ends without the closing delimiter --${this.boundary}--`),
+        );
+    }
+  }
+
+  /** Moves past the first boundary: at the very start, or ending the preamble's last line. */
+  private async skipPreamble(): Promise<FormFailure | null> {
+    const fill = await this.fill(this.dashBoundary.length);
+    if (fill) return fill;
+    if (this.buf.subarray(0, this.dashBoundary.length).equals(this.dashBoundary)) {
+      this.consume(this.dashBoundary.length);
+    } else {
+      for (;;) {
+        const at = this.buf.indexOf(this.delimiter);
+        if (at >= 0) {
+          this.consume(at + this.delimiter.length);
+          break;
+        }
+        this.consume(Math.max(0, this.buf.length - (this.delimiter.length - 1))); // the preamble is ignored
+        const more = await this.more();
+        if (more !== true) return more ?? malformed(`the body holds no boundary line --${this.boundary}`);
+      }
+    }
+    this.state = 'boundary';
+    return null;
+  }
+
+  /** Just past a boundary: the form's end, or a part's headers (readPart's reading, on what is buffered). */
+  private async partHead(): Promise<{ ok: true; part: FormPartHead | null } | FormFailure> {
+    let fill = await this.fill(2);
+    if (fill) return fill;
+    if (this.buf[0] === 0x2d && this.buf[1] === 0x2d) {
+      this.state = 'closed'; // the epilogue is ignored
+      return { ok: true, part: null };
+    }
+    const boundaryEnd = this.offset;
+    for (;;) {
+      let k = 0;
+      while (this.buf[k] === 0x20 || this.buf[k] === 0x09) k++;
+      this.consume(k);
+      if (this.buf.length > 0) break;
+      const more = await this.more();
+      if (more !== true)
+        return more ?? malformed('the body ends after a boundary, without the closing delimiter');
+    }
+    fill = await this.fill(2);
+    if (fill) return fill;
+    if (this.buf[0] !== 0x0d || this.buf[1] !== 0x0a) {
+      return malformed(
+        `the boundary ending at byte ${boundaryEnd} is followed by neither CRLF nor -- (a boundary may not occur inside a part)`,
+      );
+    }
+    this.consume(2);
+    const n = ++this.parts;
+    const headerBytes = this.limit.headerBytes;
+    const next = await this.find(this.delimiter, headerBytes + CRLFCRLF.length + this.delimiter.length);
+    if (typeof next !== 'number') return next;
+    if (next < 0 && this.ended)
+      return malformed(`the body ends without the closing delimiter --${this.boundary}--`);
+    if (next === 0) return malformed(`part ${n} is empty, without headers`);
+    let headerText = '';
+    let contentStart: number;
+    if (this.buf[0] === 0x0d && this.buf[1] === 0x0a) contentStart = 2;
+    else {
+      const window = this.buf.subarray(
+        0,
+        Math.min(headerBytes + CRLFCRLF.length, next < 0 ? Infinity : next + 2),
+      );
+      const end = window.indexOf(CRLFCRLF);
+      if (end < 0) {
+        return malformed(
+          window.length >= headerBytes + CRLFCRLF.length
+            ? `the headers of part ${n} are longer than ${headerBytes} bytes`
+            : `the headers of part ${n} are not ended by an empty line`,
+        );
+      }
+      headerText = window.subarray(0, end).toString('utf8');
+      contentStart = end + CRLFCRLF.length;
+    }
+    const head = partHeadOf(headerText, n);
+    if (!head.ok) return head;
+    if (head.part.filename !== null) {
+      if (++this.files > this.limit.files)
+        return refuse('too_many_parts', `more than ${this.limit.files} file(s)`);
+    } else if (++this.fields > this.limit.fields) {
+      return refuse('too_many_parts', `more than ${this.limit.fields} field(s) besides the file`);
+    }
+    this.consume(contentStart);
+    // Content may begin with --boundary (the CRLF before it ended the headers): its end is searched anew.
+    this.contentEnd = next >= contentStart ? next - contentStart : -1;
+    this.contentBytes = 0;
+    this.isFile = head.part.filename !== null;
+    this.state = 'content';
+    return head;
+  }
+
+  private consume(n: number): void {
+    this.buf = this.buf.subarray(n);
+    this.offset += n;
+  }
+
+  /** One more chunk of the body into buf: true, false at its end, or a failure (over bodyBytes). */
+  private async more(): Promise<true | null | FormFailure> {
+    if (this.ended) return null;
+    const r = await this.source.next();
+    if (r.done) {
+      this.ended = true;
+      return null;
+    }
+    const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    this.received += chunk.length;
+    if (this.received > this.limit.bodyBytes)
+      return refuse('too_large', `a body of more than ${this.limit.bodyBytes} bytes`);
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    return true;
+  }
+
+  /** Reads on until buf holds `n` bytes or the body ends. */
+  private async fill(n: number): Promise<FormFailure | null> {
+    while (this.buf.length < n) {
+      const more = await this.more();
+      if (more !== true) return more;
+    }
+    return null;
+  }
+
+  /** Where `needle` is in buf, reading on until it is, `within` bytes are buffered, or the body ends (-1). */
+  private async find(needle: Buffer, within: number): Promise<number | FormFailure> {
+    let from = 0;
+    for (;;) {
+      const at = this.buf.indexOf(needle, from);
+      if (at >= 0) return at;
+      if (this.buf.length >= within) return -1;
+      from = Math.max(0, this.buf.length - needle.length + 1);
+      const more = await this.more();
+      if (more === null) return -1;
+      if (more !== true) return more;
+    }
+  }
+
+  private fail(failure: FormFailure): FormFailure {
+    this.failure = failure;
+    return failure;
+  }
+}
+
+/** A part's name, filename and Content-Type from its header block, as readPart reads them. */
+function partHeadOf(headerText: string, n: number): { ok: true; part: FormPartHead } | FormFailure {
+  const headers = parseHeaders(headerText);
+  if (!headers.ok) return malformed(`part ${n}: ${headers.message}`);
+  const disposition = headers.headers.get('content-disposition');
+  if (disposition === undefined) return malformed(`part ${n} has no Content-Disposition: form-data header`);
+  const parsed = parseValueAndParameters(disposition);
+  if (!parsed.ok) return malformed(`the Content-Disposition of part ${n}: ${parsed.message}`);
+  if (parsed.value.toLowerCase() !== 'form-data') {
+    return malformed(`the Content-Disposition of part ${n} is not form-data`);
+  }
+  const name = parsed.params.get('name');
+  if (name === undefined) return malformed(`the Content-Disposition of part ${n} has no name`);
+  const extended = parsed.params.get('filename*');
+  const filename =
+    parsed.params.get('filename') ?? (extended === undefined ? null : decodeExtValue(extended));
+  return { ok: true, part: { name, filename, contentType: headers.headers.get('content-type') ?? null } };
+}

@@ -8,6 +8,7 @@
 // statements of its own accounts, and the audit trail names them. The scope is stored with the statement
 // (uploader_bank_codes), and the statement stage checks every statement it parses against it again.
 import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { recordAudit } from '../audit/index.js';
 import { allows } from '../auth/index.js';
 import type { Db, Queryable } from '../db/index.js';
@@ -15,11 +16,10 @@ import type { Feature } from '../feature/context.js';
 import { type AppContext, type Caller, callerOf, FORBIDDEN_ACCOUNT } from '../feature/context.js';
 import { ErrorCode } from '../g2p/codes.js';
 import { type G2pStatus, responseHeader } from '../g2p/message.js';
-import type { Result } from '../result.js';
 import { findProgramByAccount, type ProgramAccount } from './accounts.js';
 import { detectStatementFormat, SNIFF_BYTES } from './detect.js';
 import type { StatementFormatName } from './model.js';
-import { isFormData, readForm } from './multipart.js';
+import { type FormFailure, FormStream, isFormData } from './multipart.js';
 
 export const STATEMENT_FIELD = 'statement_file';
 
@@ -36,23 +36,6 @@ export interface StoredStatement {
   statement_id: string;
   content_sha256: string;
   size_bytes: number;
-}
-
-/** The upload as text (decoded once, here), or why it is not a statement we can keep as text. */
-export function decodeStatement(bytes: Uint8Array): Result<{ text: string }> {
-  const refuse = (message: string) => ({
-    ok: false as const,
-    errorCode: ErrorCode.STATEMENT_UPLOAD_ERROR,
-    message,
-  });
-  if (bytes.length === 0) return refuse('the file is empty');
-  if (bytes.includes(0)) return refuse('the file contains NUL bytes (binary, not an MT940 text)');
-  try {
-    // ignoreBOM keeps a byte-order mark in the text: the stored text is the upload, unchanged.
-    return { ok: true, text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes) };
-  } catch {
-    return refuse('the file is not valid UTF-8 text');
-  }
 }
 
 /** The format the statement stage will read the text as (null: neither, it will end as ERROR). */
@@ -90,17 +73,7 @@ function camtAccounts(text: string): string[] {
   let closed = 0;
   for (const m of text.matchAll(ACCT_ELEMENT)) {
     closed++;
-    const body = m[1]!;
-    const ibans = [...body.matchAll(IBAN)].map((x) => x[1]!.trim());
-    const others = [...body.matchAll(OTHER_ID)].map((x) => x[1]!.trim());
-    const plain =
-      !/<[!?]/.test(body) &&
-      ibans.length === (body.match(IBAN_OPEN)?.length ?? 0) &&
-      others.length === (body.match(OTHER_OPEN)?.length ?? 0) &&
-      ibans.length + others.length > 0 &&
-      [...ibans, ...others].every((id) => id !== '');
-    if (!plain) accounts.push(UNREADABLE_ACCOUNT);
-    accounts.push(...ibans, ...others);
+    accounts.push(...acctAccounts(m[1]!));
   }
   if ((text.match(ACCT_OPEN)?.length ?? 0) !== closed) accounts.push(UNREADABLE_ACCOUNT);
   return accounts;
@@ -116,6 +89,112 @@ export function statementAccounts(text: string, format = statementFormatOf(text)
   if (format === 'MT940' || format === null)
     for (const m of text.matchAll(/(?:^|[\r\n]):25P?:([^\r\n]*)/g)) accounts.add(m[1]!.trim());
   return [...accounts];
+}
+
+/** Longest text the streaming scan holds for one line or one Acct element; beyond it the account is unreadable. */
+const SCAN_HOLD_CHARS = 1024 * 1024;
+const MT940_ACCOUNT_LINE = /^:25P?:/;
+
+/**
+ * statementAccounts over a text that arrives in pieces, holding only what a match may still need: the line
+ * being read (MT940) and the text from the first Acct element not yet closed (camt). Gives what
+ * statementAccounts gives the whole text, except that a line or Acct element longer than SCAN_HOLD_CHARS
+ * counts as UNREADABLE_ACCOUNT (so a scoped caller is refused) instead of being read.
+ */
+export class StatementAccountScan {
+  private readonly camt: string[] = [];
+  private readonly mt940: string[] = [];
+  private line = '';
+  /** The current line is past SCAN_HOLD_CHARS (or cannot be an account line): skipped to its end. */
+  private skipLine = false;
+  private xml = '';
+  private opened = 0;
+  private closed = 0;
+
+  push(piece: string): void {
+    this.scanLines(piece);
+    this.scanXml(piece);
+  }
+
+  /** The accounts, as statementAccounts(text, format) names them. */
+  end(format: StatementFormatName | null): string[] {
+    if (!this.skipLine) this.accountLine(this.line);
+    this.opened += this.xml.match(ACCT_OPEN)?.length ?? 0;
+    const accounts = new Set<string>();
+    if (format !== 'MT940') {
+      for (const a of this.camt) accounts.add(a);
+      if (this.opened !== this.closed) accounts.add(UNREADABLE_ACCOUNT);
+    }
+    if (format === 'MT940' || format === null) for (const a of this.mt940) accounts.add(a);
+    return [...accounts];
+  }
+
+  private scanLines(piece: string): void {
+    let from = 0;
+    for (;;) {
+      const cr = piece.indexOf('\r', from);
+      const lf = piece.indexOf('\n', from);
+      const eol = cr < 0 ? lf : lf < 0 ? cr : Math.min(cr, lf);
+      const part = piece.slice(from, eol < 0 ? piece.length : eol);
+      if (!this.skipLine) {
+        this.line += part;
+        // Past 5 characters a line that does not open with :25: or :25P: never will: not held.
+        if (this.line.length >= 6 && !MT940_ACCOUNT_LINE.test(this.line)) this.skipLine = true;
+        else if (this.line.length > SCAN_HOLD_CHARS) {
+          this.mt940.push(UNREADABLE_ACCOUNT);
+          this.skipLine = true;
+        }
+      }
+      if (eol < 0) return;
+      if (!this.skipLine) this.accountLine(this.line);
+      this.line = '';
+      this.skipLine = false;
+      from = eol + 1;
+    }
+  }
+
+  private accountLine(line: string): void {
+    const m = /^:25P?:(.*)$/s.exec(line);
+    if (m) this.mt940.push(m[1]!.trim());
+  }
+
+  private scanXml(piece: string): void {
+    let text = this.xml + piece;
+    let done = 0;
+    for (const m of text.matchAll(ACCT_ELEMENT)) {
+      this.closed++;
+      this.camt.push(...acctAccounts(m[1]!));
+      done = m.index + m[0].length;
+    }
+    // Held from the first Acct opening not closed yet, or else from the last '<' (a tag may be cut).
+    ACCT_OPEN.lastIndex = done;
+    const open = ACCT_OPEN.exec(text);
+    let keep = open ? open.index : text.lastIndexOf('<');
+    if (keep < done) keep = text.length;
+    if (text.length - keep > SCAN_HOLD_CHARS) {
+      // An Acct element this long is not read: unreadable, and the scan goes on past its opening.
+      this.camt.push(UNREADABLE_ACCOUNT);
+      keep += 1;
+      const next = text.indexOf('<', keep);
+      keep = next < 0 ? text.length : next;
+    }
+    this.opened += text.slice(0, keep).match(ACCT_OPEN)?.length ?? 0;
+    text = text.slice(keep);
+    this.xml = text;
+  }
+}
+
+/** The account ids of one Acct element's content, UNREADABLE_ACCOUNT first when it is not read plainly. */
+function acctAccounts(body: string): string[] {
+  const ibans = [...body.matchAll(IBAN)].map((x) => x[1]!.trim());
+  const others = [...body.matchAll(OTHER_ID)].map((x) => x[1]!.trim());
+  const plain =
+    !/<[!?]/.test(body) &&
+    ibans.length === (body.match(IBAN_OPEN)?.length ?? 0) &&
+    others.length === (body.match(OTHER_OPEN)?.length ?? 0) &&
+    ibans.length + others.length > 0 &&
+    [...ibans, ...others].every((id) => id !== '');
+  return plain ? [...ibans, ...others] : [UNREADABLE_ACCOUNT, ...ibans, ...others];
 }
 
 /** A statement the caller may not upload: answered 403, nothing stored. */
@@ -160,26 +239,131 @@ export function checkStatementScope(tx: Queryable, text: string, caller: Caller)
   return statementPrograms(tx, statementAccounts(text), caller);
 }
 
+/** Characters of statement text per stored piece (account_statement_chunk): about 1 MiB. */
+export const STATEMENT_CHUNK_CHARS = 1024 * 1024;
+
+/** Why an upload is refused once its transaction is open: thrown so that nothing of it is kept. */
+class UploadRefused extends Error {
+  constructor(readonly refusal: FormFailure | { ok: false; errorCode: 'not_text'; message: string }) {
+    super(refusal.message);
+  }
+}
+
 /**
- * Stores the statement (header row and raw text) in one transaction with its audit row; it starts PENDING.
- * Throws StatementForbidden (nothing stored) when the caller's bank scope does not cover its accounts.
+ * The statement file as it streams in, inside the upload's transaction: its bytes counted, hashed and
+ * checked (no NUL, UTF-8), its text decoded, sniffed for the format, scanned for accounts and written to
+ * account_statement_chunk a piece of about STATEMENT_CHUNK_CHARS at a time. A file found not to be text is
+ * read on to the end of the form (a broken form is answered as such) but no more of it is written.
  */
-export async function storeStatement(
+class StatementIntake {
+  readonly statementId = randomUUID();
+  private readonly hash = createHash('sha256');
+  // ignoreBOM keeps a byte-order mark in the text: the stored text is the upload, unchanged.
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  private readonly scan = new StatementAccountScan();
+  private size = 0;
+  private nul = false;
+  private notUtf8 = false;
+  private head = '';
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private seq = 0;
+
+  constructor(private readonly tx: Queryable) {}
+
+  async push(bytes: Buffer): Promise<void> {
+    this.size += bytes.length;
+    this.hash.update(bytes);
+    if (!this.nul && bytes.includes(0)) this.nul = true;
+    if (this.nul || this.notUtf8) return;
+    let text: string;
+    try {
+      text = this.decoder.decode(bytes, { stream: true });
+    } catch {
+      this.notUtf8 = true;
+      return;
+    }
+    await this.add(text);
+  }
+
+  /** The whole file is in: what to store, or why it is not a statement we can keep as text. */
+  async end(): Promise<
+    | { ok: true; stored: StoredStatement; format: StatementFormatName | null; accounts: string[] }
+    | { ok: false; errorCode: 'not_text'; message: string }
+  > {
+    const refuse = (message: string) => ({ ok: false as const, errorCode: 'not_text' as const, message });
+    if (this.size === 0) return refuse('the file is empty');
+    if (this.nul) return refuse('the file contains NUL bytes (binary, not an MT940 text)');
+    if (!this.notUtf8)
+      try {
+        await this.add(this.decoder.decode());
+      } catch {
+        this.notUtf8 = true;
+      }
+    if (this.notUtf8) return refuse('the file is not valid UTF-8 text');
+    await this.flush();
+    const format = statementFormatOf(this.head);
+    return {
+      ok: true,
+      stored: {
+        statement_id: this.statementId,
+        content_sha256: this.hash.digest('hex'),
+        size_bytes: this.size,
+      },
+      format,
+      accounts: this.scan.end(format),
+    };
+  }
+
+  private async add(text: string): Promise<void> {
+    if (text === '') return;
+    if (this.head.length < SNIFF_BYTES) this.head += text.slice(0, SNIFF_BYTES - this.head.length);
+    this.scan.push(text);
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    if (this.pendingChars >= STATEMENT_CHUNK_CHARS) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pendingChars === 0) return;
+    const content = this.pending.join('');
+    this.pending = [];
+    this.pendingChars = 0;
+    await this.tx.query(
+      'INSERT INTO account_statement_chunk (statement_id, seq, content) VALUES ($1, $2, $3)',
+      [this.statementId, this.seq++, content],
+    );
+  }
+}
+
+/**
+ * Reads the rest of the form from the statement file's content on and stores the statement in one
+ * transaction: its text in pieces as they arrive, then (the form read to its end and the file found to be
+ * text) the header row, the whole text joined in the database, and the audit row. Throws UploadRefused or
+ * StatementForbidden, and then nothing is stored.
+ */
+function receiveStatement(
   db: Db,
-  bytes: Uint8Array,
-  text: string,
+  form: FormStream,
   caller: Caller,
-  action: 'upload_mt940' | 'upload_statement' = 'upload_mt940',
+  action: 'upload_mt940' | 'upload_statement',
 ): Promise<StoredStatement> {
-  const stored = {
-    statement_id: randomUUID(),
-    content_sha256: createHash('sha256').update(bytes).digest('hex'),
-    size_bytes: bytes.length,
-  };
-  const uploadedBy = caller.subject;
-  const format = statementFormatOf(text);
-  const accounts = statementAccounts(text, format);
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
+    const intake = new StatementIntake(tx);
+    for (;;) {
+      const r = await form.read();
+      if (!r.ok) throw new UploadRefused(r);
+      if (r.piece === null) break;
+      await intake.push(r.piece);
+    }
+    for (;;) {
+      const next = await form.next(); // later parts are read (and dropped): the form must still end well
+      if (!next.ok) throw new UploadRefused(next);
+      if (next.part === null) break;
+    }
+    const file = await intake.end();
+    if (!file.ok) throw new UploadRefused(file);
+    const { stored, format, accounts } = file;
     const programs = await statementPrograms(tx, accounts, caller);
     await tx.query(
       `INSERT INTO account_statement (statement_id, content_sha256, size_bytes, uploaded_by, statement_format,
@@ -189,23 +373,25 @@ export async function storeStatement(
         stored.statement_id,
         stored.content_sha256,
         stored.size_bytes,
-        uploadedBy,
+        caller.subject,
         format,
         caller.bankCodes ? [...caller.bankCodes] : null,
       ],
     );
-    await tx.query('INSERT INTO account_statement_lob (statement_id, statement_lob) VALUES ($1, $2)', [
-      stored.statement_id,
-      text,
-    ]);
+    // The whole text for the dashboard and the other readers, joined where it is: in the database.
+    await tx.query(
+      `INSERT INTO account_statement_lob (statement_id, statement_lob)
+       SELECT $1, string_agg(content, '' ORDER BY seq) FROM account_statement_chunk WHERE statement_id = $1`,
+      [stored.statement_id],
+    );
     await recordAudit(tx, caller, {
       action,
       program: programs.length === 1 ? programs[0] : null,
       targetIds: [stored.statement_id],
       summary: { ...stored, format, accounts, programs },
     });
+    return stored;
   });
-  return stored;
 }
 
 type UploadAction = 'upload_mt940' | 'upload_statement';
@@ -264,15 +450,13 @@ const ROUTES: Record<UploadAction, { summary: string; description: string; file:
 
 /** POST /upload_mt940 and POST /upload_statement (role bank): the same form, checks and answers. */
 export const statementUploadRoutes: Feature = (app, ctx: AppContext) => {
-  // The body arrives whole as a Buffer (Fastify enforces the route's bodyLimit while it streams, 413), then
-  // our strict reader splits it (./multipart.ts). No other route takes multipart/form-data.
-  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_request, body, done) =>
-    done(null, body),
-  );
+  // The body is handed on as the request's stream, read by our strict reader (./multipart.ts) as it
+  // arrives: the statement file goes to the database in pieces, never whole into memory. The size limits are
+  // the reader's (the whole body, and the file). No other route takes multipart/form-data.
+  app.addContentTypeParser('multipart/form-data', (_request, payload, done) => done(null, payload));
   for (const [action, route] of Object.entries(ROUTES) as [UploadAction, (typeof ROUTES)[UploadAction]][])
     uploadRoute(app, ctx, action, route);
 };
-
 function uploadRoute(
   app: Parameters<Feature>[0],
   ctx: AppContext,
@@ -314,7 +498,7 @@ function uploadRoute(
     },
     async (request, reply) => {
       const contentType = request.headers['content-type'];
-      if (!Buffer.isBuffer(request.body) || !isFormData(contentType)) {
+      if (!(request.body instanceof Readable) || !isFormData(contentType)) {
         return reply.code(415).send(
           statementResponse(action, ctx.now(), 'rjct', {
             code: 'UNSUPPORTED_MEDIA_TYPE',
@@ -322,13 +506,9 @@ function uploadRoute(
           }),
         );
       }
-      const form = readForm(request.body, contentType ?? '', {
-        fileBytes: ctx.config.MAX_STATEMENT_BYTES,
-        files: 1,
-        fields: FORM_FIELDS,
-      });
-      if (!form.ok) {
-        const { errorCode: error, message: reason } = form;
+      const bodyBytes = ctx.config.MAX_STATEMENT_BYTES + FORM_OVERHEAD_BYTES;
+      const refused = (failure: UploadRefused['refusal']) => {
+        const { errorCode: error, message: reason } = failure;
         if (error === 'too_large') {
           return reply.code(413).send(
             statementResponse(action, ctx.now(), 'rjct', {
@@ -344,6 +524,13 @@ function uploadRoute(
             message: `Send one file, in multipart field ${STATEMENT_FIELD} (the form holds ${reason})`,
           });
         }
+        if (error === 'not_text') {
+          request.log.info({ reason }, 'statement upload rejected');
+          return statementResponse(action, ctx.now(), 'rjct', {
+            code: ErrorCode.STATEMENT_UPLOAD_ERROR,
+            message: `Statement rejected: ${reason}`,
+          });
+        }
         // Whatever else fails (no boundary, a cut-off body, a broken part header) is the caller's malformed
         // upload, a 400, never the bridge's 500.
         request.log.info({ reason }, 'statement upload is not a valid multipart form');
@@ -353,32 +540,43 @@ function uploadRoute(
             message: `The multipart/form-data body could not be read (${reason}); send the file in field ${STATEMENT_FIELD}`,
           }),
         );
-      }
-      const file = form.parts.find((p) => p.name === STATEMENT_FIELD && p.filename !== null);
-      if (file === undefined) {
-        return statementResponse(action, ctx.now(), 'rjct', {
-          code: ErrorCode.STATEMENT_UPLOAD_ERROR,
-          message: form.parts.some((p) => p.name === STATEMENT_FIELD)
-            ? `Multipart field ${STATEMENT_FIELD} is a plain field, not a file (its part has no filename)`
-            : `No file in multipart field ${STATEMENT_FIELD}`,
-        });
-      }
-      const bytes = file.content;
-      const decoded = decodeStatement(bytes);
-      if (!decoded.ok) {
-        const reason = decoded.message;
-        request.log.info({ size: bytes.length, reason }, 'statement upload rejected');
-        return statementResponse(action, ctx.now(), 'rjct', {
-          code: ErrorCode.STATEMENT_UPLOAD_ERROR,
-          message: `Statement rejected: ${reason}`,
-        });
+      };
+      // A declared length over the limit is refused before anything is read.
+      if (Number(request.headers['content-length'] ?? 0) > bodyBytes)
+        return refused({ ok: false, errorCode: 'too_large', message: 'the body is too large' });
+      const opened = FormStream.open(request.body, contentType ?? '', {
+        fileBytes: ctx.config.MAX_STATEMENT_BYTES,
+        files: 1,
+        fields: FORM_FIELDS,
+        bodyBytes,
+      });
+      if (!opened.ok) return refused(opened);
+      const form = opened.form;
+      // Parts before the statement file are read and dropped; the file's content is read in the transaction.
+      let plainField = false;
+      for (;;) {
+        const next = await form.next();
+        if (!next.ok) return refused(next);
+        if (next.part === null) {
+          return statementResponse(action, ctx.now(), 'rjct', {
+            code: ErrorCode.STATEMENT_UPLOAD_ERROR,
+            message: plainField
+              ? `Multipart field ${STATEMENT_FIELD} is a plain field, not a file (its part has no filename)`
+              : `No file in multipart field ${STATEMENT_FIELD}`,
+          });
+        }
+        if (next.part.name === STATEMENT_FIELD) {
+          if (next.part.filename !== null) break;
+          plainField = true;
+        }
       }
       let stored: StoredStatement;
       try {
-        stored = await storeStatement(ctx.db, bytes, decoded.text, callerOf(request), action);
+        stored = await receiveStatement(ctx.db, form, callerOf(request), action);
       } catch (error) {
+        if (error instanceof UploadRefused) return refused(error.refusal);
         if (!(error instanceof StatementForbidden)) throw error;
-        request.log.info({ size: bytes.length, code: error.code }, 'statement upload refused');
+        request.log.info({ code: error.code }, 'statement upload refused');
         return reply
           .code(403)
           .send(statementResponse(action, ctx.now(), 'rjct', { code: error.code, message: error.message }));
