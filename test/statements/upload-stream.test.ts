@@ -5,12 +5,16 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkers } from '../../src/pipeline/index.js';
 import {
   STATEMENT_CHUNK_CHARS,
   StatementAccountScan,
   statementAccounts,
 } from '../../src/statements/upload.js';
 import { expectUnchanged } from '../api/helpers.js';
+import { FakeBank, FakeMapper } from '../pipeline/fakes.js';
+import { seedEnvelope, seedProgram, statementText, workerContext } from '../pipeline/fixtures.js';
+import { lifecycle, statementRow } from '../pipeline/helpers.js';
 import { type TestApp, testApp } from '../support/app.js';
 
 const BOUNDARY = '----g2pbridge-stream';
@@ -129,6 +133,61 @@ describe('a streamed statement upload', () => {
     expect(res.statusCode).toBe(413);
     expect(res.json().header.status_reason_code).toBe('REQUEST_TOO_LARGE');
     expect(over.pulled()).toBeLessThan(big.length / 65_536);
+  });
+});
+
+describe('the statement stage', () => {
+  it('reads an upload from its stored pieces, not from the lob', async () => {
+    const t = await testApp({ MAX_STATEMENT_BYTES: String(6 * 1024 * 1024) });
+    const db = t.ctx.db;
+    const bank = new FakeBank();
+    const workers = startWorkers(workerContext(db), {
+      poll: false,
+      mapper: new FakeMapper(),
+      connectors: { getBankConnector: () => bank },
+    });
+    try {
+      await seedProgram(db, { mnemonic: 'CASH', account: '1000200030', bankCode: 'FAKE', resolution: false });
+      await seedEnvelope(db, {
+        id: 'E1',
+        program: 'CASH',
+        batches: [
+          [
+            { id: 'd1', beneficiaryId: 'B1', amount: '10.00' },
+            { id: 'd2', beneficiaryId: 'B2', amount: '10.00' },
+          ],
+        ],
+      });
+      await workers.runOnce();
+      // Two debits, then enough credits (top-ups, not reconciled) for the text to take two pieces.
+      const text = statementText([
+        { mark: 'D', id: 'd1' },
+        { mark: 'D', id: 'd2' },
+        ...Array.from({ length: 16_000 }, (_, i) => ({ mark: 'C' as const, id: `TOPUP${i}` })),
+      ]);
+      expect(text.length).toBeGreaterThan(STATEMENT_CHUNK_CHARS);
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/upload_mt940',
+        payload: Buffer.concat([HEAD, Buffer.from(text), TAIL]),
+        headers: { authorization: `Bearer ${await t.token('bank')}`, 'content-type': CONTENT_TYPE },
+      });
+      const id = res.json().statement_id as string;
+      // Were the lob read, the statement would end as ERROR (not MT940).
+      await db.query(
+        `UPDATE account_statement_lob SET statement_lob = 'not a statement' WHERE statement_id = $1`,
+        [id],
+      );
+      await workers.runOnce();
+      expect(await statementRow(db, id)).toMatchObject({ status: 'PROCESSED' });
+      expect(Object.fromEntries((await lifecycle(db, 'E1')).map((r) => [r.id, r.status]))).toEqual({
+        d1: 'reconciled',
+        d2: 'reconciled',
+      });
+    } finally {
+      await workers.stop();
+      await t.close();
+    }
   });
 });
 

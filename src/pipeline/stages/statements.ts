@@ -186,6 +186,34 @@ async function findOriginal(
   return rows[0]?.statement_id ?? null;
 }
 
+/** Stored pieces of an uploaded statement's text fetched per query (about 1 MiB each). */
+const TEXT_PIECES_PER_QUERY = 4;
+
+/**
+ * The statement's text: an upload's from its stored pieces (account_statement_chunk), a few per query, else
+ * (a file from the bank's folder) its lob. The columnar reader keeps offsets into one string, so the text is
+ * held whole while the statement is reconciled; what the pieces spare is the driver's buffer of the whole
+ * value, which a single 50 MB row costs beside the string made from it.
+ */
+async function statementText(db: Queryable, statementId: string): Promise<string | null> {
+  const pieces: string[] = [];
+  for (;;) {
+    const { rows } = await db.query<{ content: string }>(
+      `SELECT content FROM account_statement_chunk
+        WHERE statement_id = $1 AND seq >= $2 ORDER BY seq LIMIT ${TEXT_PIECES_PER_QUERY}`,
+      [statementId, pieces.length],
+    );
+    for (const r of rows) pieces.push(r.content);
+    if (rows.length < TEXT_PIECES_PER_QUERY) break;
+  }
+  if (pieces.length > 0) return pieces.join('');
+  const { rows } = await db.query<{ text: string }>(
+    'SELECT statement_lob AS text FROM account_statement_lob WHERE statement_id = $1',
+    [statementId],
+  );
+  return rows[0]?.text ?? null;
+}
+
 /** Gives API requests waiting for the (embedded, single-connection) database their turn between chunks. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -209,21 +237,15 @@ export function statementStage(deps: StageDeps): Stage {
     });
 
   async function run(job: Job): Promise<Outcome> {
-    const { rows } = await deps.db.query<{
-      sha: string;
-      text: string | null;
-      cursor: number;
-      bankCodes: string[] | null;
-    }>(
-      `SELECT s.content_sha256 AS sha, l.statement_lob AS text, s.reconcile_cursor AS cursor,
-              s.uploader_bank_codes AS "bankCodes"
-         FROM account_statement s LEFT JOIN account_statement_lob l USING (statement_id)
-        WHERE s.statement_id = $1`,
+    const { rows } = await deps.db.query<{ sha: string; cursor: number; bankCodes: string[] | null }>(
+      `SELECT content_sha256 AS sha, reconcile_cursor AS cursor, uploader_bank_codes AS "bankCodes"
+         FROM account_statement WHERE statement_id = $1`,
       [job.key],
     );
     const row = rows[0];
-    if (!row || row.text === null) return failure('STATEMENT_TEXT_MISSING', { permanent: true });
-    const file = await readStatement(row.text);
+    const text = row ? await statementText(deps.db, job.key) : null;
+    if (!row || text === null) return failure('STATEMENT_TEXT_MISSING', { permanent: true });
+    const file = await readStatement(text);
     if (file.errors.length > 0 || file.statements.length === 0)
       return failure('STATEMENT_PARSE_ERROR', { permanent: true, message: describeProblems(file.errors) });
     const statements = file.statements;
