@@ -184,6 +184,12 @@ describe('the statement stage', () => {
         d1: 'reconciled',
         d2: 'reconciled',
       });
+      // Read once, the pieces go: a statement is stored once (in the lob) after the stage is done with it.
+      const { rows: left } = await db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM account_statement_chunk WHERE statement_id = $1',
+        [id],
+      );
+      expect(left[0]!.n).toBe(0);
     } finally {
       await workers.stop();
       await t.close();

@@ -226,15 +226,21 @@ export function statementStage(deps: StageDeps): Stage {
     UPDATE account_statement
        SET reconcile_cursor = $4, lease_expires_at = now() + make_interval(secs => $5::double precision)
      WHERE statement_id = $1 AND lease_owner = $2 AND reconcile_cursor = $3`;
-  /** The last chunk applied (or the statement found to be a duplicate): the row is done. */
-  const finish = (tx: Queryable, job: Job, from: number, to: number, copyOf: string | null) =>
-    completeSuccess(tx, q, job.key, {
+  /**
+   * The last chunk applied (or the statement found to be a duplicate): the row is done, and its upload pieces
+   * go (the whole text stays in account_statement_lob), so a statement is stored once after it is read.
+   */
+  const finish = async (tx: Queryable, job: Job, from: number, to: number, copyOf: string | null) => {
+    const done = await completeSuccess(tx, q, job.key, {
       owner: job.owner,
       status: 'PROCESSED',
       set: 'reconcile_cursor = $4, duplicate_of_statement_id = $5',
       where: 'reconcile_cursor = $3',
       params: [from, to, copyOf],
     });
+    await tx.query('DELETE FROM account_statement_chunk WHERE statement_id = $1', [job.key]);
+    return done;
+  };
 
   async function run(job: Job): Promise<Outcome> {
     const { rows } = await deps.db.query<{ sha: string; cursor: number; bankCodes: string[] | null }>(
