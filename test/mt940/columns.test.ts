@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { countEntryTags } from '../../src/mt940/columns.js';
 import {
   type Mt940EntryInput,
   type Mt940StatementInput,
@@ -290,6 +291,44 @@ const statementArb: fc.Arbitrary<Mt940StatementInput> = currencyArb.chain(([curr
 const fileArb = fc.record({
   statements: fc.array(statementArb, { minLength: 1, maxLength: 3 }),
   lineEnding: fc.constantFrom('\r\n', '\n') as fc.Arbitrary<'\r\n' | '\n'>,
+});
+
+describe('parseMt940Columns column sizes', () => {
+  it('sizes the columns from the :61: lines, not from the length of the text', () => {
+    // long narratives: a length estimate (one entry per 160 characters) would allocate about 3 times over
+    const long = Array.from({ length: 6 }, (_, k) =>
+      `Narrative line ${k} of a long remittance text`.padEnd(65, '.'),
+    );
+    const entries = Array.from({ length: 3000 }, (_, k) => ({
+      ...payout,
+      customerReference: `DISB-${k}`,
+      narratives: long,
+    }));
+    const text = writeMt940([statement(entries, 'EUR', '10000000.00')]);
+    expect(countEntryTags(text)).toBe(3000);
+    const cols = parseMt940Columns(text);
+    expect(cols.columnar).toBe(true);
+    const raw = cols.statements[0]!.entries.raw!;
+    expect(raw.size).toBe(3000);
+    // trimmed to views of the buffers allocated at the start: exactly one slot an entry
+    expect(raw.amount.buffer.byteLength).toBe(3000 * 8);
+    expect(raw.line.buffer.byteLength).toBe(3000 * 4);
+    expect(materialiseColumns(cols)).toStrictEqual(parseMt940(text));
+  });
+
+  it('counts :61: anywhere as an upper bound, so a narrative quoting it costs a slot, not a wrong parse', () => {
+    const entries = [{ ...payout, narratives: ['see :61: above', 'and again :61:'] }, payout];
+    const text = writeMt940([statement(entries)]);
+    expect(countEntryTags(text)).toBe(4);
+    expect(same(text)).toBe(true);
+    expect(parseMt940Columns(text).statements[0]!.entries.count).toBe(2);
+  });
+
+  it('counts occurrences that do not overlap, none in a text without the tag', () => {
+    expect(countEntryTags('')).toBe(0);
+    expect(countEntryTags(':6:1:61 :61')).toBe(0);
+    expect(countEntryTags(':61::61:\n:61:')).toBe(3);
+  });
 });
 
 describe('parseMt940Columns against parseMt940 (fast-check)', () => {
