@@ -109,22 +109,36 @@ export async function createExampleBank(options: ExampleBankOptions): Promise<Ex
     return run;
   };
 
-  const statementsFor = async (accountNumber?: string): Promise<StatementResult> => {
+  const statementsFor = async (accountNumber?: string, fullOnly = false): Promise<StatementResult> => {
     const generated = await generateStatements(db, {
       accountNumber,
       maxEntries: settings.statementMaxEntries,
       now: now(),
       defaults: settings.statementDefaults,
+      fullOnly,
     });
-    const delivery = upload
-      ? await deliverStatements(db, upload, faults, log, accountNumber)
-      : { delivered: 0, failed: 0, pending: 0 };
+    // While posting, deliver only when something was written (a failed delivery is retried then, or at the end).
+    const delivery =
+      upload && (!fullOnly || generated.length > 0)
+        ? await deliverStatements(db, upload, faults, log, accountNumber)
+        : { delivered: 0, failed: 0, pending: 0 };
     return { generated, ...delivery };
   };
 
   const processAll = async (): Promise<ProcessResult> => {
     const total: ProcessResult = { ...emptyRound(), rounds: 0, statements: null };
     const accounts = new Set<string>();
+    const merged: StatementResult = { generated: [], delivered: 0, failed: 0, pending: 0 };
+    const statementsOf = async (touched: Iterable<string>, fullOnly: boolean) => {
+      for (const account of touched) {
+        const r = await statementsFor(account, fullOnly);
+        merged.generated.push(...r.generated);
+        merged.delivered += r.delivered;
+        merged.failed += r.failed;
+        // Pending is what is left after the last attempt: the final pass's figure replaces earlier ones.
+        if (!fullOnly) merged.pending += r.pending;
+      }
+    };
     for (;;) {
       const round = await processRound(db, {
         bankCode: settings.bankCode,
@@ -142,6 +156,9 @@ export async function createExampleBank(options: ExampleBankOptions): Promise<Ex
       total.batchesCompleted += round.batchesCompleted;
       for (const a of round.fundingAccounts) accounts.add(a);
       if (round.processed < settings.processBatchSize) break;
+      // A backlog takes many rounds: every full statement is written and delivered as soon as its entries
+      // are posted, so that the bridge reconciles while the bank still posts (not all of it at the end).
+      if (settings.statementAfterProcessing) await statementsOf(round.fundingAccounts, true);
     }
     total.fundingAccounts = [...accounts].sort();
     if (total.processed > 0) {
@@ -157,14 +174,7 @@ export async function createExampleBank(options: ExampleBankOptions): Promise<Ex
       );
     }
     if (settings.statementAfterProcessing && accounts.size > 0) {
-      const merged: StatementResult = { generated: [], delivered: 0, failed: 0, pending: 0 };
-      for (const account of accounts) {
-        const r = await statementsFor(account);
-        merged.generated.push(...r.generated);
-        merged.delivered += r.delivered;
-        merged.failed += r.failed;
-        merged.pending += r.pending;
-      }
+      await statementsOf(accounts, false);
       total.statements = merged;
     }
     return total;

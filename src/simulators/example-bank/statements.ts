@@ -52,11 +52,20 @@ export const batchReferenceOf = (entryId: number) => `EBB${String(entryId).padSt
 
 /**
  * Writes statements of unreported entries: for one account (whatever its statement setting), or for every
- * account with statements enabled. At most `maxEntries` entries per statement; more make several.
+ * account with statements enabled. At most `maxEntries` entries per statement; more make several. With
+ * `fullOnly`, only statements of exactly `maxEntries` entries are written and the rest stays unreported for
+ * a later call: what the bank writes while it is still posting. The statements come out the same as if all
+ * were written at the end (entries are cut in entry order either way), only sooner.
  */
 export async function generateStatements(
   db: Db,
-  options: { accountNumber?: string; maxEntries: number; now: Date; defaults?: StatementDefaults },
+  options: {
+    accountNumber?: string;
+    maxEntries: number;
+    now: Date;
+    defaults?: StatementDefaults;
+    fullOnly?: boolean;
+  },
 ): Promise<GeneratedStatement[]> {
   const defaults = options.defaults ?? { format: 'mt940', batchBooking: false };
   const accounts = options.accountNumber
@@ -72,7 +81,14 @@ export async function generateStatements(
   const out: GeneratedStatement[] = [];
   for (const account of accounts) {
     for (;;) {
-      const statement = await generateOne(db, account, options.maxEntries, options.now, defaults);
+      const statement = await generateOne(
+        db,
+        account,
+        options.maxEntries,
+        options.now,
+        defaults,
+        options.fullOnly ?? false,
+      );
       if (!statement) break;
       out.push(statement);
     }
@@ -86,6 +102,7 @@ async function generateOne(
   maxEntries: number,
   now: Date,
   defaults: StatementDefaults,
+  fullOnly: boolean,
 ): Promise<GeneratedStatement | null> {
   return db.transaction(async (tx) => {
     // The account row lock orders this against postings: every entry posted updates the account row in
@@ -106,6 +123,15 @@ async function generateOne(
     );
     const account = accounts[0];
     if (!account) return null;
+    if (fullOnly) {
+      // Counted through the partial index of unreported entries, reading at most `maxEntries` of them.
+      const { rows: enough } = await tx.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (SELECT 1 FROM example_bank.ledger_entry e
+           WHERE e.account_number = $1 AND e.statement_id IS NULL LIMIT $2) u`,
+        [accountNumber, maxEntries],
+      );
+      if (enough[0]!.n < maxEntries) return null;
+    }
     const { rows: unreported } = await tx.query<{ total: string }>(
       `SELECT coalesce(sum(${SIGNED}), 0)::text AS total FROM example_bank.ledger_entry e
        WHERE e.account_number = $1 AND e.statement_id IS NULL`,
