@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/commands/mt940.js';
+import { decodeStatementBytes, run } from '../../src/cli/commands/mt940.js';
+import { parseMt940 } from '../../src/mt940/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mt940-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,5 +99,35 @@ describe('g2p-bridge mt940', () => {
     writeFileSync(file, Buffer.from(':20:A\n:25:X\n:61:240101C1,NTRFR\n:86:Empf\xe4nger\n', 'latin1'));
     const r = await capture([file]);
     expect(JSON.parse(r.out).statements[0].entries[0].narratives).toEqual(['Empfänger']);
+  });
+
+  it('decodes ASCII, UTF-8 (with or without a byte-order mark) and Latin-1 as TextDecoder would', async () => {
+    const ascii = ':20:STMT-1\r\n:25:NL91ABNA0417164300\r\n:86:Amina Diallo ~ {x} \u007f\r\n-';
+    const utf8 = ':20:STMT-1\r\n:86:Zoë Müller \u00a0 Ñandú \u20ac \u{1f600}\r\n-';
+    const bytes = (t: string) => new Uint8Array(Buffer.from(t, 'utf8'));
+    expect(decodeStatementBytes(bytes(ascii))).toBe(new TextDecoder().decode(bytes(ascii)));
+    expect(decodeStatementBytes(bytes(ascii), 'utf8')).toBe(ascii);
+    expect(decodeStatementBytes(bytes(utf8))).toBe(utf8);
+    expect(decodeStatementBytes(bytes(`\ufeff${ascii}`))).toBe(ascii);
+    expect(decodeStatementBytes(bytes(`\ufeff${utf8}`))).toBe(utf8);
+    const latin1 = new Uint8Array(Buffer.from(':86:Zoë Müller', 'latin1'));
+    expect(decodeStatementBytes(latin1)).toBe(':86:Zoë Müller');
+    expect(() => decodeStatementBytes(latin1, 'utf8')).toThrow();
+    // an ASCII file through --compact: the bytes of JSON.stringify(parseMt940(text))
+    const file = join(dir, 'ascii.sta');
+    const text = [
+      ':20:STMT-1',
+      ':25:NL91ABNA0417164300',
+      ':28C:12/1',
+      ':60F:C240131EUR1000,00',
+      ':61:2402010201D250,50NTRFDISB-1//BNK-77',
+      ':86:Child grant ~ "quoted" \\ back',
+      ':62F:C240201EUR749,50',
+      '-',
+    ].join('\r\n');
+    writeFileSync(file, text);
+    const r = await capture(['--compact', file]);
+    expect(r.out).toBe(`${JSON.stringify(parseMt940(text))}\n`);
+    expect(r.code).toBe(0);
   });
 });
