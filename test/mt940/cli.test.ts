@@ -130,4 +130,48 @@ describe('g2p-bridge mt940', () => {
     expect(r.out).toBe(`${JSON.stringify(parseMt940(text))}\n`);
     expect(r.code).toBe(0);
   });
+
+  it('uses the bytes main.ts read ahead only for the file it was asked to read', async () => {
+    const text = [
+      ':20:AHEAD',
+      ':25:NL91ABNA0417164300',
+      ':60F:C240131EUR1,00',
+      ':62F:C240131EUR1,00',
+      '-',
+    ].join('\n');
+    const file = join(dir, 'ahead.sta');
+    writeFileSync(file, text.replace('AHEAD', 'ON-DISK'));
+    const bytes = Promise.resolve(new Uint8Array(Buffer.from(text)));
+    const same = await capture(['--compact', file]);
+    expect(same.out).toContain('ON-DISK');
+    // run with the read-ahead: its bytes are the input
+    let out = '';
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
+      out += String(c);
+      return true;
+    });
+    try {
+      expect(await run(['--compact', file], { file, bytes })).toBe(0);
+      expect(out).toBe(`${JSON.stringify(parseMt940(text))}\n`);
+      out = '';
+      // a read-ahead of another file, or one that found no regular file, is not used
+      expect(await run(['--compact', file], { file: `${file}.other`, bytes })).toBe(0);
+      expect(out).toContain('ON-DISK');
+      out = '';
+      expect(await run(['--compact', file], { file, bytes: Promise.resolve(null) })).toBe(0);
+      expect(out).toContain('ON-DISK');
+    } finally {
+      o.mockRestore();
+    }
+    // a failed read-ahead is the command's error, exit 1
+    const failed = Promise.reject(new Error('EIO: i/o error, read'));
+    failed.catch(() => {});
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await run(['--compact', file], { file, bytes: failed })).toBe(1);
+      expect(e).toHaveBeenCalledWith('mt940: EIO: i/o error, read\n');
+    } finally {
+      e.mockRestore();
+    }
+  });
 });

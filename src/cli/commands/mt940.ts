@@ -7,6 +7,7 @@ import { parseMt940Columns } from '../../mt940/columns.js';
 import { writeMt940Json } from '../../mt940/json.js';
 import { parseMt940, parseMt940Stream } from '../../mt940/parser.js';
 import type { Mt940Problem, Mt940Statement } from '../../mt940/types.js';
+import type { ReadAhead } from '../main.js';
 
 const USAGE = `Usage: g2p-bridge mt940 <file|-> [options]
 
@@ -109,7 +110,8 @@ function hasErrors(problems: Mt940Problem[]): boolean {
   return problems.some((p) => p.severity === 'error');
 }
 
-export async function run(argv: string[]): Promise<number> {
+/** `ahead`: the file as main.ts started reading it before this module loaded (used when it is `file`). */
+export async function run(argv: string[], ahead?: ReadAhead): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE);
     return 0;
@@ -136,7 +138,8 @@ export async function run(argv: string[]): Promise<number> {
       }
       return failed || hasErrors(fileProblems) ? 1 : 0;
     }
-    const text = decodeStatementBytes(await readAll(file), o.encoding);
+    const early = ahead?.file === file ? await ahead.bytes : null;
+    const text = decodeStatementBytes(early ?? (await readAll(file)), o.encoding);
     if (o.compact && !o.summary) {
       // the columnar parse written as JSON piece by piece: no object per entry (the same bytes as below)
       const columns = parseMt940Columns(text);
