@@ -151,6 +151,25 @@ class ByteWriter {
 
   /** A non-negative integer below 2^53 in decimal; `decimals` > 0 puts a point before the last that many digits. */
   minor(m: number, decimals: number): void {
+    if (m < 2147483648) {
+      // below 2^31 (nearly every amount and line number): the digits written from the last, no string
+      let v = m | 0;
+      let len = 1;
+      for (let t = v; t >= 10; t = (t / 10) | 0) len++;
+      const n = decimals > 0 ? Math.max(len, decimals + 1) + 1 : len;
+      this.room(n);
+      const buf = this.buf;
+      let q = this.pos + n;
+      this.pos = q;
+      let k = 0;
+      do {
+        if (k === decimals && k > 0) buf[--q] = 46;
+        buf[--q] = 48 + (v % 10);
+        v = (v / 10) | 0;
+        k++;
+      } while (v > 0 || k <= decimals);
+      return;
+    }
     const t = String(m);
     this.room(t.length + decimals + 2);
     const buf = this.buf;

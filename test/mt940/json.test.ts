@@ -63,6 +63,43 @@ describe('writeMt940Json', () => {
     }
   });
 
+  it('writes amounts around the digit-by-digit range (below 2^31 minor units) as JSON.stringify', () => {
+    const minors = [
+      0n,
+      1n,
+      5n,
+      9n,
+      10n,
+      99n,
+      100n,
+      999n,
+      1000n,
+      2n ** 31n - 1n,
+      2n ** 31n,
+      2n ** 32n,
+      2n ** 40n,
+    ];
+    for (const [cur, decimals] of [
+      ['EUR', 2],
+      ['JPY', 0],
+      ['KWD', 3],
+    ] as const) {
+      const body = minors
+        .map((m, k) => {
+          const digits = String(m).padStart(decimals + 1, '0');
+          const amount = `${digits.slice(0, digits.length - decimals)},${digits.slice(digits.length - decimals)}`;
+          // debited and credited back: the balances stay as they are
+          return `:61:2401010101D${amount}NTRFAMT${k}//B\r\n:61:2401010101C${amount}NTRFAMT${k}//B\r\n`;
+        })
+        .join('');
+      const text = hostile(body, cur);
+      expect(parseMt940Columns(text).columnar).toBe(true);
+      const expected = JSON.stringify(parseMt940(text));
+      expect(written(text)).toBe(expected);
+      expect(expected).toContain(decimals ? `"amount":"0.${'0'.repeat(decimals - 1)}1"` : '"amount":"1"');
+    }
+  });
+
   it('writes a statement the columnar reader leaves to parseMt940 the same way', () => {
     const text = ':20:X\n:25:Y\n:60F:C240101EUR1,00\n:61:240101D0,5NTRFR\n:9Z:odd\n:62F:C240101EUR0,50\n-\n';
     expect(parseMt940Columns(text).columnar).toBe(false);
