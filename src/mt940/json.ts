@@ -142,11 +142,10 @@ class ByteWriter {
 
   /** Bytes known to need no escape (the keys between the values). */
   raw(bytes: Uint8Array): void {
-    this.room(bytes.length);
-    const buf = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < bytes.length; i++) buf[p++] = bytes[i]!;
-    this.pos = p;
+    const n = bytes.length;
+    this.room(n);
+    this.buf.set(bytes, this.pos);
+    this.pos += n;
   }
 
   /** A non-negative integer below 2^53 in decimal; `decimals` > 0 puts a point before the last that many digits. */
