@@ -20,6 +20,7 @@ import {
   rmdir,
   unlink,
 } from 'node:fs/promises';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { join, posix, relative, sep } from 'node:path';
 import ssh2, { type Attributes, type Connection, type ParsedKey, type SFTPWrapper } from 'ssh2';
 
@@ -70,6 +71,8 @@ export interface SftpServerOptions {
   onError?: (error: Error, context: string) => void;
   /** Most open handles per session (default 64). */
   maxHandles?: number;
+  /** How long close() lets sessions end on their own before it cuts their sockets (default 2000 ms). */
+  closeGraceMs?: number;
 }
 
 export interface RunningSftpServer {
@@ -486,15 +489,22 @@ export async function startSftpServer(
     sftp.on('EXTENDED', (reqid) => sftp.status(reqid, STATUS_CODE.OP_UNSUPPORTED, 'no extensions'));
   }
 
+  // Our own listener hands each socket to ssh2, so close() can see (and, if need be, cut) every one of them.
+  const sockets = new Set<Socket>();
+  const tcp = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    server.injectSocket(socket);
+  });
   const host = listen.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port ?? 0, host, () => {
-      server.off('error', reject);
+    tcp.once('error', reject);
+    tcp.listen(listen.port ?? 0, host, () => {
+      tcp.off('error', reject);
       resolve();
     });
   });
-  const address = server.address();
+  const address = tcp.address();
   const port = typeof address === 'object' && address ? address.port : (listen.port ?? 0);
   return {
     host,
@@ -503,7 +513,16 @@ export async function startSftpServer(
     close: () =>
       new Promise<void>((resolve) => {
         for (const connection of connections) connection.end();
-        server.close(() => resolve());
+        // end() only half-closes, and a peer still in its handshake has no connection to end: either would
+        // hold close() forever, and with it the shutdown of the process. After the grace, cut what is left.
+        const force = setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, options.closeGraceMs ?? 2000);
+        force.unref();
+        tcp.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
       }),
   };
 }

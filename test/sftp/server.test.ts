@@ -213,3 +213,26 @@ describe('SFTP server', () => {
     expect(publicKeyLine(first)).toMatch(/^ssh-ed25519 /);
   });
 });
+
+describe('SFTP server close', () => {
+  it('returns even when a peer never closes its side of the connection', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'sftp-close-'));
+    const s = await startSftpServer({
+      hostKey: loadOrCreateHostKey(join(d, 'host_key')),
+      users: [{ username: 'alice', authorizedKeys: [userKey.public], root: join(d, 'alice') }],
+      closeGraceMs: 200,
+    });
+    // A peer that keeps its half of the TCP connection open after the server ends its own.
+    const { connect: tcp } = await import('node:net');
+    const peer = tcp({ host: s.host, port: s.port, allowHalfOpen: true });
+    peer.on('error', () => {});
+    await new Promise<void>((resolve) => peer.once('data', () => resolve()));
+    const outcome = await Promise.race([
+      s.close().then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still open after 5 s'), 5000)),
+    ]);
+    peer.destroy();
+    await rm(d, { recursive: true, force: true });
+    expect(outcome).toBe('closed');
+  });
+});

@@ -368,10 +368,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         stopping = true;
         await bank?.stop();
         await wallet?.stop();
-        await bankSftp?.close();
         await workers?.stop();
         await connectors?.close();
         await wallets?.close();
+        // After the connectors: their SFTP sessions end from our side first, so the face has none to wait for.
+        await bankSftp?.close();
         await closeWithGrace(app);
         await mapper?.stop();
         await db.close();
