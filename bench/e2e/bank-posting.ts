@@ -1,16 +1,8 @@
-// The example bank's posting alone: N accepted payments (a seeded mix of own customers, other banks and
-// reversals) posted by processRound in rounds of EXAMPLE_BANK_PROCESS_BATCH_SIZE, then the statements of the
-// funding account written; prints the time of each part. Diagnostic for bench:e2e's "bank posting" and
-// "statement writing" stages, without the bridge around them.
-//
-// Run: npx tsx bench/e2e/bank-posting.ts [N=100000] [BATCH=5000]   (DATABASE_URL=postgres://… for PostgreSQL;
-// a scratch database is created there and dropped; without it PGlite in memory)
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import pg from 'pg';
 import { type Db, migrate, openPglite, openPostgres } from '../../src/db/index.js';
 import { processRound } from '../../src/simulators/example-bank/processor.js';
 import { generateStatements } from '../../src/simulators/example-bank/statements.js';
+import { scratchDatabase } from '../support.js';
 
 const n = Number(process.argv[2] ?? 100_000);
 const batch = Number(process.argv[3] ?? 5000);
@@ -18,23 +10,9 @@ const url = process.env.DATABASE_URL;
 
 async function open(): Promise<{ db: Db; drop: () => Promise<void> }> {
   if (!url) return { db: await openPglite(), drop: async () => {} };
-  const name = `bench_bank_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const db = await openPostgres(u.toString(), { poolSize: 2 });
-  return {
-    db,
-    async drop() {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  const scratch = await scratchDatabase(url, 'bench_bank');
+  const db = await openPostgres(scratch.url, { poolSize: 2 });
+  return { db, drop: scratch.drop };
 }
 
 const { db, drop } = await open();

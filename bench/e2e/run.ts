@@ -10,17 +10,16 @@
 // without it the bridge runs on a temporary embedded database (PGlite) in its data directory.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { mintToken } from '../../src/auth/index.js';
 import { FAST_SETTINGS } from '../../src/cli/commands/demo.js';
 import { runDemo } from '../../src/demo/run.js';
 import { rate } from '../../src/demo/summary.js';
+import { freePort, peakRssMb, scratchDatabase } from '../support.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,61 +41,23 @@ const load = () => {
   return { loadavg: loadavg().map((l) => Math.round(l * 100) / 100), uptime };
 };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+/** BENCH_DB_SETTINGS: "name=value;…" set on the scratch database (diagnostics, e.g.
+ * "session_preload_libraries=auto_explain;auto_explain.log_min_duration=100" to log slow plans). */
+function benchDbSettings(): Array<[string, string]> {
+  return (process.env.BENCH_DB_SETTINGS ?? '')
+    .split(';')
+    .filter(Boolean)
+    .map((setting) => {
+      const [key, value] = setting.split('=');
+      if (!key || value === undefined) throw new Error(`BENCH_DB_SETTINGS: ${setting}`);
+      return [key.trim(), value.trim()];
     });
-  });
-}
-
-/** Peak resident set (VmHWM) of a live process, in MiB; null where /proc is not there. */
-function peakRssMb(pid: number): number | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-    return kb ? Math.round(Number(kb) / 1024) : null;
-  } catch {
-    return null;
-  }
-}
-
-async function scratchDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `bench_e2e_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  // BENCH_DB_SETTINGS: "name=value;…" set on the scratch database (diagnostics, e.g.
-  // "session_preload_libraries=auto_explain;auto_explain.log_min_duration=100" to log slow plans).
-  for (const setting of (process.env.BENCH_DB_SETTINGS ?? '').split(';').filter(Boolean)) {
-    const [key, value] = setting.split('=');
-    if (!key || value === undefined || !/^[a-z_.]+$/.test(key.trim()))
-      throw new Error(`BENCH_DB_SETTINGS: ${setting}`);
-    await admin.query(
-      `ALTER DATABASE ${name} SET ${key.trim()} = ${pg.Client.prototype.escapeLiteral(value.trim())}`,
-    );
-  }
-  await admin.end();
-  const scratch = new URL(url);
-  scratch.pathname = `/${name}`;
-  return {
-    url: scratch.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
 }
 
 async function main() {
   if (!Number.isInteger(size) || size < 100 || size > 1_000_000) throw new Error('--size: 100 to 1,000,000');
   const databaseUrl = values['database-url'];
-  const scratch = databaseUrl ? await scratchDatabase(databaseUrl) : null;
+  const scratch = databaseUrl ? await scratchDatabase(databaseUrl, 'bench_e2e', benchDbSettings()) : null;
   const dataDir = mkdtempSync(join(tmpdir(), 'g2p-bench-e2e-'));
   const port = await freePort();
   const secret = randomBytes(32).toString('base64url');

@@ -12,9 +12,8 @@
 // side a small proxy in this process forwards those prefixes to their processes and the rest to `serve`.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +23,7 @@ import { mintToken } from '../../src/auth/index.js';
 import { FAST_SETTINGS } from '../../src/cli/commands/demo.js';
 import { type DemoResult, runDemo } from '../../src/demo/run.js';
 import { rate } from '../../src/demo/summary.js';
+import { freePort, peakRssMb, scratchDatabase } from '../support.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,50 +38,10 @@ const size = Number(values.size!.replace(/[_,]/g, ''));
 const workerCount = Number(values.workers);
 const pollMs = Number(values['poll-ms']);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const adminUrl = values['database-url'];
+const adminUrl: string = values['database-url'] ?? '';
 if (!adminUrl) throw new Error('--database-url is required: scale-out needs PostgreSQL');
 
 const load = () => loadavg().map((l) => Math.round(l * 100) / 100);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-function peakRssMb(pid: number): number | null {
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Math.round(Number(kb) / 1024) : null;
-  } catch {
-    return null;
-  }
-}
-
-async function scratchDatabase(): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
-  const name = `bench_scaleout_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl!);
-  url.pathname = `/${name}`;
-  return {
-    name,
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 interface Proc {
   name: string;
@@ -187,7 +147,7 @@ function sampleWaits(dbName: string) {
 }
 
 async function cycle(topology: 'all-in-one' | 'scale-out') {
-  const db = await scratchDatabase();
+  const db = await scratchDatabase(adminUrl, 'bench_scaleout');
   const dataDir = mkdtempSync(join(tmpdir(), 'g2p-bench-scaleout-'));
   const secret = randomBytes(32).toString('base64url');
   const base: Record<string, string> = {

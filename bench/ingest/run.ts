@@ -23,6 +23,7 @@ import { disbursementRoutes } from '../../src/disbursements/routes.js';
 import { envelopeRoutes } from '../../src/envelopes/routes.js';
 import { createLogger } from '../../src/logger.js';
 import { programRoutes } from '../../src/programs/routes.js';
+import { scratchDatabase } from '../support.js';
 
 const CALLS = Number(process.env.CALLS ?? 10);
 const ITEMS = Number(process.env.ITEMS ?? 10_000);
@@ -139,19 +140,7 @@ async function serve() {
 async function scratchDb(): Promise<{ url?: string; drop: () => Promise<void> }> {
   const base = process.env.DATABASE_URL;
   if (!base) return { drop: async () => {} };
-  const name = `g2p_bench_ingest_${process.pid}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
+  return scratchDatabase(base, 'g2p_bench_ingest');
 }
 
 async function main() {

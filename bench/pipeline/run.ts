@@ -3,13 +3,13 @@
 // dropped). Prints wall time and the number of SQL statements each phase sent, which must not grow with size.
 // Run: npx tsx bench/pipeline/run.ts   (BATCH=10000 ENTRIES=100000 to change the sizes)
 import { createHash } from 'node:crypto';
-import pg from 'pg';
 import type { BankConnector, Payment } from '../../src/bank/connector.js';
 import { loadConfig } from '../../src/config/index.js';
 import { type Db, migrate, openPglite, openPostgres, type Queryable } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { writeMt940 } from '../../src/mt940/index.js';
 import { buildPayments, startWorkers } from '../../src/pipeline/index.js';
+import { scratchDatabase } from '../support.js';
 
 const BATCH = Number(process.env.BATCH ?? 10_000);
 const ENTRIES = Number(process.env.ENTRIES ?? 100_000);
@@ -44,19 +44,13 @@ async function openBenchDb(): Promise<{ db: Db; drop: () => Promise<void> }> {
     const db = await openPglite();
     return { db, drop: () => db.close() };
   }
-  const name = `g2p_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const db = await openPostgres(u.toString(), { poolSize: 4 });
+  const scratch = await scratchDatabase(url, 'g2p_bench');
+  const db = await openPostgres(scratch.url, { poolSize: 4 });
   return {
     db,
     drop: async () => {
       await db.close();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
+      await scratch.drop();
     },
   };
 }

@@ -13,7 +13,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import pg from 'pg';
 import { g2pRequest } from '../../src/api/g2p-request.js';
 import { createApp, createContext } from '../../src/app.js';
 import { localSecret, mintToken } from '../../src/auth/index.js';
@@ -23,6 +22,7 @@ import { type Db, migrate, openPglite, openPostgres, type Queryable } from '../.
 import { createLogger } from '../../src/logger.js';
 import { writeMt940 } from '../../src/mt940/index.js';
 import { startWorkers } from '../../src/pipeline/index.js';
+import { scratchDatabase } from '../support.js';
 
 const ENTRIES = Number(process.env.ENTRIES ?? 500_000);
 const CHUNK = process.env.STATEMENT_CHUNK_ENTRIES ?? '2000';
@@ -71,19 +71,7 @@ function rssSampler(): { phase(i: number): void; peaks(): number[] } {
 
 /** A scratch database on DATABASE_URL's server, dropped afterwards. */
 async function scratchDb(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `g2p_bench_statement_${process.pid}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
+  return scratchDatabase(url, 'g2p_bench_statement');
 }
 
 function benchConfig() {

@@ -159,22 +159,9 @@ function readPart(
   }
   const end = contentStart <= next ? next : body.indexOf(delimiter, contentStart);
   if (end < 0) return malformed(`the body ends without the closing delimiter ${delimiter.subarray(2)}--`);
-  const headers = parseHeaders(headerText);
-  if (!headers.ok) return malformed(`part ${n}: ${headers.message}`);
-  const disposition = headers.headers.get('content-disposition');
-  if (disposition === undefined) return malformed(`part ${n} has no Content-Disposition: form-data header`);
-  const parsed = parseValueAndParameters(disposition);
-  if (!parsed.ok) return malformed(`the Content-Disposition of part ${n}: ${parsed.message}`);
-  if (parsed.value.toLowerCase() !== 'form-data') {
-    return malformed(`the Content-Disposition of part ${n} is not form-data`);
-  }
-  const name = parsed.params.get('name');
-  if (name === undefined) return malformed(`the Content-Disposition of part ${n} has no name`);
-  const extended = parsed.params.get('filename*');
-  const filename =
-    parsed.params.get('filename') ?? (extended === undefined ? null : decodeExtValue(extended));
-  const contentType = headers.headers.get('content-type') ?? null;
-  return { ok: true, part: { name, filename, contentType, content: body.subarray(contentStart, end) }, end };
+  const head = partHeadOf(headerText, n);
+  if (!head.ok) return head;
+  return { ok: true, part: { ...head.part, content: body.subarray(contentStart, end) }, end };
 }
 
 /** `Name: value` lines (names case-insensitive), obsolete folding joined; each of ours at most once. */
@@ -547,7 +534,7 @@ export class FormStream {
   }
 }
 
-/** A part's name, filename and Content-Type from its header block, as readPart reads them. */
+/** A part's name, filename and Content-Type from its header block (both readers). */
 function partHeadOf(headerText: string, n: number): { ok: true; part: FormPartHead } | FormFailure {
   const headers = parseHeaders(headerText);
   if (!headers.ok) return malformed(`part ${n}: ${headers.message}`);
