@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { type Config, ConfigError } from '../config/index.js';
 import type { Db } from './db.js';
 import { lockDataDir } from './lock.js';
-import { openPglite } from './pglite.js';
+import { openPglite, type SlowSqlLog } from './pglite.js';
 import { openPostgres } from './postgres.js';
 
 export interface DbSettings {
@@ -87,6 +87,16 @@ export function databaseUrlProblem(url: URL, error: unknown): ConfigError | null
   }
 }
 
+/**
+ * Diagnostics of the embedded database (docs/benchmarks.md): PGLITE_SLOW_SQL_MS=N writes every statement that
+ * held the connection N ms or more to stderr, PGLITE_EXPLAIN_SLOW=1 also its plan (once per text).
+ */
+export function slowSqlFromEnv(env: Record<string, string | undefined>): SlowSqlLog | undefined {
+  const ms = Number(env.PGLITE_SLOW_SQL_MS ?? 0);
+  if (!Number.isFinite(ms) || ms <= 0) return undefined;
+  return { ms, explain: env.PGLITE_EXPLAIN_SLOW === '1' };
+}
+
 /** PostgreSQL when a URL is given, else the embedded PGlite in `dataDir` (memory when that is unset too). */
 export async function openDb(settings: DbSettings): Promise<Db> {
   if (settings.databaseUrl) {
@@ -97,11 +107,12 @@ export async function openDb(settings: DbSettings): Promise<Db> {
       throw databaseUrlProblem(url, error) ?? error;
     }
   }
-  if (!settings.dataDir) return openPglite({});
+  const slowSql = slowSqlFromEnv(process.env);
+  if (!settings.dataDir) return openPglite({ slowSql });
   await mkdir(settings.dataDir, { recursive: true });
   const unlock = await lockDataDir(settings.dataDir);
   try {
-    const db = await openPglite({ dataDir: settings.dataDir });
+    const db = await openPglite({ dataDir: settings.dataDir, slowSql });
     return {
       ...db,
       close: async () => {

@@ -13,14 +13,48 @@ const parsers = { [PG_TYPE.INT8]: parseInt8, [PG_TYPE.DATE]: parseDate };
 
 type PGliteQueryable = Pick<PGlite, 'query'>;
 
-function wrap(target: PGliteQueryable): Queryable {
+/** Diagnostics: statements that hold the one connection for `ms` or more are written to stderr. */
+export interface SlowSqlLog {
+  ms: number;
+  /** Also the plan (EXPLAIN, not run) of each slow statement text, once, on the same connection. */
+  explain?: boolean;
+  write?: (line: string) => void;
+}
+
+function wrap(
+  target: PGliteQueryable,
+  slow?: SlowSqlLog,
+  explained = new Set<string>(),
+  inTransaction = false,
+): Queryable {
+  const write = slow?.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   return {
     async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      const started = slow ? performance.now() : 0;
       try {
         const result = await target.query<T>(sql, params as unknown[]);
         return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
       } catch (error) {
         throw scrubDbError(error);
+      } finally {
+        if (slow) {
+          const took = performance.now() - started;
+          if (took >= slow.ms) {
+            // The statement's text only: parameters may carry row values.
+            const text = sql.replace(/\s+/g, ' ').trim();
+            // Outside a transaction the time includes waiting for the one connection.
+            write(
+              `slow SQL ${Math.round(took)} ms${inTransaction ? '' : ' (with wait)'}: ${text.slice(0, 160)}`,
+            );
+            if (slow.explain && !explained.has(text) && /^(SELECT|UPDATE|INSERT|DELETE|WITH)/i.test(text)) {
+              explained.add(text);
+              const plan = await target
+                .query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params as unknown[])
+                .catch(() => null);
+              if (plan) write(plan.rows.map((r) => `  ${r['QUERY PLAN']}`).join('\n'));
+            }
+          }
+        }
       }
     },
   };
@@ -31,21 +65,22 @@ function wrap(target: PGliteQueryable): Queryable {
  * (tests migrate one template and clone it, which takes a quarter of a fresh start).
  */
 export async function openPglite(
-  options: { dataDir?: string; loadDataDir?: Blob } = {},
+  options: { dataDir?: string; loadDataDir?: Blob; slowSql?: SlowSqlLog } = {},
 ): Promise<Db & { pglite: PGlite }> {
   const pgOptions: PGliteOptions = { parsers };
   if (options.dataDir) pgOptions.dataDir = options.dataDir;
   if (options.loadDataDir) pgOptions.loadDataDir = options.loadDataDir;
   const pglite = new PGlite(pgOptions);
   await pglite.waitReady;
-  const base = wrap(pglite);
+  const explained = new Set<string>();
+  const base = wrap(pglite, options.slowSql, explained);
   return {
     kind: 'pglite',
     pglite,
     query: base.query,
     transaction: (fn) =>
       pglite
-        .transaction((tx) => fn(wrap(tx)))
+        .transaction((tx) => fn(wrap(tx, options.slowSql, explained, true)))
         .catch((error) => {
           throw scrubDbError(error);
         }),
