@@ -545,6 +545,17 @@ class FastReader {
   cols: Mt940ColumnStore = new Mt940ColumnStore(0);
   isoCache = new Map<number, string>();
   private text = '';
+  /**
+   * Streaming (Mt940ColumnStream): the global index of `cols`' first entry (each segment of the text has
+   * columns of its own; 0 over a whole text), the first entry of the current run in `cols`, the runs handed
+   * out (null: none wanted), and the entries of each statement read.
+   */
+  private base = 0;
+  private runStart = 0;
+  runs: Mt940EntryRun[] | null = null;
+  streamed = false;
+  readonly entryCounts: number[] = [];
+  readonly markCounts = [0, 0, 0, 0];
 
   // the statement being read
   private open = false;
@@ -591,6 +602,43 @@ class FastReader {
     this.fieldOpen = false;
     this.fLines = [];
     this.lastYymmdd = -1;
+    this.base = 0;
+    this.runStart = 0;
+  }
+
+  /**
+   * Streaming: reads on in `text`, the next segment of the input. The previous segment ended with a line
+   * break and `text` opens with a `:61:` or `:20:` line, whose field start would close the open field anyway:
+   * it is closed here, while its offsets still point into the previous segment. Each segment has columns
+   * of its own, sized to its `:61:` lines.
+   */
+  segment(text: string): void {
+    this.closeField();
+    this.endSegment();
+    this.base += this.cols.size;
+    this.text = text;
+    this.cols = new Mt940ColumnStore(Math.max(16, countEntryTags(text)));
+    this.runStart = 0;
+  }
+
+  /** Streaming: the entries read in the current segment are counted, and handed out as a run if wanted. */
+  endSegment(): void {
+    const c = this.cols;
+    for (let j = this.runStart; j < c.size; j++) this.markCounts[c.mark[j]!]!++;
+    if (this.runs !== null && c.size > this.runStart)
+      this.runs.push({
+        statement: this.statements.length,
+        entries: new Mt940EntryColumns(
+          this.text,
+          c,
+          this.runStart,
+          c.size - this.runStart,
+          this.exp,
+          null,
+          this.isoCache,
+        ),
+      });
+    this.runStart = c.size;
   }
 
   /** Lets go of the input and the result. */
@@ -701,7 +749,8 @@ class FastReader {
       line: n,
       otherFields: [],
     };
-    this.first = this.cols.size;
+    this.first = this.base + this.cols.size;
+    this.runStart = this.cols.size;
     this.has20 = false;
     this.hasAccount = false;
     this.opening = undefined;
@@ -764,7 +813,8 @@ class FastReader {
       case '60F':
       case '60M':
         this.opening = this.balance();
-        if (this.cols.size === this.first) this.exp = currencyExponent(this.opening.currency) ?? -1;
+        if (this.base + this.cols.size === this.first)
+          this.exp = currencyExponent(this.opening.currency) ?? -1;
         break;
       case '62F':
       case '62M':
@@ -1026,7 +1076,7 @@ class FastReader {
     if (currency === undefined) giveUp();
     const exp = currencyExponent(currency);
     if (exp === undefined) giveUp();
-    const count = this.cols.size - this.first;
+    const count = this.base + this.cols.size - this.first;
     if (count > 0 && exp !== this.exp) giveUp();
     st.currency = currency;
     const minorOf = (b: RawBalance): bigint => {
@@ -1077,7 +1127,12 @@ class FastReader {
         });
       }
     }
-    st.entries = new Mt940EntryColumns(this.text, this.cols, this.first, count, exp, null, this.isoCache);
+    if (this.streamed) {
+      // the statement's entries were (or are now) handed out in runs over their segments
+      this.endSegment();
+      this.entryCounts.push(count);
+    } else
+      st.entries = new Mt940EntryColumns(this.text, this.cols, this.first, count, exp, null, this.isoCache);
     this.statements.push(st);
   }
 }
@@ -1119,6 +1174,144 @@ function readColumns(text: string): Mt940ColumnsResult | null {
   if (statements.length === 0) return null; // "not MT940": parseMt940 reports it
   cols.trim();
   return { statements, problems: [], columnar: true };
+}
+
+/** Entries of one statement read from one segment of a streamed text (see `Mt940ColumnStream`). */
+export interface Mt940EntryRun {
+  /** Index of the statement in the stream's result. */
+  statement: number;
+  /** Over the segment's text and columns: held only as long as the run is. */
+  entries: Mt940EntryColumns;
+}
+
+/** A statement as `parseMt940Columns` gives it, without its entries (a stream hands them out in runs). */
+export type Mt940StreamStatement = Omit<Mt940ColumnsStatement, 'entries'> & { entryCount: number };
+
+export interface Mt940StreamResult {
+  statements: Mt940StreamStatement[];
+  /** Entries by mark over the whole input: D, C, RD, RC. */
+  marks: { D: number; C: number; RD: number; RC: number };
+}
+
+/**
+ * The fast reader of `parseMt940Columns` over a text given piece by piece (pieces cut anywhere, even inside
+ * a line, a tag or a character's surrogate pair), holding about a piece at a time instead of the whole
+ * text and its columns. The text is read in segments of whole lines cut before a `:61:` or `:20:` line
+ * (so an entry's `:61:` and `:86:` are in one segment); each segment gets columns of its own, and with
+ * `entries` its entries are handed out as runs from `push` and `end`, in file order.
+ *
+ * The result is `parseMt940Columns`' when that reads the input with the fast reader (`columnar`); on any
+ * input the fast reader leaves to `parseMt940` the stream gives up (`result` is null) and the caller reads
+ * the whole text instead. Runs of a statement are handed out before the statement is checked to its end,
+ * so read a text once to check it, then again for its entries.
+ */
+export class Mt940ColumnStream {
+  private readonly reader = new FastReader();
+  private carry = '';
+  private started = false;
+  private line = 0;
+  private failed = false;
+  private ended = false;
+  private out: Mt940StreamResult | null = null;
+
+  constructor(options: { entries: boolean }) {
+    this.reader.reset('');
+    this.reader.streamed = true;
+    if (options.entries) this.reader.runs = [];
+  }
+
+  /** True once the input is known to need `parseMt940`: the rest of it is then ignored. */
+  get givenUp(): boolean {
+    return this.failed;
+  }
+
+  /** Reads `piece`, the next part of the text; answers the runs of entries it completed. */
+  push(piece: string): Mt940EntryRun[] {
+    if (this.failed || this.ended) return [];
+    const buf = this.carry + piece;
+    const cut = lastCut(buf);
+    if (cut <= 0) {
+      this.carry = buf;
+      return [];
+    }
+    this.carry = buf.slice(cut);
+    return this.read(buf.slice(0, cut));
+  }
+
+  /** The input is complete: answers the last runs; `result` is set (null when given up). */
+  end(): Mt940EntryRun[] {
+    if (this.ended) return [];
+    this.ended = true;
+    if (this.failed) return [];
+    const carry = this.carry;
+    this.carry = '';
+    const runs = carry.length > 0 ? this.read(carry) : [];
+    if (this.failed) return [];
+    const reader = this.reader;
+    try {
+      reader.endStatement();
+    } catch (e) {
+      if (e !== GIVE_UP) throw e;
+      this.fail();
+      return [];
+    }
+    if (reader.runs) runs.push(...reader.runs.splice(0));
+    if (reader.statements.length === 0) {
+      this.fail(); // "not MT940": parseMt940 reports it
+      return [];
+    }
+    const m = reader.markCounts;
+    this.out = {
+      statements: reader.statements.map((st, i) => {
+        const { entries: _, ...rest } = st;
+        return { ...rest, entryCount: reader.entryCounts[i]! };
+      }),
+      marks: { D: m[MARK_D]!, C: m[MARK_C]!, RD: m[MARK_RD]!, RC: m[MARK_RC]! },
+    };
+    reader.release();
+    return runs;
+  }
+
+  /** After `end`: the statements, as `parseMt940Columns` reads them; null when the input needs `parseMt940`. */
+  get result(): Mt940StreamResult | null {
+    return this.out;
+  }
+
+  private read(segment: string): Mt940EntryRun[] {
+    const reader = this.reader;
+    let from = 0;
+    if (!this.started) {
+      this.started = true;
+      if (segment.charCodeAt(0) === 0xfeff) from = 1;
+    }
+    try {
+      reader.segment(segment);
+      const lines = new TextLines(segment, from);
+      while (lines.next()) reader.line(lines.start, lines.stop, ++this.line);
+    } catch (e) {
+      if (e !== GIVE_UP) throw e;
+      this.fail();
+      return [];
+    }
+    return reader.runs ? reader.runs.splice(0) : [];
+  }
+
+  private fail(): void {
+    this.failed = true;
+    this.carry = '';
+    this.reader.release();
+  }
+}
+
+/** Where the last line of `text` that opens with `:61:` or `:20:` starts, after a line break; -1 when none. */
+function lastCut(text: string): number {
+  const at = Math.max(
+    text.lastIndexOf('\n:61:'),
+    text.lastIndexOf('\r:61:'),
+    text.lastIndexOf('\n:20:'),
+    text.lastIndexOf('\r:20:'),
+  );
+  return at < 0 ? -1 : at + 1;
 }
 
 /**
