@@ -329,7 +329,12 @@ async function main() {
         console.log(`  ${t.ms.toFixed(0).padStart(6)} ms ${String(t.n).padStart(4)}× ${sql}`);
     }
   } finally {
-    if (child.exitCode === null) child.kill();
+    // The child exits by itself after its report (writing its --cpu-prof); it is killed only if it does not.
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      if (child.exitCode === null) child.kill();
+    }
     await db?.end();
     rmSync(work, { recursive: true, force: true });
     await drop();

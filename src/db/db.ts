@@ -21,6 +21,48 @@ export interface Queryable {
     params?: readonly unknown[],
     options?: QueryOptions,
   ): Promise<QueryResult<T>>;
+  /**
+   * Bulk load: `rows`, pieces of text in COPY's text format (see `copyField`; each piece whole lines), into
+   * `table (columns)` with one `COPY` statement, inside the transaction when called on one; resolves to the
+   * number of rows. PostgreSQL streams the pieces (`COPY … FROM STDIN`), PGlite reads them as one blob
+   * (`COPY … FROM '/dev/blob'`): the same statement, triggers and constraints on both. Both adapters have
+   * it; it is optional only so that wrappers in tests and benchmarks need not forward it (see `copyRows`).
+   */
+  copyFrom?(table: string, columns: readonly string[], rows: readonly string[]): Promise<number>;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/** The COPY statement of `copyFrom` (names are the code's own, checked all the same). */
+export function copyStatement(table: string, columns: readonly string[], source: string): string {
+  for (const name of [table, ...columns])
+    if (!IDENTIFIER.test(name)) throw new Error(`not a plain SQL name: ${JSON.stringify(name)}`);
+  return `COPY ${table} (${columns.join(', ')}) FROM ${source}`;
+}
+
+/** `copyFrom` of a handle that must have it (a wrapper that dropped it is a programming error). */
+export function copyRows(
+  q: Queryable,
+  table: string,
+  columns: readonly string[],
+  rows: readonly string[],
+): Promise<number> {
+  if (!q.copyFrom) throw new Error('this database handle cannot COPY (a wrapper did not forward copyFrom)');
+  return q.copyFrom(table, columns, rows);
+}
+
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_ESCAPES = /[\\\n\r\t]/g;
+const COPY_ESCAPED: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A value as a field of COPY's text format: null is `\N`; a backslash, newline, carriage return or tab is
+ * written as its backslash escape (so a text `\N` stays text). U+0000 cannot be stored in PostgreSQL text at
+ * all: the API refuses it before (src/api/server.ts), and COPY would refuse it here.
+ */
+export function copyField(value: string | null): string {
+  if (value === null) return '\\N';
+  return COPY_SPECIAL.test(value) ? value.replace(COPY_ESCAPES, (c) => COPY_ESCAPED[c]!) : value;
 }
 
 export interface Db extends Queryable {

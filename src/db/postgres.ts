@@ -1,5 +1,8 @@
+import { finished } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import {
+  copyStatement,
   type Db,
   PG_TYPE,
   parseDate,
@@ -18,8 +21,36 @@ const types = {
   },
 };
 
+/** COPY FROM STDIN on one connection: the pieces are written at once (buffered until the server is ready). */
+async function copyIn(
+  client: pg.PoolClient,
+  table: string,
+  columns: readonly string[],
+  rows: readonly string[],
+): Promise<number> {
+  const stream = client.query(copyFromStdin(copyStatement(table, columns, 'STDIN')));
+  const done = finished(stream);
+  for (const piece of rows) if (piece.length > 0) stream.write(piece);
+  stream.end();
+  try {
+    await done;
+  } catch (error) {
+    throw scrubDbError(error);
+  }
+  return stream.rowCount;
+}
+
 function wrap(target: pg.Pool | pg.PoolClient): Queryable {
   return {
+    async copyFrom(table, columns, rows) {
+      if (!(target instanceof pg.Pool)) return copyIn(target, table, columns, rows);
+      const client = await target.connect();
+      try {
+        return await copyIn(client, table, columns, rows);
+      } finally {
+        client.release();
+      }
+    },
     async query<T>(
       sql: string,
       params: readonly unknown[] = [],
@@ -55,6 +86,7 @@ export async function openPostgres(
     kind: 'postgres',
     pool,
     query: base.query,
+    copyFrom: base.copyFrom!,
     async transaction(fn) {
       const conn = await pool.connect();
       try {
