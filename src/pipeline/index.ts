@@ -12,6 +12,7 @@ import { loadBridgeKeys } from '../g2p/keys.js';
 import type { SigningKey } from '../g2p/signing.js';
 import { mapperClientFromConfig } from '../mapper/index.js';
 import type { MapperClient } from '../mapper/types.js';
+import { purgeAbandonedUploads } from '../statements/upload.js';
 import type { ConnectorSource, StageDeps } from './deps.js';
 import type { QueueSpec } from './queue.js';
 import { createStageRunner, type Stage, type StageRunner } from './runner.js';
@@ -236,6 +237,12 @@ export function startWorkers(ctx: AppContext, deps: WorkerDeps = {}): Workers {
         if (purged > 0) log.info({ purged }, 'audit rows past AUDIT_RETENTION_DAYS purged');
       } catch (err) {
         log.error({ err }, 'purging old audit rows failed');
+      }
+      try {
+        const purged = await purgeAbandonedUploads(ctx.db);
+        if (purged > 0) log.info({ purged }, 'staged pieces of abandoned statement uploads purged');
+      } catch (err) {
+        log.error({ err }, 'purging abandoned statement uploads failed');
       }
       await sleep(3600_000);
     }

@@ -242,21 +242,132 @@ export function checkStatementScope(tx: Queryable, text: string, caller: Caller)
 /** Characters of statement text per stored piece (account_statement_chunk): about 1 MiB. */
 export const STATEMENT_CHUNK_CHARS = 1024 * 1024;
 
-/** Why an upload is refused once its transaction is open: thrown so that nothing of it is kept. */
+/** Why an upload is refused once its file is being read: thrown so that nothing of it is kept. */
 class UploadRefused extends Error {
   constructor(readonly refusal: FormFailure | { ok: false; errorCode: 'not_text'; message: string }) {
     super(refusal.message);
   }
 }
 
+/** The staged pieces of an upload are gone (its lease ran out and housekeeping purged them): nothing is stored. */
+export class UploadLost extends Error {}
+
 /**
- * The statement file as it streams in, inside the upload's transaction: its bytes counted, hashed and
- * checked (no NUL, UTF-8), its text decoded, sniffed for the format, scanned for accounts and written to
- * account_statement_chunk a piece of about STATEMENT_CHUNK_CHARS at a time. A file found not to be text is
- * read on to the end of the form (a broken form is answered as such) but no more of it is written.
+ * How long an upload's staged pieces are kept without a sign of life from the process receiving it: the lease
+ * is renewed with every piece and every UPLOAD_RENEW_MS while the upload waits for its client, so only a
+ * process that died (or stalled this long) loses it, and housekeeping then purges its pieces.
+ */
+export const UPLOAD_LEASE_SECONDS = 300;
+const UPLOAD_RENEW_MS = 60_000;
+
+/**
+ * An upload's staging area: a lease row in account_statement_upload and its pieces in
+ * account_statement_chunk without a statement_id, each committed in a short transaction of its own so that
+ * the database (on PGlite, its one connection) is free between pieces. No reader sees them: the statement
+ * stage reads the pieces of a statement by its statement_id, and there is no statement until close().
+ */
+class StagedUpload {
+  /** The statement_id the statement will have; its pieces carry it as upload_id. */
+  readonly id = randomUUID();
+  private pieces = 0;
+  private renewal: NodeJS.Timeout | null = null;
+
+  private constructor(private readonly db: Db) {}
+
+  static async open(db: Db): Promise<StagedUpload> {
+    const upload = new StagedUpload(db);
+    await db.query(
+      `INSERT INTO account_statement_upload (upload_id, expires_at)
+       VALUES ($1, now() + make_interval(secs => $2::double precision))`,
+      [upload.id, UPLOAD_LEASE_SECONDS],
+    );
+    // A slow client sends nothing for a while: the lease is renewed all the same while the request lasts.
+    upload.renewal = setInterval(() => {
+      db.query(
+        `UPDATE account_statement_upload SET expires_at = now() + make_interval(secs => $2::double precision)
+          WHERE upload_id = $1`,
+        [upload.id, UPLOAD_LEASE_SECONDS],
+      ).catch(() => {}); // a failed renewal is seen at the next piece or at close()
+    }, UPLOAD_RENEW_MS);
+    upload.renewal.unref();
+    return upload;
+  }
+
+  /** One piece, committed now with the lease renewed; UploadLost if the upload's lease row is gone. */
+  async write(content: string): Promise<void> {
+    const { rowCount } = await this.db.query(
+      `WITH lease AS (
+         UPDATE account_statement_upload SET expires_at = now() + make_interval(secs => $4::double precision)
+          WHERE upload_id = $1 RETURNING upload_id)
+       INSERT INTO account_statement_chunk (upload_id, seq, content) SELECT upload_id, $2, $3 FROM lease`,
+      [this.id, this.pieces, content, UPLOAD_LEASE_SECONDS],
+    );
+    if (rowCount !== 1) throw new UploadLost(`the staged upload ${this.id} is gone (its lease ran out)`);
+    this.pieces++;
+  }
+
+  /**
+   * In the closing transaction: the lease ends and the statement (its row inserted already) adopts every
+   * staged piece, the 1 MiB values untouched (an UPDATE of statement_id keeps their TOAST pointers).
+   * UploadLost if the lease or any piece is gone.
+   */
+  async adopt(tx: Queryable): Promise<void> {
+    this.stopRenewal();
+    const lease = await tx.query('DELETE FROM account_statement_upload WHERE upload_id = $1', [this.id]);
+    if (lease.rowCount !== 1)
+      throw new UploadLost(`the staged upload ${this.id} is gone (its lease ran out)`);
+    const adopted = await tx.query(
+      `UPDATE account_statement_chunk SET statement_id = upload_id
+        WHERE upload_id = $1 AND statement_id IS NULL`,
+      [this.id],
+    );
+    if (adopted.rowCount !== this.pieces)
+      throw new UploadLost(
+        `the staged upload ${this.id} lost pieces (${adopted.rowCount} of ${this.pieces})`,
+      );
+  }
+
+  /** The upload ends without a statement (refused, broken, failed): its staged pieces and lease go now. */
+  async discard(): Promise<void> {
+    this.stopRenewal();
+    await this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM account_statement_chunk WHERE upload_id = $1 AND statement_id IS NULL', [
+        this.id,
+      ]);
+      await tx.query('DELETE FROM account_statement_upload WHERE upload_id = $1', [this.id]);
+    });
+  }
+
+  stopRenewal(): void {
+    if (this.renewal) clearInterval(this.renewal);
+    this.renewal = null;
+  }
+}
+
+/**
+ * Housekeeping (src/pipeline/index.ts): removes the staged pieces of uploads whose lease ran out (the process
+ * receiving them died or stalled past UPLOAD_LEASE_SECONDS), and any staged piece whose upload row is gone.
+ * An upload in progress renews its lease and keeps its pieces. Answers the number of pieces removed.
+ */
+export async function purgeAbandonedUploads(db: Db): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx.query('DELETE FROM account_statement_upload WHERE expires_at < now()');
+    const { rowCount } = await tx.query(
+      `DELETE FROM account_statement_chunk c
+        WHERE c.statement_id IS NULL
+          AND NOT EXISTS (SELECT 1 FROM account_statement_upload u WHERE u.upload_id = c.upload_id)`,
+    );
+    return rowCount;
+  });
+}
+
+/**
+ * The statement file as it streams in: its bytes counted, hashed and checked (no NUL, UTF-8), its text
+ * decoded, sniffed for the format, scanned for accounts and staged a piece of about STATEMENT_CHUNK_CHARS at
+ * a time. A file found not to be text is read on to the end of the form (a broken form is answered as such)
+ * but no more of it is written.
  */
 class StatementIntake {
-  readonly statementId = randomUUID();
   private readonly hash = createHash('sha256');
   // ignoreBOM keeps a byte-order mark in the text: the stored text is the upload, unchanged.
   private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -267,9 +378,8 @@ class StatementIntake {
   private head = '';
   private pending: string[] = [];
   private pendingChars = 0;
-  private seq = 0;
 
-  constructor(private readonly tx: Queryable) {}
+  constructor(private readonly upload: StagedUpload) {}
 
   async push(bytes: Buffer): Promise<void> {
     this.size += bytes.length;
@@ -306,7 +416,7 @@ class StatementIntake {
     return {
       ok: true,
       stored: {
-        statement_id: this.statementId,
+        statement_id: this.upload.id,
         content_sha256: this.hash.digest('hex'),
         size_bytes: this.size,
       },
@@ -321,35 +431,43 @@ class StatementIntake {
     this.scan.push(text);
     this.pending.push(text);
     this.pendingChars += text.length;
-    if (this.pendingChars >= STATEMENT_CHUNK_CHARS) await this.flush();
+    // Pieces of STATEMENT_CHUNK_CHARS however the body arrives (one read of a socket or a test's stream may
+    // hand over megabytes at once).
+    while (this.pendingChars >= STATEMENT_CHUNK_CHARS) await this.flush(STATEMENT_CHUNK_CHARS);
   }
 
-  private async flush(): Promise<void> {
+  /** Stages the first `chars` characters pending (all by default), never cutting a surrogate pair. */
+  private async flush(chars = this.pendingChars): Promise<void> {
     if (this.pendingChars === 0) return;
-    const content = this.pending.join('');
-    this.pending = [];
-    this.pendingChars = 0;
-    await this.tx.query(
-      'INSERT INTO account_statement_chunk (statement_id, seq, content) VALUES ($1, $2, $3)',
-      [this.statementId, this.seq++, content],
-    );
+    const joined = this.pending.join('');
+    let cut = chars;
+    if (cut < joined.length) {
+      const last = joined.charCodeAt(cut - 1);
+      if (last >= 0xd800 && last <= 0xdbff) cut -= 1; // a high surrogate stays with its low one
+    }
+    const rest = joined.slice(cut);
+    this.pending = rest === '' ? [] : [rest];
+    this.pendingChars = rest.length;
+    await this.upload.write(joined.slice(0, cut));
   }
 }
 
 /**
- * Reads the rest of the form from the statement file's content on and stores the statement in one
- * transaction: its text in pieces as they arrive, then (the form read to its end and the file found to be
- * text) the header row, the whole text joined in the database, and the audit row. Throws UploadRefused or
- * StatementForbidden, and then nothing is stored.
+ * Reads the rest of the form from the statement file's content on, staging its text in pieces as they
+ * arrive (each committed on its own), then (the form read to its end and the file found to be text) stores
+ * the statement in one short closing transaction: the header row, the staged pieces adopted, the whole text
+ * joined in the database, and the audit row. Throws UploadRefused, StatementForbidden or UploadLost, and then
+ * nothing is stored and the staged pieces are deleted (by housekeeping, should this process die first).
  */
-function receiveStatement(
+async function receiveStatement(
   db: Db,
   form: FormStream,
   caller: Caller,
   action: 'upload_mt940' | 'upload_statement',
 ): Promise<StoredStatement> {
-  return db.transaction(async (tx) => {
-    const intake = new StatementIntake(tx);
+  const upload = await StagedUpload.open(db);
+  try {
+    const intake = new StatementIntake(upload);
     for (;;) {
       const r = await form.read();
       if (!r.ok) throw new UploadRefused(r);
@@ -364,34 +482,43 @@ function receiveStatement(
     const file = await intake.end();
     if (!file.ok) throw new UploadRefused(file);
     const { stored, format, accounts } = file;
-    const programs = await statementPrograms(tx, accounts, caller);
-    await tx.query(
-      `INSERT INTO account_statement (statement_id, content_sha256, size_bytes, uploaded_by, statement_format,
-                                      uploader_bank_codes)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [
-        stored.statement_id,
-        stored.content_sha256,
-        stored.size_bytes,
-        caller.subject,
-        format,
-        caller.bankCodes ? [...caller.bankCodes] : null,
-      ],
-    );
-    // The whole text for the dashboard and the other readers, joined where it is: in the database.
-    await tx.query(
-      `INSERT INTO account_statement_lob (statement_id, statement_lob)
-       SELECT $1, string_agg(content, '' ORDER BY seq) FROM account_statement_chunk WHERE statement_id = $1`,
-      [stored.statement_id],
-    );
-    await recordAudit(tx, caller, {
-      action,
-      program: programs.length === 1 ? programs[0] : null,
-      targetIds: [stored.statement_id],
-      summary: { ...stored, format, accounts, programs },
+    return await db.transaction(async (tx) => {
+      const programs = await statementPrograms(tx, accounts, caller);
+      await tx.query(
+        `INSERT INTO account_statement (statement_id, content_sha256, size_bytes, uploaded_by, statement_format,
+                                        uploader_bank_codes)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [
+          stored.statement_id,
+          stored.content_sha256,
+          stored.size_bytes,
+          caller.subject,
+          format,
+          caller.bankCodes ? [...caller.bankCodes] : null,
+        ],
+      );
+      await upload.adopt(tx);
+      // The whole text for the dashboard and the other readers, joined where it is: in the database.
+      await tx.query(
+        `INSERT INTO account_statement_lob (statement_id, statement_lob)
+         SELECT $1, string_agg(content, '' ORDER BY seq) FROM account_statement_chunk WHERE statement_id = $1`,
+        [stored.statement_id],
+      );
+      await recordAudit(tx, caller, {
+        action,
+        program: programs.length === 1 ? programs[0] : null,
+        targetIds: [stored.statement_id],
+        summary: { ...stored, format, accounts, programs },
+      });
+      return stored;
     });
-    return stored;
-  });
+  } catch (error) {
+    // Nothing of a refused or broken upload stays: its pieces go now (housekeeping's, if this fails too).
+    await upload.discard().catch(() => {});
+    throw error;
+  } finally {
+    upload.stopRenewal();
+  }
 }
 
 type UploadAction = 'upload_mt940' | 'upload_statement';
