@@ -1,47 +1,64 @@
 // Disbursement ids the bridge assigns when the PBMS sends none. The id is the end-to-end reference that
 // comes back on the bank statement, normally in MT940 :61: "reference for the account owner" (16x), so it
 // must stay short: 'B' + the sequence value in base 36, at least 7 digits (B0000001 ... at most 14
-// characters for any bigint). A value some PBMS already used as its own id is skipped.
+// characters for any bigint). A value some PBMS already used as its own id is skipped: one sent in the same
+// call here, one stored before when the insert clashes on it (src/disbursements/service.ts draws again).
+// The sequence hands each connection values in blocks (migrations/bridge/016_ingest_copy.sql), so ids are
+// ascending within a call, not across concurrent calls.
 import type { Queryable } from '../db/index.js';
 
 export function renderDisbursementId(value: number | bigint): string {
   return `B${value.toString(36).toUpperCase().padStart(7, '0')}`;
 }
 
-/** `count` sequence values as ids, not yet checked against ids a PBMS sent (see assignDisbursementIds). */
+/**
+ * The SQL of a draw of `$n` sequence values, as runs of consecutive values "lo-hi" (a call of 10,000 ids
+ * is one or a few runs, not 10,000 rows); embedded in other statements as an array-valued expression.
+ */
+export const DRAW_RUNS_SQL = (n: string) =>
+  `ARRAY(SELECT min(v) || '-' || max(v) FROM (
+     SELECT v, v - row_number() OVER (ORDER BY v) AS run
+     FROM (SELECT nextval('disbursement_id_seq') AS v FROM generate_series(1, ${n})) drawn) numbered
+   GROUP BY run ORDER BY min(v))`;
+
+/** The ids of runs of sequence values "lo-hi" (see DRAW_RUNS_SQL), ascending. */
+export function idsOfRuns(runs: readonly string[]): string[] {
+  const ids: string[] = [];
+  for (const run of runs) {
+    const dash = run.indexOf('-');
+    const lo = Number(run.slice(0, dash));
+    const hi = Number(run.slice(dash + 1));
+    for (let v = lo; v <= hi; v++) ids.push(renderDisbursementId(v));
+  }
+  return ids;
+}
+
+/** `count` sequence values as ids, not yet checked against ids a PBMS sent. */
 export async function drawDisbursementIds(tx: Queryable, count: number): Promise<string[]> {
   if (count <= 0) return [];
-  const { rows } = await tx.query<{ v: number }>(
-    `SELECT nextval('disbursement_id_seq') AS v FROM generate_series(1, $1)`,
-    [count],
-  );
-  return rows.map((r) => renderDisbursementId(r.v));
+  const { rows } = await tx.query<{ runs: string[] }>(`SELECT ${DRAW_RUNS_SQL('$1::int')} AS runs`, [count]);
+  return idsOfRuns(rows[0]!.runs);
 }
 
 /**
- * `count` fresh ids, none equal to an existing disbursement id nor to one in `taken`. `drawn`: the first
- * draw, when the caller made it early (the database draws while the caller checks its items).
+ * `count` fresh ids from `drawn` (drawing more when short), none in `taken` (the ids sent in the same call,
+ * and ids found stored). An id some PBMS stored before is not looked for here: the insert's primary key
+ * finds it, and the caller draws again for the items that clashed.
  */
-export async function assignDisbursementIds(
+export async function freshDisbursementIds(
   tx: Queryable,
   count: number,
-  taken: Set<string>,
-  drawn?: string[],
+  taken: ReadonlySet<string>,
+  drawn: readonly string[],
 ): Promise<string[]> {
   const ids: string[] = [];
-  let draw = drawn ?? (await drawDisbursementIds(tx, count));
-  while (ids.length < count) {
-    const candidates = draw.filter((id) => !taken.has(id)).slice(0, count - ids.length);
-    // Fresh sequence values are new, so only an id some PBMS sent can equal one: read the index range from
-    // the smallest to the largest candidate (in the database's collation) instead of probing 10,000 times.
-    const { rows: inRange } = await tx.query<{ disbursement_id: string }>(
-      `SELECT d.disbursement_id FROM (SELECT min(c) AS lo, max(c) AS hi FROM unnest($1::text[]) c) r
-       JOIN disbursement d ON d.disbursement_id BETWEEN r.lo AND r.hi`,
-      [candidates],
-    );
-    const used = new Set(inRange.map((r) => r.disbursement_id));
-    for (const id of candidates) if (!used.has(id)) ids.push(id);
-    if (ids.length < count) draw = await drawDisbursementIds(tx, count - ids.length);
+  let draw = drawn;
+  for (;;) {
+    for (const id of draw) {
+      if (ids.length === count) return ids;
+      if (!taken.has(id)) ids.push(id);
+    }
+    if (ids.length === count) return ids;
+    draw = await drawDisbursementIds(tx, count - ids.length);
   }
-  return ids;
 }

@@ -2,9 +2,8 @@
 // of a call is applied, or the call is rejected, every item carries its own response_error_codes and the
 // transaction (with the idempotency claim) rolls back. Writes are a handful of set-based statements.
 import { randomUUID } from 'node:crypto';
-import type { ConnectorLimits } from '../bank/connector.js';
 import { amountProblem, DEFAULT_CONNECTOR_LIMITS, referenceProblem } from '../bank/limits.js';
-import type { Queryable } from '../db/index.js';
+import { copyField, copyRows, type Queryable } from '../db/index.js';
 import { lockEnvelope, lockEnvelopes } from '../envelopes/store.js';
 import type { AppContext } from '../feature/context.js';
 import { amountOut, positiveMinor } from '../g2p/amounts.js';
@@ -14,7 +13,7 @@ import { RawJson } from '../g2p/json.js';
 import { Rejection } from '../g2p/message.js';
 import { decimalToMinor, formatMinorUnits, minorUnitsOf, normaliseDecimal } from '../money/index.js';
 import { PAYOUT_CHANNEL, PAYOUT_CHANNEL_JOINS } from '../payouts/channels.js';
-import { assignDisbursementIds, drawDisbursementIds } from './ids.js';
+import { DRAW_RUNS_SQL, freshDisbursementIds, idsOfRuns } from './ids.js';
 
 export interface DisbursementPayload {
   id?: string | null;
@@ -65,16 +64,37 @@ function checkSize(items: DisbursementPayload[] | string[], ctx: Ctx) {
   }
 }
 
-/** The connector limits of an envelope's program's sponsor bank (the defaults when none are configured). */
-async function bankLimitsOfEnvelope(tx: Queryable, ctx: Ctx, envelopeId: string): Promise<ConnectorLimits> {
-  const { rows } = await tx.query<{ code: string }>(
-    `SELECT p.sponsor_bank_code AS code FROM disbursement_envelope e
-     JOIN benefit_program p ON p.benefit_program_mnemonic = e.benefit_program_mnemonic
-     WHERE e.disbursement_envelope_id = $1`,
-    [envelopeId],
+/** What the database knows besides the envelope, read in one statement (see callFacts). */
+interface CallFacts {
+  /** The sponsor bank code of the envelope's program (null: no envelope). */
+  bank: string | null;
+  /** The sent ids already stored. */
+  taken: Set<string>;
+  /** Fresh sequence values as ids, ascending, not yet checked against ids a PBMS sent. */
+  drawn: string[];
+}
+
+/**
+ * One statement for what a call needs besides its locked envelope: the program's sponsor bank (for its
+ * connector limits), which of the sent ids are taken, and `draw` fresh ids.
+ */
+async function callFacts(
+  tx: Queryable,
+  envelopeId: string | null,
+  sentIds: string[],
+  draw: number,
+): Promise<CallFacts> {
+  if (envelopeId === null && sentIds.length === 0) return { bank: null, taken: new Set(), drawn: [] };
+  const { rows } = await tx.query<{ bank: string | null; taken: string[]; runs: string[] }>(
+    `SELECT (SELECT p.sponsor_bank_code FROM disbursement_envelope e
+             JOIN benefit_program p ON p.benefit_program_mnemonic = e.benefit_program_mnemonic
+             WHERE e.disbursement_envelope_id = $1) AS bank,
+       ARRAY(SELECT disbursement_id FROM disbursement WHERE disbursement_id = ANY($2::text[])) AS taken,
+       ${DRAW_RUNS_SQL('$3::int')} AS runs`,
+    [envelopeId, sentIds, draw],
   );
-  const code = rows[0]?.code;
-  return code && ctx.bankLimits ? ctx.bankLimits(code) : DEFAULT_CONNECTOR_LIMITS;
+  const row = rows[0]!;
+  return { bank: row.bank, taken: new Set(row.taken), drawn: idsOfRuns(row.runs) };
 }
 
 async function existingIds(tx: Queryable, ids: string[]): Promise<Set<string>> {
@@ -119,12 +139,67 @@ export interface KeptAnswer {
   assigned: string;
 }
 
+/** The columns a call writes, in the order of its COPY rows (the rest take their defaults). */
+const COPY_COLUMNS = [
+  'disbursement_id',
+  'disbursement_envelope_id',
+  'mapper_resolution_batch_id',
+  'bank_disbursement_batch_id',
+  'mis_reference_number',
+  'beneficiary_id',
+  'beneficiary_name',
+  'disbursement_amount',
+  'narrative',
+  'receipt_time_stamp',
+] as const;
+
+/** Rows per piece of COPY text (pieces are written to the connection as they are made). */
+const COPY_PIECE_ROWS = 2000;
+
+/**
+ * The call's rows in COPY's text format, in pieces. The fields the call shares (envelope, batch, receipt
+ * time) are escaped once; amounts are the exact decimals.
+ */
+function copyPieces(
+  items: readonly DisbursementPayload[],
+  ids: readonly string[],
+  decimals: readonly string[],
+  shared: { envelopeId: string; batchId: string; at: string },
+): string[] {
+  const parents = `\t${copyField(shared.envelopeId)}\t${copyField(shared.batchId)}\t${copyField(shared.batchId)}\t`;
+  const at = `\t${copyField(shared.at)}\n`;
+  const pieces: string[] = [];
+  for (let from = 0; from < items.length; from += COPY_PIECE_ROWS) {
+    const to = Math.min(items.length, from + COPY_PIECE_ROWS);
+    let piece = '';
+    for (let i = from; i < to; i++) {
+      const item = items[i]!;
+      piece +=
+        copyField(ids[i]!) +
+        parents +
+        copyField(item.mis_reference_number ?? null) +
+        '\t' +
+        copyField(item.beneficiary_id!) +
+        '\t' +
+        copyField(item.beneficiary_name!) +
+        '\t' +
+        decimals[i]! +
+        '\t' +
+        copyField(item.narrative!) +
+        at;
+    }
+    pieces.push(piece);
+  }
+  return pieces;
+}
+
 /**
  * Stores a batch of disbursements of one envelope. Checks every item, then the envelope's running
  * figures under a row lock on the envelope, so concurrent calls can never exceed the declared count or
- * amount; then one statement for the two batch rows, one insert for all disbursements (whose parents a
- * statement trigger checks once, migrations/bridge/009_ingest.sql), one counter update. The answer is
- * serialised while the database inserts.
+ * amount. Statements: the envelope's lock; one read of the bank, the taken ids and the fresh ids; one for
+ * the two batch rows and the counters; one COPY of all disbursements (whose parents a statement trigger
+ * checks once, migrations/bridge/009_ingest.sql), under a savepoint. The answer is serialised while the
+ * database copies.
  */
 export async function createDisbursements(
   tx: Queryable,
@@ -146,14 +221,15 @@ export async function createDisbursements(
   const [first] = envelopeIds;
   const single = envelopeIds.size === 1 ? first! : null;
   const envelope = single ? await lockEnvelope(tx, single) : null;
-  const limitsOfBank = envelope
-    ? await bankLimitsOfEnvelope(tx, ctx, envelope.disbursement_envelope_id)
-    : null;
-  const taken = await existingIds(tx, sentIds);
-  // The database draws the ids for the items without one while the items are checked below (one query in
-  // flight at a time; the values of a refused call are simply not used).
+  // Fresh ids are drawn only for an open envelope (the values of a call refused later are simply not used).
   const open = envelope !== null && envelope.cancellation_status !== 'Cancelled';
-  const drawing = open ? drawDisbursementIds(tx, missing) : Promise.resolve([]);
+  const facts = await callFacts(
+    tx,
+    envelope?.disbursement_envelope_id ?? null,
+    sentIds,
+    open && envelopeIds.size === 1 ? missing : 0,
+  );
+  const taken = facts.taken;
   if (envelopeIds.size > 1) callCodes.push(ErrorCode.MULTIPLE_ENVELOPES_FOUND);
   else if (single) {
     if (!envelope) callCodes.push(ErrorCode.DISBURSEMENT_ENVELOPE_NOT_FOUND);
@@ -162,7 +238,11 @@ export async function createDisbursements(
   }
   const currency = envelope?.disbursement_currency_code ?? null;
   // The program's bank must be able to carry every item: its connector's limits (reference, amount digits).
-  const limits = envelope ? limitsOfBank : null;
+  const limits = envelope
+    ? facts.bank && ctx.bankLimits
+      ? await ctx.bankLimits(facts.bank)
+      : DEFAULT_CONNECTOR_LIMITS
+    : null;
   const exponentOfCurrency = currency ? minorUnitsOf(currency) : 0;
 
   const seen = new Set<string>();
@@ -202,7 +282,6 @@ export async function createDisbursements(
       bad = true;
     }
   }
-  const drawn = await drawing;
   if (bad)
     rejectItems(
       items,
@@ -234,94 +313,99 @@ export async function createDisbursements(
     );
   }
 
-  const fresh = await assignDisbursementIds(tx, missing, seen, drawn);
+  // Ids sent in this call are not handed out again; neither are ids found stored when the COPY clashed.
+  const notFresh = new Set(seen);
+  let fresh = await freshDisbursementIds(tx, missing, notFresh, facts.drawn);
   const ids: string[] = new Array(count);
   const decimals: string[] = new Array(count);
-  const mis: (string | null)[] = new Array(count);
-  const beneficiaryIds: string[] = new Array(count);
-  const names: string[] = new Array(count);
-  const narratives: string[] = new Array(count);
-  let next = 0;
-  for (let i = 0; i < count; i++) {
-    const item = items[i]!;
-    ids[i] = item.disbursement_id ?? fresh[next++]!;
-    decimals[i] = formatMinorUnits(amounts[i]!, exponent);
-    mis[i] = item.mis_reference_number ?? null;
-    beneficiaryIds[i] = item.beneficiary_id!;
-    names[i] = item.beneficiary_name!;
-    narratives[i] = item.narrative!;
-  }
+  const assign = () => {
+    let next = 0;
+    for (let i = 0; i < count; i++) ids[i] = items[i]!.disbursement_id ?? fresh[next++]!;
+  };
+  assign();
+  for (let i = 0; i < count; i++) decimals[i] = formatMinorUnits(amounts[i]!, exponent);
   const batchId = randomUUID();
   const receivedAt = ctx.now();
   const envelopeId = e.disbursement_envelope_id;
+  const amount = formatMinorUnits(sum, exponent);
 
+  // The two batch rows and the envelope's running figures in one statement (all of it rolls back with
+  // the call when the COPY fails for good).
   await tx.query(
     `WITH mapper AS (
        INSERT INTO mapper_resolution_batch_status (mapper_resolution_batch_id, disbursement_envelope_id)
+       VALUES ($1, $2)),
+     bank AS (
+       INSERT INTO bank_disbursement_batch_status (bank_disbursement_batch_id, disbursement_envelope_id)
        VALUES ($1, $2))
-     INSERT INTO bank_disbursement_batch_status (bank_disbursement_batch_id, disbursement_envelope_id)
-     VALUES ($1, $2)`,
-    [batchId, envelopeId],
+     UPDATE disbursement_envelope_batch_status
+     SET number_of_disbursements_received = number_of_disbursements_received + $3,
+         total_disbursement_amount_received = total_disbursement_amount_received + $4::numeric
+     WHERE disbursement_envelope_id = $2`,
+    [batchId, envelopeId, count, amount],
   );
-  // A concurrent call may have taken one of our ids since the check: the savepoint lets us name it.
+  // An id may be taken by the time the rows arrive (another call's, or one a PBMS stored that equals a fresh
+  // one): the savepoint lets us name it, or draw again for the fresh ones.
   await tx.query('SAVEPOINT create_disbursements');
-  const inserting = tx
-    .query(
-      `INSERT INTO disbursement (disbursement_id, disbursement_envelope_id, mapper_resolution_batch_id,
-         bank_disbursement_batch_id, mis_reference_number, beneficiary_id, beneficiary_name, disbursement_amount,
-         narrative, receipt_time_stamp)
-       SELECT u.id, $1, $2, $2, u.mis, u.beneficiary_id, u.beneficiary_name, u.amount, u.narrative, $3
-       FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::text[])
-         AS u(id, mis, beneficiary_id, beneficiary_name, amount, narrative)`,
-      [envelopeId, batchId, receivedAt, ids, mis, beneficiaryIds, names, decimals, narratives],
-    )
-    .then(
+  const shared = { envelopeId, batchId, at: receivedAt.toISOString() };
+  for (;;) {
+    const copying = copyRows(tx, 'disbursement', COPY_COLUMNS, copyPieces(items, ids, decimals, shared)).then(
       () => null,
       (error: unknown) => error,
     );
-  const kept: KeptAnswer = {
-    envelope: envelopeId,
-    currency: e.disbursement_currency_code,
-    at: receivedAt.toISOString(),
-    assigned: fresh.join(','),
-  };
-  // The database is busy with the rows: meanwhile the answer is written out.
-  const answer = createdAnswer(items, ids, decimals, kept);
-  const failed = await inserting;
-  if (failed) {
+    const kept: KeptAnswer = {
+      envelope: envelopeId,
+      currency: e.disbursement_currency_code,
+      at: shared.at,
+      assigned: fresh.join(','),
+    };
+    // The database is busy with the rows: meanwhile the answer is written out.
+    const answer = createdAnswer(items, ids, decimals, kept);
+    const failed = await copying;
+    if (!failed)
+      return {
+        answer,
+        ids,
+        envelopeId,
+        program: e.benefit_program_mnemonic,
+        batchId,
+        amount,
+        currency: e.disbursement_currency_code,
+      };
     if ((failed as { code?: string }).code !== UNIQUE_VIOLATION) throw failed;
     await tx.query('ROLLBACK TO SAVEPOINT create_disbursements');
     const clash = await existingIds(tx, ids);
-    rejectItems(
-      items,
-      ids.map((id) => (clash.has(id) ? [ErrorCode.DUPLICATE_DISBURSEMENT] : [])),
-    );
+    // None stored: not a clash this call can name (its own ids are distinct by the checks above).
+    if (clash.size === 0) throw failed;
+    if (items.some((item) => item.disbursement_id != null && clash.has(item.disbursement_id)))
+      rejectItems(
+        items,
+        items.map((item) =>
+          item.disbursement_id != null && clash.has(item.disbursement_id)
+            ? [ErrorCode.DUPLICATE_DISBURSEMENT]
+            : [],
+        ),
+      );
+    // Only fresh ids clashed (ids some PBMS stored before): those items get other fresh ids.
+    for (const id of clash) notFresh.add(id);
+    const more = await freshDisbursementIds(tx, clash.size, notFresh, []);
+    let m = 0;
+    fresh = fresh.map((id) => (clash.has(id) ? more[m++]! : id));
+    assign();
   }
-  const amount = formatMinorUnits(sum, exponent);
-  await tx.query(
-    `UPDATE disbursement_envelope_batch_status
-     SET number_of_disbursements_received = number_of_disbursements_received + $2,
-         total_disbursement_amount_received = total_disbursement_amount_received + $3::numeric
-     WHERE disbursement_envelope_id = $1`,
-    [envelopeId, count, amount],
-  );
-  return {
-    answer,
-    ids,
-    envelopeId,
-    program: e.benefit_program_mnemonic,
-    batchId,
-    amount,
-    currency: e.disbursement_currency_code,
-  };
 }
 
 const UNIQUE_VIOLATION = '23505';
 
+/** amountOut without its regular expressions for the usual short decimal (≤ 15 characters: ≤ 15 digits). */
+const amountOfDecimal = (decimal: string): number | string =>
+  decimal.length <= 15 ? Number(decimal) : amountOut(decimal);
+
 /**
  * The answer to a create_disbursements call, as JSON text: every item as stored (1.0.2 DisbursementPayload,
  * fields in the order of disbursementOutSchema). Built from the request's items, the ids and the decimals;
- * a replay rebuilds it from the same request and the kept figures, so both are the same bytes.
+ * a replay rebuilds it from the same request and the kept figures, so both are the same bytes. One
+ * JSON.stringify of objects that share one shape (V8 writes those in one native pass).
  */
 function createdAnswer(
   items: readonly DisbursementPayload[],
@@ -329,19 +413,27 @@ function createdAnswer(
   decimals: readonly string[],
   kept: KeptAnswer,
 ): CreatedItems {
-  const envelope = JSON.stringify(kept.envelope);
-  const tail = `,"receipt_time_stamp":${JSON.stringify(kept.at)},"cancellation_status":"Not_Cancelled","cancellation_time_stamp":null,"response_error_codes":[]}`;
-  const parts: string[] = new Array(items.length);
+  const out: object[] = new Array(items.length);
+  const none: string[] = [];
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
-    const id = JSON.stringify(ids[i]);
-    parts[i] =
-      `{"id":${id},"mis_reference_number":${JSON.stringify(item.mis_reference_number ?? null)},"disbursement_id":${id}` +
-      `,"disbursement_envelope_id":${envelope},"beneficiary_id":${JSON.stringify(item.beneficiary_id)}` +
-      `,"beneficiary_name":${JSON.stringify(item.beneficiary_name)},"disbursement_amount":${JSON.stringify(amountOut(decimals[i]!))}` +
-      `,"narrative":${JSON.stringify(item.narrative)}${tail}`;
+    const id = ids[i]!;
+    out[i] = {
+      id,
+      mis_reference_number: item.mis_reference_number ?? null,
+      disbursement_id: id,
+      disbursement_envelope_id: kept.envelope,
+      beneficiary_id: item.beneficiary_id,
+      beneficiary_name: item.beneficiary_name,
+      disbursement_amount: amountOfDecimal(decimals[i]!),
+      narrative: item.narrative,
+      receipt_time_stamp: kept.at,
+      cancellation_status: 'Not_Cancelled',
+      cancellation_time_stamp: null,
+      response_error_codes: none,
+    };
   }
-  return new CreatedItems(`[${parts.join(',')}]`, kept);
+  return new CreatedItems(JSON.stringify(out), kept);
 }
 
 /** The first answer's message again, for a replay of the identical request (see `KeptAnswer`). */

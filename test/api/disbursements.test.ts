@@ -111,21 +111,43 @@ describe('disbursements', () => {
 
   it('skips bridge ids a PBMS already used', async () => {
     const envelope = await addEnvelope(c, program, {
-      number_of_disbursements: 5,
-      total_disbursement_amount: 500,
+      number_of_disbursements: 6,
+      total_disbursement_amount: 600,
     });
-    const { rows } = await t.ctx.db.query<{ v: number }>('SELECT last_value AS v FROM disbursement_id_seq');
-    const next = (rows[0]!.v + 1).toString(36).toUpperCase().padStart(7, '0');
-    const squatted = `B${next}`;
-    const first = await c.call('create_disbursements', [
-      disbursement(envelope, { disbursement_id: squatted }),
-    ]);
+    // Connections take sequence values in blocks (migration 016), so the next value is known only after a
+    // restart, which drops every connection's block: the next call draws `start`, `start + 1`, ...
+    const { rows } = await t.ctx.db.query<{ v: number }>(
+      'SELECT last_value + 100000 AS v FROM disbursement_id_seq',
+    );
+    const start = rows[0]!.v;
+    await t.ctx.db.query(`ALTER SEQUENCE disbursement_id_seq RESTART WITH ${start}`);
+    const id = (v: number) => `B${v.toString(36).toUpperCase().padStart(7, '0')}`;
+    const squatted = [id(start), id(start + 2)];
+    const first = await c.call(
+      'create_disbursements',
+      squatted.map((disbursement_id) => disbursement(envelope, { disbursement_id })),
+    );
     expect(first.body.header.status).toBe('succ');
-    const second = await c.call('create_disbursements', [disbursement(envelope), disbursement(envelope)]);
+    // The fresh ids clash with the stored ones in the insert: those items (the first and third) get the
+    // next fresh ids, the others keep theirs.
+    const items = [
+      disbursement(envelope),
+      disbursement(envelope),
+      disbursement(envelope),
+      disbursement(envelope, { disbursement_id: 'PBMS-OWN-1' }),
+    ];
+    const second = await c.call('create_disbursements', items, { message_id: 'squatted-ids' });
     expect(second.body.header.status).toBe('succ');
     const ids = second.body.message.map((i: { disbursement_id: string }) => i.disbursement_id);
-    expect(ids).not.toContain(squatted);
-    expect(new Set(ids).size).toBe(2);
+    expect(ids).toEqual([id(start + 3), id(start + 1), id(start + 4), 'PBMS-OWN-1']);
+    const stored = await t.ctx.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM disbursement WHERE disbursement_envelope_id = $1',
+      [envelope],
+    );
+    expect(stored.rows[0]!.n).toBe(6);
+    // The replay answers the same ids (the kept answer holds the ids drawn again).
+    const replay = await c.call('create_disbursements', items, { message_id: 'squatted-ids' });
+    expect(replay.body.message).toEqual(second.body.message);
   });
 
   it('rejects an unknown envelope on every item', async () => {
