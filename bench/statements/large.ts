@@ -302,6 +302,34 @@ async function main() {
     probe('db SELECT 1', () => db.query('SELECT 1'));
   }, 100);
 
+  // SLOW_SQL_MS=N: name every statement (upload, stage, probes) that takes N ms or more (what holds the one connection)
+  const slowMs = Number(process.env.SLOW_SQL_MS ?? 0);
+  const explained = new Set<string>();
+  if (slowMs > 0) {
+    const timed = (q: Queryable): Queryable['query'] =>
+      (async (sql: string, params?: readonly unknown[]) => {
+        const t0 = performance.now();
+        try {
+          return await q.query(sql, params);
+        } finally {
+          const took = performance.now() - t0;
+          if (took >= slowMs) {
+            const text = sql.replace(/\s+/g, ' ').trim();
+            console.log(`slow SQL (${phase}) ${Math.round(took)} ms: ${text.slice(0, 100)}`);
+            // EXPLAIN_SLOW=1: the plan of each slow statement, once (run in the same transaction)
+            if (process.env.EXPLAIN_SLOW && !explained.has(text)) {
+              explained.add(text);
+              const plan = await q.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
+              console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
+            }
+          }
+        }
+      }) as Queryable['query'];
+    const base = { query: ctx.db.query.bind(ctx.db), transaction: ctx.db.transaction.bind(ctx.db) };
+    ctx.db.query = timed(base);
+    ctx.db.transaction = ((fn: (tx: Queryable) => Promise<unknown>) =>
+      base.transaction((tx) => fn({ query: timed(tx) }))) as Db['transaction'];
+  }
   await new Promise((r) => setTimeout(r, 2000)); // the probes' own baseline
   loopPhase();
   const rssBefore = process.memoryUsage().rss; // the seeded in-memory database included
@@ -328,34 +356,6 @@ async function main() {
   phase = 'reconcile';
   sampler.phase(2);
   t = performance.now();
-  // SLOW_SQL_MS=N: name every statement of the stage that takes N ms or more (what holds the one connection)
-  const slowMs = Number(process.env.SLOW_SQL_MS ?? 0);
-  const explained = new Set<string>();
-  if (slowMs > 0) {
-    const timed = (q: Queryable): Queryable['query'] =>
-      (async (sql: string, params?: readonly unknown[]) => {
-        const t0 = performance.now();
-        try {
-          return await q.query(sql, params);
-        } finally {
-          const took = performance.now() - t0;
-          if (took >= slowMs) {
-            const text = sql.replace(/\s+/g, ' ').trim();
-            console.log(`slow SQL ${Math.round(took)} ms: ${text.slice(0, 100)}`);
-            // EXPLAIN_SLOW=1: the plan of each slow statement, once (run in the same transaction)
-            if (process.env.EXPLAIN_SLOW && !explained.has(text)) {
-              explained.add(text);
-              const plan = await q.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
-              console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
-            }
-          }
-        }
-      }) as Queryable['query'];
-    const base = { query: ctx.db.query.bind(ctx.db), transaction: ctx.db.transaction.bind(ctx.db) };
-    ctx.db.query = timed(base);
-    ctx.db.transaction = ((fn: (tx: Queryable) => Promise<unknown>) =>
-      base.transaction((tx) => fn({ query: timed(tx) }))) as Db['transaction'];
-  }
   let child: { rssStart: number; maxRss: number } | null = null;
   if (scratch) child = await childWorker(scratch.url);
   else {
