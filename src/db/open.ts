@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { type Config, ConfigError } from '../config/index.js';
+import { AUTO_ANALYZE_DEFAULTS, type AutoAnalyzeSettings, startAutoAnalyze } from './analyze.js';
 import type { Db } from './db.js';
 import { lockDataDir } from './lock.js';
 import { openPglite, type SlowSqlLog } from './pglite.js';
@@ -10,6 +11,11 @@ export interface DbSettings {
   /** Embedded database directory; ignored when databaseUrl is set. */
   dataDir?: string;
   poolSize?: number;
+  /**
+   * The embedded database only: statistics refreshed when enough rows changed (./analyze.ts). Default on, with
+   * PostgreSQL's autovacuum rule; PGLITE_AUTO_ANALYZE_MS=0 in the environment turns it off (measurements).
+   */
+  autoAnalyze?: AutoAnalyzeSettings | false;
 }
 
 /** DATABASE_URL, else the embedded database in DATA_DIR/<dir> (the bridge's is `db`, each simulator has its own). */
@@ -97,6 +103,36 @@ export function slowSqlFromEnv(env: Record<string, string | undefined>): SlowSql
   return { ms, explain: env.PGLITE_EXPLAIN_SLOW === '1' };
 }
 
+/** The auto-analyze of the embedded database: the settings', else the defaults with PGLITE_AUTO_ANALYZE_MS. */
+export function autoAnalyzeFromEnv(
+  env: Record<string, string | undefined>,
+  given?: AutoAnalyzeSettings | false,
+): AutoAnalyzeSettings | false {
+  if (given !== undefined) return given;
+  const raw = env.PGLITE_AUTO_ANALYZE_MS;
+  if (raw === undefined || raw === '') return AUTO_ANALYZE_DEFAULTS;
+  const ms = Number(raw);
+  return Number.isFinite(ms) && ms > 0 ? { ...AUTO_ANALYZE_DEFAULTS, intervalMs: ms } : false;
+}
+
+/** Keeps the statistics of an embedded database fresh while it is open (./analyze.ts). */
+function withAutoAnalyze(db: Db, settings: AutoAnalyzeSettings | false): Db {
+  if (!settings) return db;
+  let reported = false;
+  const auto = startAutoAnalyze(db, settings, (error) => {
+    if (reported) return;
+    reported = true;
+    process.stderr.write(`embedded database: refreshing statistics failed: ${(error as Error).message}\n`);
+  });
+  return {
+    ...db,
+    close: async () => {
+      await auto.stop();
+      await db.close();
+    },
+  };
+}
+
 /** PostgreSQL when a URL is given, else the embedded PGlite in `dataDir` (memory when that is unset too). */
 export async function openDb(settings: DbSettings): Promise<Db> {
   if (settings.databaseUrl) {
@@ -108,11 +144,12 @@ export async function openDb(settings: DbSettings): Promise<Db> {
     }
   }
   const slowSql = slowSqlFromEnv(process.env);
-  if (!settings.dataDir) return openPglite({ slowSql });
+  const analyze = autoAnalyzeFromEnv(process.env, settings.autoAnalyze);
+  if (!settings.dataDir) return withAutoAnalyze(await openPglite({ slowSql }), analyze);
   await mkdir(settings.dataDir, { recursive: true });
   const unlock = await lockDataDir(settings.dataDir);
   try {
-    const db = await openPglite({ dataDir: settings.dataDir, slowSql });
+    const db = withAutoAnalyze(await openPglite({ dataDir: settings.dataDir, slowSql }), analyze);
     return {
       ...db,
       close: async () => {
