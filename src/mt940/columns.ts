@@ -613,16 +613,24 @@ class FastReader {
    * of its own, sized to its `:61:` lines.
    */
   segment(text: string): void {
-    this.closeField();
-    this.endSegment();
+    this.closeSegment();
     this.base += this.cols.size;
     this.text = text;
     this.cols = new Mt940ColumnStore(Math.max(16, countEntryTags(text)));
     this.runStart = 0;
   }
 
+  /**
+   * Streaming: the segment is read to its end. The next line opens a field (see `segment`), so the open one
+   * is closed now, and the segment's entries are handed out at once.
+   */
+  closeSegment(): void {
+    this.closeField();
+    this.endSegment();
+  }
+
   /** Streaming: the entries read in the current segment are counted, and handed out as a run if wanted. */
-  endSegment(): void {
+  private endSegment(): void {
     const c = this.cols;
     for (let j = this.runStart; j < c.size; j++) this.markCounts[c.mark[j]!]!++;
     if (this.runs !== null && c.size > this.runStart)
@@ -1288,6 +1296,7 @@ export class Mt940ColumnStream {
       reader.segment(segment);
       const lines = new TextLines(segment, from);
       while (lines.next()) reader.line(lines.start, lines.stop, ++this.line);
+      reader.closeSegment();
     } catch (e) {
       if (e !== GIVE_UP) throw e;
       this.fail();

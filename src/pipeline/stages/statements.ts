@@ -4,6 +4,8 @@
 // chunks: each chunk of transactions is read through the program's connector and applied in its own
 // transaction, and the statement row remembers how far it got (reconcile_cursor), so a large file neither
 // holds the database (nor its entries, memory) for long nor is counted twice when a worker dies half-way.
+// An upload is read from its stored pieces as they come, once to check it and again chunk by chunk, so the
+// worker holds about one piece of the text, never all of it (src/statements/read.ts).
 // Text that does not parse and accounts no program owns are permanent errors: the row becomes ERROR with the
 // reason, and the uploaded text stays as it was. So is a statement of an account outside the uploader's bank
 // scope (uploader_bank_codes): ERROR forbidden.account.
@@ -20,7 +22,7 @@ import {
   type StatementSummary,
   type StatementTransaction,
 } from '../../statements/model.js';
-import { readStatement } from '../../statements/read.js';
+import { readStatement, readStatementPieces, StatementTextChanged } from '../../statements/read.js';
 import {
   emptySummary,
   type ReconEntry,
@@ -186,33 +188,57 @@ async function findOriginal(
   return rows[0]?.statement_id ?? null;
 }
 
-/** Stored pieces of an uploaded statement's text fetched per query (about 1 MiB each). */
-const TEXT_PIECES_PER_QUERY = 4;
+/**
+ * An upload's stored pieces (account_statement_chunk, about 1 MiB each) in order, one per query, read afresh
+ * on each call: the statement is read from them piece by piece (src/statements/read.ts), twice, so the
+ * worker never holds the whole text, nor the driver a whole 50 MB value.
+ */
+async function* storedPieces(db: Queryable, statementId: string): AsyncGenerator<string> {
+  let after = -1;
+  for (;;) {
+    const { rows } = await db.query<{ seq: number; content: string }>(
+      `SELECT seq, content FROM account_statement_chunk
+        WHERE statement_id = $1 AND seq > $2 ORDER BY seq LIMIT 1`,
+      [statementId, after],
+    );
+    const row = rows[0];
+    if (!row) return;
+    after = row.seq;
+    yield row.content;
+  }
+}
 
 /**
- * The statement's text: an upload's from its stored pieces (account_statement_chunk), a few per query, else
- * (a file from the bank's folder) its lob. The columnar reader keeps offsets into one string, so the text is
- * held whole while the statement is reconciled; what the pieces spare is the driver's buffer of the whole
- * value, which a single 50 MB row costs beside the string made from it.
+ * The statement file: an upload's read from its stored pieces, whose text must be the uploaded file's
+ * (content_sha256: a piece missing or changed is a permanent error); else (a file from the bank's folder)
+ * read whole from its lob.
  */
-async function statementText(db: Queryable, statementId: string): Promise<string | null> {
-  const pieces: string[] = [];
-  for (;;) {
-    const { rows } = await db.query<{ content: string }>(
-      `SELECT content FROM account_statement_chunk
-        WHERE statement_id = $1 AND seq >= $2 ORDER BY seq LIMIT ${TEXT_PIECES_PER_QUERY}`,
-      [statementId, pieces.length],
-    );
-    for (const r of rows) pieces.push(r.content);
-    if (rows.length < TEXT_PIECES_PER_QUERY) break;
+async function readStored(db: Queryable, statementId: string, sha: string): Promise<StatementFile | Outcome> {
+  const { rows } = await db.query<{ pieces: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM account_statement_chunk WHERE statement_id = $1) AS pieces',
+    [statementId],
+  );
+  if (rows[0]?.pieces) {
+    const stored = await readStatementPieces(() => storedPieces(db, statementId));
+    if (stored.sha256 !== sha)
+      return failure('STATEMENT_TEXT_MISSING', {
+        permanent: true,
+        message: `the stored pieces of the upload do not make the uploaded file (SHA-256 ${stored.sha256}, uploaded ${sha}): a piece is missing or changed`,
+      });
+    return stored.file;
   }
-  if (pieces.length > 0) return pieces.join('');
-  const { rows } = await db.query<{ text: string }>(
+  const { rows: lob } = await db.query<{ text: string }>(
     'SELECT statement_lob AS text FROM account_statement_lob WHERE statement_id = $1',
     [statementId],
   );
-  return rows[0]?.text ?? null;
+  const text = lob[0]?.text;
+  if (text === undefined || text === null) return failure('STATEMENT_TEXT_MISSING', { permanent: true });
+  return readStatement(text);
 }
+
+/** The failure of a statement whose stored text reads differently the second time. */
+const changed = (error: StatementTextChanged) =>
+  failure('STATEMENT_PARSE_ERROR', { permanent: true, message: error.message });
 
 /** Gives API requests waiting for the (embedded, single-connection) database their turn between chunks. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -249,9 +275,16 @@ export function statementStage(deps: StageDeps): Stage {
       [job.key],
     );
     const row = rows[0];
-    const text = row ? await statementText(deps.db, job.key) : null;
-    if (!row || text === null) return failure('STATEMENT_TEXT_MISSING', { permanent: true });
-    const file = await readStatement(text);
+    if (!row) return failure('STATEMENT_TEXT_MISSING', { permanent: true });
+    let read: StatementFile | Outcome;
+    try {
+      read = await readStored(deps.db, job.key, row.sha);
+    } catch (error) {
+      if (error instanceof StatementTextChanged) return changed(error);
+      throw error;
+    }
+    if (!('format' in read)) return read;
+    const file = read;
     if (file.errors.length > 0 || file.statements.length === 0)
       return failure('STATEMENT_PARSE_ERROR', { permanent: true, message: describeProblems(file.errors) });
     const statements = file.statements;
@@ -316,7 +349,13 @@ export function statementStage(deps: StageDeps): Stage {
         const end = Math.min(cursor + chunkSize, total);
         const entries: ReconEntry[] = [];
         while (entries.length < end - cursor) {
-          const next = await planned.next();
+          let next: IteratorResult<StatementTransaction>;
+          try {
+            next = await planned.next();
+          } catch (error) {
+            if (error instanceof StatementTextChanged) return changed(error);
+            throw error;
+          }
           if (next.done) break;
           const t = next.value;
           try {
