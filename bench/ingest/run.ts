@@ -61,10 +61,26 @@ function profiled(db: Db, times: Map<string, { n: number; ms: number }>): Db {
       times.set(key, t);
     }
   };
-  const wrap = (q: Queryable): Queryable => ({ query: (sql, params) => timed(q, sql, params) });
+  const copied = async (q: Queryable, table: string, columns: readonly string[], rows: readonly string[]) => {
+    const start = performance.now();
+    try {
+      return await q.copyFrom!(table, columns, rows);
+    } finally {
+      const key = `COPY ${table} (${columns.length} columns)`;
+      const t = times.get(key) ?? { n: 0, ms: 0 };
+      t.n++;
+      t.ms += performance.now() - start;
+      times.set(key, t);
+    }
+  };
+  const wrap = (q: Queryable): Queryable => ({
+    query: (sql, params) => timed(q, sql, params),
+    copyFrom: (table, columns, rows) => copied(q, table, columns, rows),
+  });
   return {
     ...db,
     query: (sql, params) => timed(db, sql, params),
+    copyFrom: (table, columns, rows) => copied(db, table, columns, rows),
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
   } as Db;
 }

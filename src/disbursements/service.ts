@@ -9,6 +9,7 @@ import type { AppContext } from '../feature/context.js';
 import { amountOut, positiveMinor } from '../g2p/amounts.js';
 import { ErrorCode, ID_PATTERN } from '../g2p/codes.js';
 import { dateAsDateTime, isoOrNull, localDate } from '../g2p/dates.js';
+import { spareWork } from '../g2p/idempotency.js';
 import { RawJson } from '../g2p/json.js';
 import { Rejection } from '../g2p/message.js';
 import { decimalToMinor, formatMinorUnits, minorUnitsOf, normaliseDecimal } from '../money/index.js';
@@ -359,8 +360,9 @@ export async function createDisbursements(
       at: shared.at,
       assigned: fresh.join(','),
     };
-    // The database is busy with the rows: meanwhile the answer is written out.
+    // The database is busy with the rows: meanwhile the answer is written out, and the request hashed.
     const answer = createdAnswer(items, ids, decimals, kept);
+    spareWork(tx);
     const failed = await copying;
     if (!failed)
       return {

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson, canonicalJsonSlow } from '../../src/g2p/idempotency.js';
+import { canonicalJson, canonicalJsonSlow, requestHash } from '../../src/g2p/idempotency.js';
 import { jsonTextProblem, numberProblem } from '../../src/g2p/json.js';
 import { responseHeaderSchema } from '../../src/g2p/message.js';
 import { type TestApp, testApp } from '../support/app.js';
@@ -18,6 +18,8 @@ function jsonTextProblemByRegex(text: string): string | null {
   for (let m = TOKEN.exec(text); m !== null; m = TOKEN.exec(text)) {
     const token = m[0];
     if (token.charCodeAt(0) === 34) {
+      // A \u0000 escape (after an even run of backslashes, so not an escaped backslash and "u0000").
+      if (/(?:^|[^\\])(?:\\\\)*\\u0000/.test(token)) return `string@${m.index}`;
       // Lone surrogates: the production code's own check decides; only positions are compared here.
       if (SURROGATE.test(token) && jsonTextProblem(token)) return `string@${m.index}`;
       continue;
@@ -58,7 +60,17 @@ describe('canonical request hash and number pre-scan', () => {
     const text = fc.oneof(
       fc.string({ unit: 'binary' }),
       fc.stringMatching(/^[a-z0-9eE.\-"\\]{0,8}$/),
-      fc.constantFrom('\ud800', '\ud83d\ude00', '\udc00x', '"', '\\', '1e5', '12345678901234567'),
+      fc.constantFrom(
+        '\ud800',
+        '\ud83d\ude00',
+        '\udc00x',
+        '"',
+        '\\',
+        '1e5',
+        '12345678901234567',
+        '\u0000',
+        '\\u0000',
+      ),
     );
     const doc = fc
       .array(
@@ -78,6 +90,17 @@ describe('canonical request hash and number pre-scan', () => {
     expect(jsonTextProblem('[1234567890123456]')).toMatch(/more than 15 significant digits/);
     expect(jsonTextProblem('["\\"1e5", 2]')).toBeNull();
     expect(jsonTextProblem('["\\\\", 1e5]')).toMatch(/position 7 uses an exponent/);
+  });
+
+  it('refuses a NUL escape anywhere in the text, keys included, and nothing that only looks like one', () => {
+    expect(jsonTextProblem(JSON.stringify({ message: [{ beneficiary_name: 'Ana\u0000' }] }))).toMatch(
+      /position 32 holds U\+0000/,
+    );
+    expect(jsonTextProblem(JSON.stringify({ ['k\u0000']: 1 }))).toMatch(/position 1 holds U\+0000/);
+    expect(jsonTextProblem('["\\u0000"]')).toMatch(/U\+0000/);
+    // An escaped backslash followed by the letters u0000, and U+0001: text, not NUL.
+    expect(jsonTextProblem(JSON.stringify(['\\u0000', '\u0001', 'u0000']))).toBeNull();
+    expect(jsonTextProblem('["\\\\u0000"]')).toBeNull();
   });
 });
 
@@ -199,6 +222,68 @@ describe('create_disbursements answers and replays', () => {
       status: 'rjct',
       status_reason_code: 'rjct.message_id.duplicate',
     });
+  });
+
+  it('stores awkward text and the largest amounts a bank takes through COPY as sent, and the hash of the request', async () => {
+    const envelope = await addEnvelope(c, program, {
+      number_of_beneficiaries: 4,
+      number_of_disbursements: 4,
+      total_disbursement_amount: '300000000000.00',
+    });
+    const awkward = ['tab\there', 'cr\rlf\n', 'back\\slash \\N', '\\N', '\\.', 'ünï 💸 \u2028'];
+    const items = [
+      disbursement(envelope, {
+        beneficiary_name: awkward[0],
+        narrative: awkward[1],
+        mis_reference_number: awkward[3],
+        disbursement_amount: '123456789012.34', // 14 digits, the bank's most
+      }),
+      disbursement(envelope, {
+        beneficiary_id: awkward[2],
+        beneficiary_name: awkward[4],
+        narrative: awkward[5],
+        mis_reference_number: '',
+        disbursement_amount: 98765432109.87,
+      }),
+      disbursement(envelope, { disbursement_id: 'OWN.1/2:3', disbursement_amount: '0.01' }),
+    ];
+    const body = g2p('create_disbursements', items, { message_id: 'copy-awkward-1' });
+    const first = await post(body);
+    const answer = JSON.parse(first.text);
+    expect(answer.header.status, first.text.slice(0, 1500)).toBe('succ');
+    expect(answer.message.map((i: { disbursement_amount: unknown }) => i.disbursement_amount)).toEqual([
+      123456789012.34, 98765432109.87, 0.01,
+    ]);
+    const { rows } = await t.ctx.db.query<Record<string, string | null>>(
+      `SELECT disbursement_id, mis_reference_number, beneficiary_id, beneficiary_name, narrative,
+              disbursement_amount::text AS amount
+       FROM disbursement WHERE disbursement_envelope_id = $1`,
+      [envelope],
+    );
+    const byId = new Map(rows.map((r) => [r.disbursement_id, r]));
+    answer.message.forEach((item: Record<string, unknown>, i: number) => {
+      const row = byId.get(item.disbursement_id as string)!;
+      expect(row.beneficiary_id).toBe(items[i]!.beneficiary_id);
+      expect(row.beneficiary_name).toBe(items[i]!.beneficiary_name);
+      expect(row.narrative).toBe(items[i]!.narrative);
+      expect(row.mis_reference_number).toBe(
+        (items[i] as { mis_reference_number?: string }).mis_reference_number ?? null,
+      );
+      expect(item.beneficiary_name).toBe(items[i]!.beneficiary_name);
+    });
+    expect(rows.map((r) => r.amount).sort()).toEqual(['0.01', '123456789012.34', '98765432109.87']);
+    const counters = await t.ctx.db.query<{ n: number; amount: string }>(
+      `SELECT number_of_disbursements_received AS n, total_disbursement_amount_received::text AS amount
+       FROM disbursement_envelope_batch_status WHERE disbursement_envelope_id = $1`,
+      [envelope],
+    );
+    expect(counters.rows[0]).toEqual({ n: 3, amount: '222222221122.22' });
+    // The claim was stored without its hash; the call wrote it with the answer.
+    const claim = await t.ctx.db.query<{ sha: string }>(
+      `SELECT request_sha256 AS sha FROM api_request WHERE message_id = 'copy-awkward-1'`,
+    );
+    expect(claim.rows[0]!.sha).toBe(requestHash('create_disbursements', body.message));
+    expect((await post(body)).text).toBe(first.text);
   });
 
   it('still replays an answer that was stored whole', async () => {
@@ -323,6 +408,55 @@ describe.skipIf(!onPostgres())('create_disbursements racing another writer (Post
         [mine],
       );
       expect(left.rows[0]!.n).toBe(0);
+    } finally {
+      await other.end();
+    }
+  });
+  it('rolls back everything when a clash comes in the middle of a large COPY', async () => {
+    const mine = await addEnvelope(c, program, {
+      number_of_beneficiaries: 3000,
+      number_of_disbursements: 3000,
+      total_disbursement_amount: '300000.00',
+    });
+    const theirs = await addEnvelope(c, program);
+    const other = new pg.Client({ connectionString: (t.ctx.db as { url?: string }).url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`INSERT INTO mapper_resolution_batch_status VALUES ('MID-BATCH', $1)`, [theirs]);
+      await other.query(`INSERT INTO bank_disbursement_batch_status VALUES ('MID-BATCH', $1)`, [theirs]);
+      await other.query(
+        `INSERT INTO disbursement (disbursement_id, disbursement_envelope_id, mapper_resolution_batch_id,
+           bank_disbursement_batch_id, beneficiary_id, beneficiary_name, disbursement_amount, narrative)
+         VALUES ('MID-2500', $1, 'MID-BATCH', 'MID-BATCH', 'b', 'n', 1, 'x')`,
+        [theirs],
+      );
+      // 3,000 items, sent ids, the 2,501st taken by the other session after our check.
+      const items = Array.from({ length: 3000 }, (_, i) =>
+        disbursement(mine, { disbursement_id: `MID-${i}`, disbursement_amount: '100.00' }),
+      );
+      const call = c.call('create_disbursements', items, { message_id: 'mid-copy-clash' });
+      await waitForLockWait(t);
+      await other.query('COMMIT');
+      const res = await call;
+      expect(res.body.header).toMatchObject({
+        status: 'rjct',
+        status_reason_code: 'INVALID_DISBURSEMENT_PAYLOAD',
+      });
+      const named = res.body.message
+        .map((i: { response_error_codes: string[] }, n: number) => (i.response_error_codes.length ? n : -1))
+        .filter((n: number) => n >= 0);
+      expect(named).toEqual([2500]);
+      expect(res.body.message[2500].response_error_codes).toEqual(['DUPLICATE_DISBURSEMENT']);
+      const left = await t.ctx.db.query<{ d: number; b: number; a: number; n: number }>(
+        `SELECT (SELECT count(*)::int FROM disbursement WHERE disbursement_envelope_id = $1) AS d,
+                (SELECT count(*)::int FROM bank_disbursement_batch_status WHERE disbursement_envelope_id = $1) AS b,
+                (SELECT count(*)::int FROM api_request WHERE message_id = 'mid-copy-clash') AS a,
+                (SELECT number_of_disbursements_received FROM disbursement_envelope_batch_status
+                 WHERE disbursement_envelope_id = $1) AS n`,
+        [mine],
+      );
+      expect(left.rows[0]).toEqual({ d: 0, b: 0, a: 0, n: 0 });
     } finally {
       await other.end();
     }
