@@ -40,6 +40,7 @@ import {
 import { createMapperSimulator, type MapperSimulator } from '../../simulators/mapper/index.js';
 import { createWalletSimulator, type WalletSimulator } from '../../simulators/wallet/index.js';
 import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
+import { boundHeapGrowth } from '../heap.js';
 
 const HELP = `Usage: g2p-bridge start [--port N]
 
@@ -469,6 +470,9 @@ export async function runUntilSignal(argv: string[], mode: 'all' | 'api', help: 
   }
   // The banner is for people on standard output; the JSON logs go to standard error, never in between.
   const log = createLogger(config.LOG_LEVEL, 'g2p-bridge', process.stderr);
+  // A long-running process: collect before the heap doubles, not quadruples (decision 038).
+  const heapFlag = boundHeapGrowth();
+  log.debug({ v8Flag: heapFlag ?? 'left to the node flags' }, 'heap growth between full collections');
   let stack: Stack;
   try {
     stack = await startStack({ config, env, log, mode });
