@@ -103,6 +103,30 @@ export const DEBIT_CHECK_SQL = `UPDATE recon_entry t
       WHERE t.seq = w.seq`;
 
 /**
+ * What we know of the disbursement each entry names: its program, amount, currency, and whether it went out
+ * (acknowledged batch, resolved, not cancelled); all null for an id that names no disbursement. One row
+ * subquery per entry, so each entry is an index probe into disbursement (and its envelope, batch and
+ * resolution). As a join (UPDATE ... FROM disbursement) PostgreSQL hashed the chunk's entries and scanned the
+ * whole disbursement table for every chunk: 885,000 rows scanned per chunk of 2,000 on PGlite, the stage's
+ * slowest statement with the recon insert (docs/benchmarks.md).
+ */
+export const DISBURSEMENT_FACTS_SQL = `UPDATE recon_entry t
+        SET (envelope_id, bank_batch_id, due_program, due_amount, due_currency, cancelled, shipped) = (
+              SELECT d.disbursement_envelope_id, d.bank_disbursement_batch_id, e.benefit_program_mnemonic,
+                     d.disbursement_amount, trim(e.disbursement_currency_code),
+                     d.cancellation_status = 'Cancelled' OR e.cancellation_status = 'Cancelled',
+                     b.disbursement_status = 'PROCESSED' AND coalesce(m.resolved, false)
+                       -- a payment the bank (or the connector's limits) refused out of its batch never went out
+                       AND NOT EXISTS (SELECT 1 FROM disbursement_bank_refusal x
+                                        WHERE x.disbursement_id = d.disbursement_id)
+                FROM disbursement d
+                JOIN disbursement_envelope e ON e.disbursement_envelope_id = d.disbursement_envelope_id
+                JOIN bank_disbursement_batch_status b ON b.bank_disbursement_batch_id = d.bank_disbursement_batch_id
+                LEFT JOIN mapper_resolution_details m ON m.disbursement_id = d.disbursement_id
+               WHERE d.disbursement_id = t.disbursement_id)
+      WHERE t.disbursement_id IS NOT NULL`;
+
+/**
  * Reversals: they need a reconciled debit (this file's included) of the same amount; the first such one per
  * disbursement reverses it if it is not reversed yet. Lookups as in DEBIT_CHECK_SQL.
  */
@@ -215,23 +239,8 @@ export async function reconcileEntries(
   );
   // Temporary tables get no statistics by themselves; the joins below need them at 100,000 entries.
   await tx.query('ANALYZE recon_entry');
-  // What we know of the disbursement each entry names: its program, amount, currency, and whether it went
-  // out (acknowledged batch, resolved, not cancelled).
-  await tx.query(
-    `UPDATE recon_entry t
-        SET envelope_id = d.disbursement_envelope_id, bank_batch_id = d.bank_disbursement_batch_id,
-            due_program = e.benefit_program_mnemonic, due_amount = d.disbursement_amount,
-            due_currency = trim(e.disbursement_currency_code),
-            cancelled = d.cancellation_status = 'Cancelled' OR e.cancellation_status = 'Cancelled',
-            shipped = b.disbursement_status = 'PROCESSED' AND coalesce(m.resolved, false)
-              -- a payment the bank (or the connector's limits) refused out of its batch never went out
-              AND NOT EXISTS (SELECT 1 FROM disbursement_bank_refusal x WHERE x.disbursement_id = d.disbursement_id)
-       FROM disbursement d
-       JOIN disbursement_envelope e ON e.disbursement_envelope_id = d.disbursement_envelope_id
-       JOIN bank_disbursement_batch_status b ON b.bank_disbursement_batch_id = d.bank_disbursement_batch_id
-       LEFT JOIN mapper_resolution_details m ON m.disbursement_id = d.disbursement_id
-      WHERE d.disbursement_id = t.disbursement_id`,
-  );
+  // What we know of the disbursement each entry names (DISBURSEMENT_FACTS_SQL, above).
+  await tx.query(DISBURSEMENT_FACTS_SQL);
   // A batch entry without item amounts: each item takes its disbursement's amount only when the whole batch
   // is here, every item names a distinct known disbursement in the entry's currency, and the entry's total is
   // exactly their sum. Otherwise the amounts stay null and every item is an AMOUNT_MISMATCH.

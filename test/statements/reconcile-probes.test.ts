@@ -2,8 +2,9 @@
 // hash of every recon row built for each chunk. PostgreSQL may plan an EXISTS lookup as a hashed subplan
 // when the recon table looks small to it (stale statistics: PGlite has no autovacuum); that made each chunk
 // cost as much as the whole cycle so far (0.45-2.2 s a chunk at 885,000 recons, docs/benchmarks.md).
+// Likewise the disbursement each entry names is an index probe, never a hash join over every disbursement.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/index.js';
+import type { Db, Queryable } from '../../src/db/index.js';
 import {
   DEBIT_CHECK_SQL,
   REVERSAL_CHECK_SQL,
@@ -85,5 +86,42 @@ describe('reconciliation lookups', () => {
       expect(plan).not.toMatch(/Seq Scan on disbursement_recon/);
       expect(plan).toMatch(/Index (Only )?Scan using disbursement_recon_pkey/);
     }
+  });
+
+  it('probe the disbursement of each entry, not a hash join over every disbursement', async () => {
+    await resetBridge(db);
+    await seedProgram(db, { resolution: false });
+    await seedEnvelope(db, { id: 'E', batches: [disbursements('q', 6000, '10.00')] });
+    await db.query(`UPDATE bank_disbursement_batch_status SET disbursement_status = 'PROCESSED'`);
+    await db.query(
+      `INSERT INTO mapper_resolution_details (disbursement_id, mapper_resolution_batch_id, beneficiary_id, resolved)
+       SELECT disbursement_id, mapper_resolution_batch_id, beneficiary_id, true FROM disbursement`,
+    );
+    await db.query('ANALYZE');
+    const statement = await uploadStatement(db, `facts ${Math.random()}`);
+    const result = await db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('g2p-bridge-reconcile'))");
+      // The statements reconcileEntries runs, to plan the one that reads the disbursements as it ran.
+      const seen: string[] = [];
+      const recording: Queryable = {
+        query: (sql: string, params?: readonly unknown[]) => {
+          seen.push(sql);
+          return tx.query(sql, params);
+        },
+      } as Queryable;
+      const summary = await reconcileEntries(
+        recording,
+        statement,
+        Array.from({ length: 2000 }, (_, i) => entry(i + 1, 'D', `q${i + 1}`, 3)),
+      );
+      const facts = seen.filter((sql) => /^\s*UPDATE recon_entry t\s+SET[\s(]+envelope_id/.test(sql));
+      expect(facts).toHaveLength(1);
+      const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${facts[0]}`);
+      return { summary, plan: plan.rows.map((x) => x['QUERY PLAN']).join('\n') };
+    });
+    expect(result.summary).toMatchObject({ RECONCILED: 2000 });
+    expect(result.plan).not.toMatch(/Seq Scan on disbursement d\b/);
+    expect(result.plan).not.toMatch(/Hash Join/);
+    expect(result.plan).toMatch(/Index Scan using disbursement_pkey/);
   });
 });
