@@ -4,6 +4,7 @@
 // mounts a simulator.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type AddressInfo, createServer } from 'node:net';
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { closeWithGrace } from '../../api/server.js';
@@ -145,28 +146,49 @@ function loopbackUrl(address: AddressInfo | string | null): string {
   return `http://${host}:${address.port}`;
 }
 
+/**
+ * The multipart body of one statement: `head`, the text encoded `size` characters at a time, `tail`. The text
+ * (up to EXAMPLE_BANK_STATEMENT_MAX_ENTRIES entries, megabytes) is never copied whole into one buffer. A piece
+ * never ends between the two halves of a surrogate pair, since each piece is encoded on its own.
+ */
+export function* statementBody(
+  head: string,
+  text: string,
+  tail: string,
+  size = 64 * 1024,
+): Generator<Buffer> {
+  yield Buffer.from(head, 'utf8');
+  for (let at = 0; at < text.length; ) {
+    let end = Math.min(at + size, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end += end - 1 > at ? -1 : 1;
+    yield Buffer.from(text.slice(at, end), 'utf8');
+    at = end;
+  }
+  yield Buffer.from(tail, 'utf8');
+}
+
 /** A multipart upload of one statement through the bridge's own route (by its format), as the bank role. */
 function uploadThrough(app: FastifyInstance, token: () => Promise<string>) {
   return async (text: string, fileName: string, format?: StatementFormat) => {
     const route = uploadRouteOf(format);
     const boundary = `----g2p-${randomUUID()}`;
     const safeName = fileName.replace(/["\r\n]/g, '_');
-    const payload = Buffer.concat([
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="statement_file"; filename="${safeName}"\r\n` +
-          `Content-Type: ${contentTypeOf(format)}\r\n\r\n`,
-      ),
-      Buffer.from(text, 'utf8'),
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ]);
+    const head =
+      `--${boundary}\r\nContent-Disposition: form-data; name="statement_file"; filename="${safeName}"\r\n` +
+      `Content-Type: ${contentTypeOf(format)}\r\n\r\n`;
+    const tail = `\r\n--${boundary}--\r\n`;
+    const length = Buffer.byteLength(head) + Buffer.byteLength(text, 'utf8') + Buffer.byteLength(tail);
     const res = await app.inject({
       method: 'POST',
       url: route,
       headers: {
         'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(length),
         authorization: `Bearer ${await token()}`,
       },
-      payload,
+      // Read in pieces, as a statement arrives over the network.
+      payload: Readable.from(statementBody(head, text, tail)),
     });
     const status = (res.json() as { header?: { status?: string } }).header?.status;
     if (res.statusCode !== 200 || status === 'rjct') {
