@@ -3,7 +3,7 @@
 // statistics of their last ANALYZE (none at all, for tables filled after the migrations) while they grow from
 // nothing to millions of rows, and the planner keeps choosing plans made for empty tables (docs/decisions.md,
 // 036). This is autovacuum's analyze rule, run from the process that holds the database.
-import type { Queryable } from './db.js';
+import type { Db, Queryable } from './db.js';
 
 export interface AutoAnalyzeSettings {
   /** How often the change counters are looked at (a cheap query of pg_stat_user_tables). */
@@ -11,13 +11,22 @@ export interface AutoAnalyzeSettings {
   /** A table is analyzed once more than threshold + scaleFactor × its rows changed since its last ANALYZE. */
   threshold: number;
   scaleFactor: number;
+  /**
+   * default_statistics_target of these passes: ANALYZE samples 300 × this many rows. PostgreSQL's 100 reads
+   * 30,000 rows of a large table, about a second of the one connection at 10^6 rows (docs/benchmarks.md).
+   */
+  statisticsTarget: number;
 }
 
-/** autovacuum_analyze_threshold and autovacuum_analyze_scale_factor of PostgreSQL; a look every 5 s. */
+/**
+ * autovacuum_analyze_threshold of PostgreSQL; twice its scale factor and a third of its sample, because each
+ * pass holds the embedded database's only connection (decision 036); a look every 5 s.
+ */
 export const AUTO_ANALYZE_DEFAULTS: AutoAnalyzeSettings = {
   intervalMs: 5000,
   threshold: 50,
-  scaleFactor: 0.1,
+  scaleFactor: 0.2,
+  statisticsTarget: 30,
 };
 
 /**
@@ -44,17 +53,23 @@ export async function tablesDueForAnalyze(
 }
 
 /**
- * Analyzes every table whose statistics are due (see tablesDueForAnalyze), one statement each, outside any
- * transaction; returns the tables analyzed. A table dropped in between is skipped.
+ * Analyzes every table whose statistics are due (see tablesDueForAnalyze), one short transaction each (with
+ * the pass's statistics target); returns the tables analyzed. A table dropped in between is skipped.
  */
 export async function analyzeChangedTables(
-  db: Queryable,
-  settings: Pick<AutoAnalyzeSettings, 'threshold' | 'scaleFactor'> = AUTO_ANALYZE_DEFAULTS,
+  db: Db,
+  settings: Pick<
+    AutoAnalyzeSettings,
+    'threshold' | 'scaleFactor' | 'statisticsTarget'
+  > = AUTO_ANALYZE_DEFAULTS,
 ): Promise<string[]> {
   const done: string[] = [];
   for (const table of await tablesDueForAnalyze(db, settings)) {
     try {
-      await db.query(`ANALYZE ${table}`);
+      await db.transaction(async (tx) => {
+        await tx.query(`SET LOCAL default_statistics_target = ${Math.trunc(settings.statisticsTarget)}`);
+        await tx.query(`ANALYZE ${table}`);
+      });
       done.push(table);
     } catch (error) {
       // 42P01: dropped since it was listed; anything else is the caller's to see.
@@ -77,7 +92,7 @@ export interface AutoAnalyze {
  * process alive. A failed pass is reported to `onError` and the next one runs as usual.
  */
 export function startAutoAnalyze(
-  db: Queryable,
+  db: Db,
   settings: AutoAnalyzeSettings = AUTO_ANALYZE_DEFAULTS,
   onError: (error: unknown) => void = () => {},
 ): AutoAnalyze {

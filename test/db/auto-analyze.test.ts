@@ -51,11 +51,11 @@ describe('statistics refreshed when many rows changed', () => {
     expect(await tablesDueForAnalyze(db)).not.toContain('public.aa_probe');
   });
 
-  it('waits for a tenth of the table to change, as autovacuum does', async () => {
-    // 40,000 rows analyzed: 50 + 4,000 changes are needed.
-    await db.query(`UPDATE aa_probe SET status = 'NEW' WHERE id <= 3000`);
+  it('waits for a fifth of the table to change (autovacuum waits for a tenth)', async () => {
+    // 40,000 rows analyzed: more than 50 + 8,000 changes are needed.
+    await db.query(`UPDATE aa_probe SET status = 'NEW' WHERE id <= 7000`);
     expect(await tablesDueForAnalyze(db)).not.toContain('public.aa_probe');
-    await db.query(`UPDATE aa_probe SET status = 'NEW' WHERE id > 3000 AND id <= 5000`);
+    await db.query(`UPDATE aa_probe SET status = 'NEW' WHERE id > 7000 AND id <= 9000`);
     expect(await tablesDueForAnalyze(db)).toContain('public.aa_probe');
     expect(await analyzeChangedTables(db)).toContain('public.aa_probe');
   });
