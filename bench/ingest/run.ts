@@ -7,13 +7,15 @@
 // Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:ingest
 //   CALLS=10 ITEMS=10000 ROUNDS=3; PROFILE=1 prints where each call's time went (HTTP phases, SQL statements).
 //   Without DATABASE_URL the API runs on PGlite in memory (in the child) and only its rate is printed.
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import { g2pRequest } from '../../src/api/g2p-request.js';
 import { createApp, createContext } from '../../src/app.js';
 import { localSecret, mintToken } from '../../src/auth/index.js';
@@ -153,6 +155,37 @@ async function serve() {
 
 // ---- The client and the COPY (this process) ----
 
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (10 ms ticks); 0 when it is gone.
+ * Under a load of 10 or more on two cores the wall times mostly measure the queue for the CPU; the CPU
+ * time each side spends does not depend on it, so it is printed beside the rates.
+ */
+function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** The database sessions of the scratch database other than `client`'s own, with their CPU so far. */
+async function sessionsCpu(client: pg.Client): Promise<Map<number, number>> {
+  const { rows } = await client.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
+  return new Map(rows.map((r) => [r.pid, cpuMsOf(r.pid)]));
+}
+
+const cpuDelta = (before: Map<number, number>, after: Map<number, number>) =>
+  [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
+
+const clientCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 async function scratchDb(): Promise<{ url?: string; drop: () => Promise<void> }> {
   const base = process.env.DATABASE_URL;
   if (!base) return { drop: async () => {} };
@@ -216,7 +249,17 @@ async function main() {
     if (made.status !== 201) throw new Error(`program: ${made.status} ${made.text}`);
 
     const rows = CALLS * ITEMS;
-    const results: { apiMs: number; copyMs: number; requestBytes: number; answerBytes: number }[] = [];
+    interface Cpu {
+      server: number;
+      sessions: number;
+      client: number;
+      psql: number;
+      copySession: number;
+      copyClient: number;
+      copyOneMs: number;
+    }
+    const results: { apiMs: number; copyMs: number; requestBytes: number; answerBytes: number; cpu: Cpu }[] =
+      [];
     for (let round = 0; round < ROUNDS; round++) {
       const envelope = await post(
         '/create_disbursement_envelope',
@@ -260,6 +303,18 @@ async function main() {
         ),
       );
       let answerBytes = 0;
+      const cpu: Cpu = {
+        server: 0,
+        sessions: 0,
+        client: 0,
+        psql: Number.NaN,
+        copySession: Number.NaN,
+        copyClient: Number.NaN,
+        copyOneMs: Number.NaN,
+      };
+      const serverBefore = cpuMsOf(child.pid!);
+      const sessionsBefore = db ? await sessionsCpu(db) : new Map<number, number>();
+      const clientBefore = clientCpuMs();
       const started = performance.now();
       for (const body of bodies) {
         const res = await post('/create_disbursements', ready.pbms, body);
@@ -268,6 +323,9 @@ async function main() {
           throw new Error(`create_disbursements: ${res.status} ${res.text.slice(0, 500)}`);
       }
       const apiMs = performance.now() - started;
+      cpu.client = clientCpuMs() - clientBefore;
+      cpu.server = cpuMsOf(child.pid!) - serverBefore;
+      if (db) cpu.sessions = cpuDelta(sessionsBefore, await sessionsCpu(db));
 
       let copyMs = Number.NaN;
       if (url && db) {
@@ -281,10 +339,41 @@ async function main() {
         await db.query('DROP TABLE IF EXISTS bench_copy');
         await db.query('CREATE TABLE bench_copy (LIKE disbursement INCLUDING ALL)');
         const copyStart = performance.now();
-        psql(`\\copy bench_copy FROM '${csv}' CSV`);
+        // psql under time(1) for its own CPU time.
+        const timed = spawnSync(
+          '/usr/bin/time',
+          [
+            '-f',
+            'cpu %U %S',
+            'psql',
+            '-q',
+            '-X',
+            '-v',
+            'ON_ERROR_STOP=1',
+            url,
+            '-c',
+            `\\copy bench_copy FROM '${csv}' CSV`,
+          ],
+          { encoding: 'utf8' },
+        );
         copyMs = performance.now() - copyStart;
+        if (timed.status !== 0) throw new Error(`psql: ${timed.stderr}`);
+        const used = /cpu ([\d.]+) ([\d.]+)/.exec(timed.stderr);
+        if (used) cpu.psql = (Number(used[1]) + Number(used[2])) * 1000;
         const copied = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM bench_copy');
         if (copied.rows[0]!.n !== rows) throw new Error(`COPY stored ${copied.rows[0]!.n} rows, not ${rows}`);
+        await db.query('DROP TABLE bench_copy');
+        // The same COPY once more over this process's connection, whose session's CPU time can be read (psql's
+        // session ends with psql): the database's side of a COPY, and a COPY without a process start.
+        await db.query('CREATE TABLE bench_copy (LIKE disbursement INCLUDING ALL)');
+        const session = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        const sessionBefore = cpuMsOf(session);
+        const copyClientBefore = clientCpuMs();
+        const oneStart = performance.now();
+        await pipeline(createReadStream(csv), db.query(copyFromStdin(`COPY bench_copy FROM STDIN CSV`)));
+        cpu.copyOneMs = performance.now() - oneStart;
+        cpu.copySession = cpuMsOf(session) - sessionBefore;
+        cpu.copyClient = clientCpuMs() - copyClientBefore;
         rmSync(csv);
         await db.query('DROP TABLE bench_copy');
         const stored = await db.query<{ n: number }>(
@@ -294,7 +383,7 @@ async function main() {
         if (stored.rows[0]!.n !== rows)
           throw new Error(`the API stored ${stored.rows[0]!.n} rows, not ${rows}`);
       }
-      results.push({ apiMs, copyMs, requestBytes: Buffer.byteLength(bodies[0]!), answerBytes });
+      results.push({ apiMs, copyMs, requestBytes: Buffer.byteLength(bodies[0]!), answerBytes, cpu });
     }
     const stored = db
       ? (
@@ -321,6 +410,21 @@ async function main() {
         `round ${i + 1}: API ${r.apiMs.toFixed(0)} ms (${api.toFixed(0)} rows/s)` +
           (url
             ? `, COPY ${r.copyMs.toFixed(0)} ms (${copy.toFixed(0)} rows/s), ratio API/COPY ${(api / copy).toFixed(2)}`
+            : ''),
+      );
+    });
+    // CPU time per 10,000 rows, whatever the load: what each side costs the machine.
+    const per10k = (ms: number) => ((ms / rows) * 10_000).toFixed(1);
+    results.forEach((r, i) => {
+      const c = r.cpu;
+      const api = c.server + c.sessions + c.client;
+      console.log(
+        `round ${i + 1} CPU per 10,000 rows: API ${per10k(api)} ms (server ${per10k(c.server)}, its database ` +
+          `sessions ${per10k(c.sessions)}, client ${per10k(c.client)})` +
+          (url
+            ? `; COPY: psql ${per10k(c.psql)} ms, a COPY session ${per10k(c.copySession)} ms (that COPY over one ` +
+              `connection: ${c.copyOneMs.toFixed(0)} ms wall); CPU ratio COPY/API ` +
+              `${((c.psql + c.copySession) / api).toFixed(2)}`
             : ''),
       );
     });
