@@ -309,13 +309,17 @@ async function main() {
     const timed = (q: Queryable): Queryable['query'] =>
       (async (sql: string, params?: readonly unknown[]) => {
         const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
         try {
           return await q.query(sql, params);
         } finally {
           const took = performance.now() - t0;
           if (took >= slowMs) {
             const text = sql.replace(/\s+/g, ' ').trim();
-            console.log(`slow SQL (${phase}) ${Math.round(took)} ms: ${text.slice(0, 100)}`);
+            // The process's CPU time meanwhile: PGlite's work whatever the load (wall time grows with the load)
+            const cpu = process.cpuUsage(cpu0);
+            const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+            console.log(`slow SQL (${phase}) ${Math.round(took)} ms (CPU ${cpuMs} ms): ${text.slice(0, 100)}`);
             // EXPLAIN_SLOW=1: the plan of each slow statement, once (run in the same transaction)
             if (process.env.EXPLAIN_SLOW && !explained.has(text)) {
               explained.add(text);
