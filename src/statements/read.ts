@@ -48,7 +48,8 @@ export interface StoredStatementRead {
   streamed: boolean;
 }
 
-const digestOf = (piece: string) => createHash('sha1').update(piece).digest('base64');
+/** A piece's digest, from its UTF-8 bytes (encoded once for both hashes of the first reading). */
+const digestOf = (bytes: Buffer) => createHash('sha1').update(bytes).digest('base64');
 
 /**
  * Reads a statement from its stored pieces. A first reading checks it: MT940 goes through
@@ -74,8 +75,9 @@ export async function readStatementPieces(pieces: StatementPieces): Promise<Stor
     return s;
   };
   for await (const piece of pieces()) {
-    hash.update(piece);
-    digests.push(digestOf(piece));
+    const bytes = Buffer.from(piece, 'utf8');
+    hash.update(bytes);
+    digests.push(digestOf(bytes));
     if (stream) stream.push(piece);
     else if (early) {
       early.push(piece);
@@ -105,7 +107,8 @@ export async function readStatementPieces(pieces: StatementPieces): Promise<Stor
 async function* readAgain(pieces: StatementPieces, digests: readonly string[]): AsyncGenerator<string> {
   let k = 0;
   for await (const piece of pieces()) {
-    if (k >= digests.length || digestOf(piece) !== digests[k]) throw new StatementTextChanged(k);
+    if (k >= digests.length || digestOf(Buffer.from(piece, 'utf8')) !== digests[k])
+      throw new StatementTextChanged(k);
     k++;
     yield piece;
   }
