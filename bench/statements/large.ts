@@ -5,7 +5,8 @@
 // Run: npm run bench:statement   (ENTRIES=500000 STATEMENT_CHUNK_ENTRIES=2000 to change the sizes; DATA_DIR=/tmp
 // for a data directory on disk, as `start` has, instead of memory; DATABASE_URL=postgres://... for a scratch
 // database on that server, where the statement worker runs as a child process of its own, as `worker` does,
-// so the peak RSS of the receiving process and of the worker are measured apart)
+// so the peak RSS of the receiving process and of the worker are measured apart; WORKER=dist runs that worker
+// as the packed product does, `node dist/cli/main.js worker`, after `npm run build`)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +23,7 @@ import { type Db, migrate, openPglite, openPostgres, type Queryable } from '../.
 import { createLogger } from '../../src/logger.js';
 import { writeMt940 } from '../../src/mt940/index.js';
 import { startWorkers } from '../../src/pipeline/index.js';
-import { scratchDatabase } from '../support.js';
+import { peakRssMb, scratchDatabase } from '../support.js';
 
 const ENTRIES = Number(process.env.ENTRIES ?? 500_000);
 const CHUNK = process.env.STATEMENT_CHUNK_ENTRIES ?? '2000';
@@ -204,6 +205,36 @@ function childWorker(url: string): Promise<{ rssStart: number; maxRss: number }>
   });
 }
 
+/**
+ * WORKER=dist: the worker as the packed product runs it, `node dist/cli/main.js worker --stages statement
+ * --once` (after `npm run build`), with the bench's bank connector as a module (connector.mjs); its peak
+ * RSS is the kernel's high-water mark (VmHWM), read every 20 ms while it runs.
+ */
+function distWorker(url: string): Promise<{ rssStart: number; maxRss: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['dist/cli/main.js', 'worker', '--stages', 'statement', '--once'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: url,
+        BANK_CONNECTORS: `BENCH=${join(import.meta.dirname, 'connector.mjs')}`,
+        STATEMENT_CHUNK_ENTRIES: CHUNK,
+        JWT_SECRET: 'bench-secret-0123456789abcdef-statement',
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    let peak = 0;
+    const timer = setInterval(() => {
+      peak = Math.max(peak, peakRssMb(child.pid!) ?? 0);
+    }, 20);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      if (code === 0) resolve({ rssStart: 0, maxRss: peak * 1048576 });
+      else reject(new Error(`the worker exited ${code}`));
+    });
+  });
+}
+
 async function main() {
   const config = benchConfig();
   const log = createLogger(config.LOG_LEVEL);
@@ -319,7 +350,9 @@ async function main() {
             // The process's CPU time meanwhile: PGlite's work whatever the load (wall time grows with the load)
             const cpu = process.cpuUsage(cpu0);
             const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
-            console.log(`slow SQL (${phase}) ${Math.round(took)} ms (CPU ${cpuMs} ms): ${text.slice(0, 100)}`);
+            console.log(
+              `slow SQL (${phase}) ${Math.round(took)} ms (CPU ${cpuMs} ms): ${text.slice(0, 100)}`,
+            );
             // EXPLAIN_SLOW=1: the plan of each slow statement, once (run in the same transaction)
             if (process.env.EXPLAIN_SLOW && !explained.has(text)) {
               explained.add(text);
@@ -361,7 +394,7 @@ async function main() {
   sampler.phase(2);
   t = performance.now();
   let child: { rssStart: number; maxRss: number } | null = null;
-  if (scratch) child = await childWorker(scratch.url);
+  if (scratch) child = await (process.env.WORKER === 'dist' ? distWorker : childWorker)(scratch.url);
   else {
     const workers = startWorkers(ctx, {
       stages: ['statement'],
@@ -397,7 +430,7 @@ async function main() {
   );
   if (child)
     console.log(
-      `peak RSS of the statement worker (its own process): ${mb(child.maxRss)} (${mb(child.rssStart)} when it started)`,
+      `peak RSS of the statement worker (its own process${process.env.WORKER === 'dist' ? ', dist/cli/main.js worker' : ', tsx'}): ${mb(child.maxRss)}${child.rssStart ? ` (${mb(child.rssStart)} when it started)` : ''}`,
     );
   console.log(`load ${load()}`);
   await app.close();
