@@ -77,12 +77,17 @@ function profiled(db: Db, times: Map<string, { n: number; ms: number }>): Db {
   };
   const wrap = (q: Queryable): Queryable => ({
     query: (sql, params) => timed(q, sql, params),
-    copyFrom: (table, columns, rows) => copied(q, table, columns, rows),
+    ...(q.copyFrom ? { copyFrom: (table, columns, rows) => copied(q, table, columns, rows) } : {}),
   });
   return {
     ...db,
     query: (sql, params) => timed(db, sql, params),
-    copyFrom: (table, columns, rows) => copied(db, table, columns, rows),
+    ...(db.copyFrom
+      ? {
+          copyFrom: (table: string, columns: readonly string[], rows: readonly string[]) =>
+            copied(db, table, columns, rows),
+        }
+      : {}),
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
   } as Db;
 }

@@ -1,6 +1,5 @@
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import {
-  copyStatement,
   type Db,
   PG_TYPE,
   parseDate,
@@ -30,17 +29,6 @@ function wrap(
 ): Queryable {
   const write = slow?.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   return {
-    // PGlite has no COPY FROM STDIN: the same COPY reads the pieces as one blob from its /dev/blob device.
-    async copyFrom(table, columns, rows) {
-      try {
-        const result = await target.query(copyStatement(table, columns, `'/dev/blob'`), [], {
-          blob: new Blob(rows as string[]),
-        });
-        return result.affectedRows ?? 0;
-      } catch (error) {
-        throw scrubDbError(error);
-      }
-    },
     async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
       const started = slow ? performance.now() : 0;
       try {
@@ -90,7 +78,6 @@ export async function openPglite(
     kind: 'pglite',
     pglite,
     query: base.query,
-    copyFrom: base.copyFrom!,
     transaction: (fn) =>
       pglite
         .transaction((tx) => fn(wrap(tx, options.slowSql, explained, true)))

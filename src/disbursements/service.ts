@@ -3,7 +3,7 @@
 // transaction (with the idempotency claim) rolls back. Writes are a handful of set-based statements.
 import { randomUUID } from 'node:crypto';
 import { amountProblem, DEFAULT_CONNECTOR_LIMITS, referenceProblem } from '../bank/limits.js';
-import { copyField, copyRows, type Queryable } from '../db/index.js';
+import { copyField, type Queryable } from '../db/index.js';
 import { lockEnvelope, lockEnvelopes } from '../envelopes/store.js';
 import type { AppContext } from '../feature/context.js';
 import { amountOut, positiveMinor } from '../g2p/amounts.js';
@@ -195,11 +195,44 @@ function copyPieces(
 }
 
 /**
+ * The same rows as `copyPieces`, for a database handle without COPY (PGlite): one INSERT … SELECT FROM
+ * unnest of six array parameters.
+ */
+function insertRows(
+  tx: Queryable,
+  items: readonly DisbursementPayload[],
+  ids: readonly string[],
+  decimals: readonly string[],
+  shared: { envelopeId: string; batchId: string; at: string },
+) {
+  const count = items.length;
+  const mis: (string | null)[] = new Array(count);
+  const beneficiaryIds: string[] = new Array(count);
+  const names: string[] = new Array(count);
+  const narratives: string[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const item = items[i]!;
+    mis[i] = item.mis_reference_number ?? null;
+    beneficiaryIds[i] = item.beneficiary_id!;
+    names[i] = item.beneficiary_name!;
+    narratives[i] = item.narrative!;
+  }
+  return tx.query(
+    `INSERT INTO disbursement (${COPY_COLUMNS.join(', ')})
+     SELECT u.id, $1, $2, $2, u.mis, u.beneficiary_id, u.beneficiary_name, u.amount, u.narrative, $3
+     FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::text[])
+       AS u(id, mis, beneficiary_id, beneficiary_name, amount, narrative)`,
+    [shared.envelopeId, shared.batchId, shared.at, ids, mis, beneficiaryIds, names, decimals, narratives],
+  );
+}
+
+/**
  * Stores a batch of disbursements of one envelope. Checks every item, then the envelope's running
  * figures under a row lock on the envelope, so concurrent calls can never exceed the declared count or
  * amount. Statements: the envelope's lock; one read of the bank, the taken ids and the fresh ids; one for
- * the two batch rows and the counters; one COPY of all disbursements (whose parents a statement trigger
- * checks once, migrations/bridge/009_ingest.sql), under a savepoint. The answer is serialised while the
+ * the two batch rows and the counters; one COPY of all disbursements (an INSERT from arrays where the
+ * database has no COPY: PGlite), whose parents a statement trigger checks once
+ * (migrations/bridge/009_ingest.sql), under a savepoint. The answer is serialised while the
  * database copies.
  */
 export async function createDisbursements(
@@ -350,7 +383,11 @@ export async function createDisbursements(
   await tx.query('SAVEPOINT create_disbursements');
   const shared = { envelopeId, batchId, at: receivedAt.toISOString() };
   for (;;) {
-    const copying = copyRows(tx, 'disbursement', COPY_COLUMNS, copyPieces(items, ids, decimals, shared)).then(
+    const copying = (
+      tx.copyFrom
+        ? tx.copyFrom('disbursement', COPY_COLUMNS, copyPieces(items, ids, decimals, shared))
+        : insertRows(tx, items, ids, decimals, shared)
+    ).then(
       () => null,
       (error: unknown) => error,
     );
