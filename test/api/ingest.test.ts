@@ -96,7 +96,7 @@ describe('canonical request hash and number pre-scan', () => {
     expect(jsonTextProblem(JSON.stringify({ message: [{ beneficiary_name: 'Ana\u0000' }] }))).toMatch(
       /position 32 holds U\+0000/,
     );
-    expect(jsonTextProblem(JSON.stringify({ ['k\u0000']: 1 }))).toMatch(/position 1 holds U\+0000/);
+    expect(jsonTextProblem(JSON.stringify({ 'k\u0000': 1 }))).toMatch(/position 1 holds U\+0000/);
     expect(jsonTextProblem('["\\u0000"]')).toMatch(/U\+0000/);
     // An escaped backslash followed by the letters u0000, and U+0001: text, not NUL.
     expect(jsonTextProblem(JSON.stringify(['\\u0000', '\u0001', 'u0000']))).toBeNull();
