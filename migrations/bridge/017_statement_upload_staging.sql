@@ -26,3 +26,52 @@ ALTER TABLE account_statement_chunk ADD PRIMARY KEY (upload_id, seq);
 CREATE UNIQUE INDEX account_statement_chunk_statement_seq_idx ON account_statement_chunk (statement_id, seq);
 -- Staged pieces, for the housekeeping purge of pieces whose upload is gone.
 CREATE INDEX account_statement_chunk_staged_idx ON account_statement_chunk (upload_id) WHERE statement_id IS NULL;
+
+-- The whole text of an upload is kept for good as its pieces, not joined into one value: joining 49 MB in one
+-- statement held PGlite (one connection, on the main thread) for 0.6-0.9 s of CPU at the end of every such
+-- upload (docs/decisions.md 035). account_statement_chunk is the statement stage's copy, deleted once read;
+-- account_statement_text is written with it (the same pieces, in the same statement) and stays.
+CREATE TABLE account_statement_text (
+  upload_id text NOT NULL,
+  statement_id text REFERENCES account_statement,
+  seq integer NOT NULL CHECK (seq >= 0),
+  content text NOT NULL,
+  PRIMARY KEY (upload_id, seq)
+);
+CREATE UNIQUE INDEX account_statement_text_statement_seq_idx ON account_statement_text (statement_id, seq);
+CREATE INDEX account_statement_text_staged_idx ON account_statement_text (upload_id) WHERE statement_id IS NULL;
+
+-- account_statement_lob still answers the whole text of every statement, to every reader: a view over the texts
+-- stored whole (the bank's SFTP folder, fixtures) and the kept pieces of uploads, joined when read.
+ALTER TABLE account_statement_lob RENAME TO account_statement_whole_text;
+CREATE VIEW account_statement_lob AS
+  SELECT statement_id, statement_lob FROM account_statement_whole_text
+  UNION ALL
+  SELECT statement_id, string_agg(content, '' ORDER BY seq) AS statement_lob
+    FROM account_statement_text
+   WHERE statement_id IS NOT NULL
+   GROUP BY statement_id;
+
+-- Writing through the view stores a whole text. A second text for the same statement is ignored (what the SFTP
+-- intake asks, as ON CONFLICT DO NOTHING); an upload's text, kept in pieces, is not replaced through the view.
+CREATE FUNCTION account_statement_lob_write() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO account_statement_whole_text (statement_id, statement_lob)
+    VALUES (NEW.statement_id, NEW.statement_lob)
+    ON CONFLICT (statement_id) DO NOTHING;
+    RETURN NEW;
+  ELSIF TG_OP = 'UPDATE' THEN
+    UPDATE account_statement_whole_text SET statement_id = NEW.statement_id, statement_lob = NEW.statement_lob
+     WHERE statement_id = OLD.statement_id;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'the text of statement % is kept in pieces (account_statement_text)', OLD.statement_id;
+    END IF;
+    RETURN NEW;
+  END IF;
+  DELETE FROM account_statement_whole_text WHERE statement_id = OLD.statement_id;
+  DELETE FROM account_statement_text WHERE statement_id = OLD.statement_id;
+  RETURN OLD;
+END $$;
+CREATE TRIGGER account_statement_lob_write INSTEAD OF INSERT OR UPDATE OR DELETE ON account_statement_lob
+  FOR EACH ROW EXECUTE FUNCTION account_statement_lob_write();

@@ -298,7 +298,8 @@ class StagedUpload {
     const { rowCount } = await this.db.query(
       `WITH lease AS (
          UPDATE account_statement_upload SET expires_at = now() + make_interval(secs => $4::double precision)
-          WHERE upload_id = $1 RETURNING upload_id)
+          WHERE upload_id = $1 RETURNING upload_id),
+       kept AS (INSERT INTO account_statement_text (upload_id, seq, content) SELECT upload_id, $2, $3 FROM lease)
        INSERT INTO account_statement_chunk (upload_id, seq, content) SELECT upload_id, $2, $3 FROM lease`,
       [this.id, this.pieces, content, UPLOAD_LEASE_SECONDS],
     );
@@ -316,24 +317,24 @@ class StagedUpload {
     const lease = await tx.query('DELETE FROM account_statement_upload WHERE upload_id = $1', [this.id]);
     if (lease.rowCount !== 1)
       throw new UploadLost(`the staged upload ${this.id} is gone (its lease ran out)`);
-    const adopted = await tx.query(
-      `UPDATE account_statement_chunk SET statement_id = upload_id
-        WHERE upload_id = $1 AND statement_id IS NULL`,
-      [this.id],
-    );
-    if (adopted.rowCount !== this.pieces)
-      throw new UploadLost(
-        `the staged upload ${this.id} lost pieces (${adopted.rowCount} of ${this.pieces})`,
+    for (const table of ['account_statement_chunk', 'account_statement_text']) {
+      const adopted = await tx.query(
+        `UPDATE ${table} SET statement_id = upload_id WHERE upload_id = $1 AND statement_id IS NULL`,
+        [this.id],
       );
+      if (adopted.rowCount !== this.pieces)
+        throw new UploadLost(
+          `the staged upload ${this.id} lost pieces (${adopted.rowCount} of ${this.pieces})`,
+        );
+    }
   }
 
   /** The upload ends without a statement (refused, broken, failed): its staged pieces and lease go now. */
   async discard(): Promise<void> {
     this.stopRenewal();
     await this.db.transaction(async (tx) => {
-      await tx.query('DELETE FROM account_statement_chunk WHERE upload_id = $1 AND statement_id IS NULL', [
-        this.id,
-      ]);
+      for (const table of ['account_statement_chunk', 'account_statement_text'])
+        await tx.query(`DELETE FROM ${table} WHERE upload_id = $1 AND statement_id IS NULL`, [this.id]);
       await tx.query('DELETE FROM account_statement_upload WHERE upload_id = $1', [this.id]);
     });
   }
@@ -352,12 +353,16 @@ class StagedUpload {
 export async function purgeAbandonedUploads(db: Db): Promise<number> {
   return db.transaction(async (tx) => {
     await tx.query('DELETE FROM account_statement_upload WHERE expires_at < now()');
-    const { rowCount } = await tx.query(
-      `DELETE FROM account_statement_chunk c
-        WHERE c.statement_id IS NULL
-          AND NOT EXISTS (SELECT 1 FROM account_statement_upload u WHERE u.upload_id = c.upload_id)`,
-    );
-    return rowCount;
+    let purged = 0;
+    for (const table of ['account_statement_chunk', 'account_statement_text']) {
+      const { rowCount } = await tx.query(
+        `DELETE FROM ${table} c
+          WHERE c.statement_id IS NULL
+            AND NOT EXISTS (SELECT 1 FROM account_statement_upload u WHERE u.upload_id = c.upload_id)`,
+      );
+      purged += rowCount;
+    }
+    return purged;
   });
 }
 
@@ -497,13 +502,9 @@ async function receiveStatement(
           caller.bankCodes ? [...caller.bankCodes] : null,
         ],
       );
+      // The pieces become the statement's: the stage's copy (account_statement_chunk) and the kept one
+      // (account_statement_text), which account_statement_lob joins when the whole text is read (migration 017).
       await upload.adopt(tx);
-      // The whole text for the dashboard and the other readers, joined where it is: in the database.
-      await tx.query(
-        `INSERT INTO account_statement_lob (statement_id, statement_lob)
-         SELECT $1, string_agg(content, '' ORDER BY seq) FROM account_statement_chunk WHERE statement_id = $1`,
-        [stored.statement_id],
-      );
       await recordAudit(tx, caller, {
         action,
         program: programs.length === 1 ? programs[0] : null,

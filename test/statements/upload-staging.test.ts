@@ -68,9 +68,10 @@ describe('a statement upload staged piece by piece', () => {
     });
 
   /** Pieces staged (no statement yet) and lease rows, as another reader of the database sees them now. */
-  async function staged(): Promise<{ pieces: number; leases: number }> {
-    const { rows } = await t.ctx.db.query<{ pieces: number; leases: number }>(
+  async function staged(): Promise<{ pieces: number; texts: number; leases: number }> {
+    const { rows } = await t.ctx.db.query<{ pieces: number; texts: number; leases: number }>(
       `SELECT (SELECT count(*)::int FROM account_statement_chunk WHERE statement_id IS NULL) AS pieces,
+              (SELECT count(*)::int FROM account_statement_text WHERE statement_id IS NULL) AS texts,
               (SELECT count(*)::int FROM account_statement_upload) AS leases`,
     );
     return rows[0]!;
@@ -111,7 +112,7 @@ describe('a statement upload staged piece by piece', () => {
     b.send(bytes.subarray(0, TWO_PIECES));
     await untilStaged(2);
     expect(await statements()).toBe(before);
-    expect(await staged()).toEqual({ pieces: 2, leases: 1 });
+    expect(await staged()).toEqual({ pieces: 2, texts: 2, leases: 1 });
     b.send(bytes.subarray(TWO_PIECES));
     b.send(TAIL);
     b.end();
@@ -123,7 +124,14 @@ describe('a statement upload staged piece by piece', () => {
     expect(stored.lob === text).toBe(true);
     expect(stored.joined === text).toBe(true);
     expect(stored.pieces).toBeGreaterThanOrEqual(2);
-    expect(await staged()).toEqual({ pieces: 0, leases: 0 });
+    // Kept as its pieces (account_statement_lob joins them when read), never joined into one value here.
+    const { rows: whole } = await t.ctx.db.query<{ n: number; kept: number }>(
+      `SELECT (SELECT count(*)::int FROM account_statement_whole_text WHERE statement_id = $1) AS n,
+              (SELECT count(*)::int FROM account_statement_text WHERE statement_id = $1) AS kept`,
+      [id],
+    );
+    expect(whole[0]).toEqual({ n: 0, kept: stored.pieces });
+    expect(await staged()).toEqual({ pieces: 0, texts: 0, leases: 0 });
   });
 
   it('leaves nothing when the connection is cut after pieces were committed', async () => {
@@ -140,7 +148,7 @@ describe('a statement upload staged piece by piece', () => {
       // The client may see the cut before the bridge has deleted what it staged: it does so at once, though.
       while ((await staged()).leases > 0) await sleep(5);
     });
-    expect(await staged()).toEqual({ pieces: 0, leases: 0 });
+    expect(await staged()).toEqual({ pieces: 0, texts: 0, leases: 0 });
   });
 
   it('stores two uploads that arrive at the same time, each with its own text and pieces', async () => {
@@ -173,7 +181,7 @@ describe('a statement upload staged piece by piece', () => {
       expect(stored.lob === texts[i]).toBe(true);
       expect(stored.joined === texts[i]).toBe(true);
     }
-    expect(await staged()).toEqual({ pieces: 0, leases: 0 });
+    expect(await staged()).toEqual({ pieces: 0, texts: 0, leases: 0 });
     // The same file again is stored again (the statement stage, not the upload, recognises a copy).
     const again = await post(Buffer.concat([HEAD, Buffer.from(texts[0]!), TAIL]));
     expect(again.json().header.status).toBe('succ');
@@ -187,7 +195,7 @@ describe('a statement upload staged piece by piece', () => {
     const res = await expectUnchanged(t, () => post(Buffer.concat([HEAD, bytes, TAIL])));
     expect(res.json()).toMatchObject({ header: { status: 'rjct' }, statement_id: null });
     expect(res.json().header.status_reason_message).toMatch(/UTF-8/);
-    expect(await staged()).toEqual({ pieces: 0, leases: 0 });
+    expect(await staged()).toEqual({ pieces: 0, texts: 0, leases: 0 });
   });
 
   it('leaves no staged piece when the account is refused at the end (a caller scoped to another bank)', async () => {
@@ -200,22 +208,22 @@ describe('a statement upload staged piece by piece', () => {
     const bytes = Buffer.from(statement(50_000, 'UNKNOWN-ACCOUNT'));
     const res = await expectUnchanged(t, () => post(Buffer.concat([HEAD, bytes, TAIL]), scoped));
     expect(res.statusCode).toBe(403);
-    expect(await staged()).toEqual({ pieces: 0, leases: 0 });
+    expect(await staged()).toEqual({ pieces: 0, texts: 0, leases: 0 });
   });
 
   it('leaves nothing when the closing transaction fails', async () => {
     await t.ctx.db.exec(`
       CREATE FUNCTION test_refuse_statement() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
-      CREATE TRIGGER test_refuse_statement BEFORE INSERT ON account_statement_lob
+      CREATE TRIGGER test_refuse_statement BEFORE INSERT ON audit_event
         FOR EACH ROW EXECUTE FUNCTION test_refuse_statement();`);
     try {
       const bytes = Buffer.from(statement(50_000));
       const res = await expectUnchanged(t, () => post(Buffer.concat([HEAD, bytes, TAIL])));
       expect(res.statusCode).toBe(500);
-      expect(await staged()).toEqual({ pieces: 0, leases: 0 });
+      expect(await staged()).toEqual({ pieces: 0, texts: 0, leases: 0 });
     } finally {
-      await t.ctx.db.exec(`DROP TRIGGER test_refuse_statement ON account_statement_lob;
+      await t.ctx.db.exec(`DROP TRIGGER test_refuse_statement ON audit_event;
         DROP FUNCTION test_refuse_statement();`);
     }
   });
@@ -228,11 +236,12 @@ describe('a statement upload staged piece by piece', () => {
          VALUES ($1, now() - interval '1 hour', now() - interval '50 minutes')`,
         [id],
       );
-      await t.ctx.db.query(
-        `INSERT INTO account_statement_chunk (upload_id, seq, content)
-         SELECT $1, s, repeat('x', 1000) FROM generate_series(0, $2 - 1) s`,
-        [id, pieces],
-      );
+      for (const table of ['account_statement_chunk', 'account_statement_text'])
+        await t.ctx.db.query(
+          `INSERT INTO ${table} (upload_id, seq, content)
+           SELECT $1, s, repeat('x', 1000) FROM generate_series(0, $2 - 1) s`,
+          [id, pieces],
+        );
     }
 
     it('purges the pieces of a dead process, and not those of an upload in progress or of a statement', async () => {
@@ -253,10 +262,10 @@ describe('a statement upload staged piece by piece', () => {
       await t.ctx.db.query(
         `INSERT INTO account_statement_chunk (upload_id, seq, content) VALUES ('orphan-1', 0, 'x')`,
       );
-      expect(await staged()).toEqual({ pieces: 6, leases: 2 });
+      expect(await staged()).toEqual({ pieces: 6, texts: 5, leases: 2 });
 
-      expect(await purgeAbandonedUploads(t.ctx.db)).toBe(4);
-      expect(await staged()).toEqual({ pieces: 2, leases: 1 });
+      expect(await purgeAbandonedUploads(t.ctx.db)).toBe(7);
+      expect(await staged()).toEqual({ pieces: 2, texts: 2, leases: 1 });
       expect((await storedText(storedId)).pieces).toBe(storedPieces);
 
       b.send(bytes.subarray(TWO_PIECES));
@@ -265,7 +274,7 @@ describe('a statement upload staged piece by piece', () => {
       const res = await answer;
       expect(res.statusCode, res.body).toBe(200);
       expect((await storedText(res.json().statement_id)).lob === text).toBe(true);
-      expect(await staged()).toEqual({ pieces: 0, leases: 0 });
+      expect(await staged()).toEqual({ pieces: 0, texts: 0, leases: 0 });
     });
 
     it('an upload whose lease ran out and was purged stores nothing when its body ends', async () => {
@@ -278,7 +287,7 @@ describe('a statement upload staged piece by piece', () => {
       await untilStaged(2);
       // As if this process had stalled past the lease: housekeeping (of another process) purges it.
       await t.ctx.db.query(`UPDATE account_statement_upload SET expires_at = now() - interval '1 second'`);
-      expect(await purgeAbandonedUploads(t.ctx.db)).toBe(2);
+      expect(await purgeAbandonedUploads(t.ctx.db)).toBe(4);
       b.send(bytes.subarray(TWO_PIECES));
       b.send(TAIL);
       b.end();
@@ -295,7 +304,7 @@ describe('a statement upload staged piece by piece', () => {
       } finally {
         await workers.stop();
       }
-      expect(await staged()).toEqual({ pieces: 0, leases: 0 });
+      expect(await staged()).toEqual({ pieces: 0, texts: 0, leases: 0 });
     });
   });
 });

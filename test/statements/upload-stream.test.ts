@@ -210,9 +210,9 @@ describe('the statement stage', () => {
         headers: { authorization: `Bearer ${await t.token('bank')}`, 'content-type': CONTENT_TYPE },
       });
       const id = res.json().statement_id as string;
-      // Were the lob read, the statement would end as ERROR (not MT940).
+      // Were the lob read (a view joining the kept pieces, migration 017), the statement would end as ERROR.
       await db.query(
-        `UPDATE account_statement_lob SET statement_lob = 'not a statement' WHERE statement_id = $1`,
+        `UPDATE account_statement_text SET content = 'not a statement' WHERE statement_id = $1`,
         [id],
       );
       await workers.runOnce();
@@ -227,6 +227,12 @@ describe('the statement stage', () => {
         [id],
       );
       expect(left[0]!.n).toBe(0);
+      // The kept pieces stay: account_statement_lob still gives the whole text (here, as altered above).
+      const { rows: kept } = await db.query<{ lob: string }>(
+        'SELECT statement_lob AS lob FROM account_statement_lob WHERE statement_id = $1',
+        [id],
+      );
+      expect(kept[0]!.lob.startsWith('not a statement')).toBe(true);
     } finally {
       await workers.stop();
       await t.close();

@@ -182,8 +182,8 @@ export function bankFilesStage(deps: StageDeps): BankFilesStage {
         [job.key, sha, Buffer.byteLength(content), statementFormatOf(content), caller.bankCodes],
       );
       await tx.query(
-        `INSERT INTO account_statement_lob (statement_id, statement_lob) VALUES ($1, $2)
-         ON CONFLICT (statement_id) DO NOTHING`,
+        // account_statement_lob is a view (migration 017): a conflict target names no constraint of it.
+        `INSERT INTO account_statement_lob (statement_id, statement_lob) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
         [job.key, content],
       );
       await finish(tx, job, { outcome: 'STATEMENT', summary: { statement_id: job.key } });
