@@ -10,6 +10,7 @@ import { createLogger } from '../../logger.js';
 import { mapperClientFromConfig } from '../../mapper/index.js';
 import { STAGE_NAMES, type StageName, startWorkers } from '../../pipeline/index.js';
 import { configOrReport, parseCommandArgs, untilSignal } from '../args.js';
+import { boundHeapGrowth } from '../heap.js';
 
 const HELP = `Usage: g2p-bridge worker [--once] [--stages LIST]
 
@@ -45,6 +46,9 @@ export async function run(argv: string[]): Promise<number> {
   const config = configOrReport(rawEnv);
   if (!config) return 2;
   const log = createLogger(config.LOG_LEVEL, 'g2p-bridge-worker');
+  // A long-running process: collect before the heap doubles, not quadruples (decision 038).
+  const heapFlag = boundHeapGrowth();
+  log.debug({ v8Flag: heapFlag ?? 'left to the node flags' }, 'heap growth between full collections');
   // The worker's clock, handed to everything that stamps or judges time.
   const now = () => new Date();
   // Configuration problems stop the worker here, not in the middle of a batch.
