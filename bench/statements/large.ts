@@ -18,6 +18,7 @@ import { g2pRequest } from '../../src/api/g2p-request.js';
 import { createApp, createContext } from '../../src/app.js';
 import { localSecret, mintToken } from '../../src/auth/index.js';
 import type { BankConnector } from '../../src/bank/connector.js';
+import { boundHeapGrowth } from '../../src/cli/heap.js';
 import { loadConfig } from '../../src/config/index.js';
 import { type Db, migrate, openPglite, openPostgres, type Queryable } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
@@ -160,6 +161,7 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
 
 /** BENCH_ROLE=worker: the statement worker alone on BENCH_DB_URL until the statement is done; prints its peak RSS. */
 async function worker() {
+  boundHeapGrowth(); // as `worker` does (src/cli/commands/worker.ts)
   const config = benchConfig();
   const db = await openPostgres(process.env.BENCH_DB_URL!, { poolSize: 2 });
   const ctx = await createContext(config, db, createLogger(config.LOG_LEVEL), () => new Date());
