@@ -9,6 +9,7 @@ import type { QueueSpec } from './queue.js';
 import type { PipelineSettings } from './settings.js';
 import { type ClaimedRow, claimRows } from './sql/claim.js';
 import { expireAbandoned } from './sql/expire.js';
+import { postponeRow } from './sql/postpone.js';
 import { releaseFailure } from './sql/release.js';
 import { renewLeases } from './sql/renew.js';
 
@@ -23,6 +24,11 @@ export interface Job extends ClaimedRow {
 export interface StageFailure extends Failure {
   retryStatus?: string;
   permanent?: boolean;
+  /**
+   * Not a failure of this row: something else must happen first (a statement naming a batch whose shipping
+   * outcome is not known yet). The row waits this many seconds and keeps its attempts.
+   */
+  postponeSeconds?: number;
 }
 
 export type Outcome = { ok: true } | StageFailure;
@@ -88,6 +94,17 @@ export function createStageRunner(stage: Stage, deps: RunnerDeps, owner: string)
       outcome = failure('INTERNAL_ERROR', { message: (error as Error).message?.slice(0, 500) });
     }
     if (outcome.ok) return;
+    if (outcome.postponeSeconds !== undefined) {
+      const waiting = await postponeRow(db, q, job.key, {
+        owner,
+        reason: outcome.errorCode,
+        delaySeconds: outcome.postponeSeconds,
+      });
+      const fields = { key: job.key, errorCode: outcome.errorCode, waitSeconds: outcome.postponeSeconds };
+      if (waiting === null) log.warn(fields, 'postponed, but the lease was lost');
+      else log.info({ ...fields, message: outcome.message }, 'postponed; the attempt is not counted');
+      return;
+    }
     const status = await releaseFailure(db, q, job.key, {
       owner,
       errorCode: outcome.errorCode,

@@ -5,6 +5,7 @@ import type { Db } from '../../src/db/index.js';
 import { requeue, startWorkers } from '../../src/pipeline/index.js';
 import { claimRows } from '../../src/pipeline/sql/claim.js';
 import { expireAbandoned } from '../../src/pipeline/sql/expire.js';
+import { postponeRow } from '../../src/pipeline/sql/postpone.js';
 import { releaseFailure } from '../../src/pipeline/sql/release.js';
 import { mapperResolutionQueue } from '../../src/pipeline/stages/mapper-resolution.js';
 import { onPostgres, testDb } from '../support/db.js';
@@ -123,6 +124,37 @@ describe('stage runner', () => {
       resolution_attempts: 1,
     });
     await workers.stop();
+  });
+
+  it('postpones a row without spending its attempts; only the lease holder may, and it waits its time', async () => {
+    for (let round = 0; round < 6; round++) {
+      const [mine] = await claim(db, 'w1', 1, 60, 3);
+      expect(mine).toMatchObject({ key: 'E1-B1-M', attempts: 1 });
+      expect(
+        await postponeRow(db, q, mine!.key, { owner: 'intruder', reason: 'X', delaySeconds: 30 }),
+      ).toBeNull();
+      expect(await postponeRow(db, q, mine!.key, { owner: 'w1', reason: 'WAITING', delaySeconds: 30 })).toBe(
+        'PENDING',
+      );
+      const row = await batchRow(db, mine!.key);
+      expect(row).toMatchObject({
+        resolution_status: 'PENDING',
+        resolution_attempts: 0,
+        latest_error_code: 'WAITING',
+        lease_owner: null,
+      });
+      // Not claimable before its time; the other rows are.
+      const others = await claim(db, 'w2', 10, 60, 3);
+      expect(others.map((r) => r.key)).not.toContain('E1-B1-M');
+      for (const o of others)
+        await postponeRow(db, q, o.key, { owner: 'w2', reason: 'W', delaySeconds: 600 });
+      await db.query(
+        `UPDATE mapper_resolution_batch_status SET next_attempt_at = now() WHERE mapper_resolution_batch_id = $1`,
+        [mine!.key],
+      );
+    }
+    // Six waits with a limit of three attempts: still PENDING, never ERROR.
+    expect((await batchRow(db, 'E1-B1-M')).resolution_status).toBe('PENDING');
   });
 
   it('marks ERROR (LEASE_EXPIRED) a row whose worker died on its last attempt', async () => {
