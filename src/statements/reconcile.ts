@@ -111,14 +111,17 @@ export const DEBIT_CHECK_SQL = `UPDATE recon_entry t
  * slowest statement with the recon insert (docs/benchmarks.md).
  */
 export const DISBURSEMENT_FACTS_SQL = `UPDATE recon_entry t
-        SET (envelope_id, bank_batch_id, due_program, due_amount, due_currency, cancelled, shipped) = (
+        SET (envelope_id, bank_batch_id, due_program, due_amount, due_currency, cancelled, shipped,
+             in_doubt) = (
               SELECT d.disbursement_envelope_id, d.bank_disbursement_batch_id, e.benefit_program_mnemonic,
                      d.disbursement_amount, trim(e.disbursement_currency_code),
                      d.cancellation_status = 'Cancelled' OR e.cancellation_status = 'Cancelled',
                      b.disbursement_status = 'PROCESSED' AND coalesce(m.resolved, false)
                        -- a payment the bank (or the connector's limits) refused out of its batch never went out
                        AND NOT EXISTS (SELECT 1 FROM disbursement_bank_refusal x
-                                        WHERE x.disbursement_id = d.disbursement_id)
+                                        WHERE x.disbursement_id = d.disbursement_id),
+                     -- sent at least once, outcome not known yet (the answer was lost, a retry is due)
+                     b.disbursement_status = 'PENDING' AND b.disbursement_attempts > 0
                 FROM disbursement d
                 JOIN disbursement_envelope e ON e.disbursement_envelope_id = d.disbursement_envelope_id
                 JOIN bank_disbursement_batch_status b ON b.bank_disbursement_batch_id = d.bank_disbursement_batch_id
@@ -148,6 +151,24 @@ export const REVERSAL_CHECK_SQL = `UPDATE recon_entry t
       WHERE t.seq = w.seq`;
 
 /**
+ * A chunk names debits of bank batches that were sent but whose outcome the bridge does not know yet (a lost
+ * answer, a retry due). Thrown inside the chunk's transaction, so nothing of the chunk is written; the
+ * statement waits until the disburse stage knows (shipped: the debits reconcile; failed: NOT_SHIPPED).
+ */
+export class BatchOutcomePending extends Error {
+  readonly code = 'BATCH_OUTCOME_PENDING';
+  constructor(
+    readonly entries: number,
+    readonly batches: readonly string[],
+  ) {
+    super(
+      `${entries} debit(s) name bank batches sent but not yet known to be shipped (${batches.slice(0, 5).join(', ')}${batches.length > 5 ? ', …' : ''}); the statement waits for their outcome`,
+    );
+    this.name = 'BatchOutcomePending';
+  }
+}
+
+/**
  * Applies `entries` of statement `statementId`. Must run inside a transaction (the temporary table lives
  * until commit) that holds the reconciliation lock, so two statements never classify against each other's
  * half-written rows. Entries of one file may be applied in several calls (chunks) when every debit comes
@@ -158,7 +179,8 @@ export const REVERSAL_CHECK_SQL = `UPDATE recon_entry t
  *   one whose account the statement is for: STATEMENT_ACCOUNT_MISMATCH; the statement's currency is not the
  *   disbursement's: CURRENCY_MISMATCH;
  * - a D for a cancelled disbursement: CANCELLED_DISBURSEMENT; for one not shipped in a batch the bank
- *   acknowledged (or left out of it, unresolved): NOT_SHIPPED; another amount: AMOUNT_MISMATCH;
+ *   acknowledged (or left out of it, unresolved): NOT_SHIPPED; another amount: AMOUNT_MISMATCH; for one of a
+ *   batch sent but whose outcome is not known yet: nothing, the chunk throws BatchOutcomePending;
  * - a D that passes those becomes the disbursement's recon unless it is already reconciled, an earlier
  *   passing D of this file reconciled it, or its bank reference was already used: DUPLICATE_DISBURSEMENT;
  * - an RD without a reconciled debit (after this file's debits): INVALID_REVERSAL; of another amount than the
@@ -200,6 +222,7 @@ export async function reconcileEntries(
       due_currency text,
       cancelled boolean,
       shipped boolean,
+      in_doubt boolean,
       outcome text
     ) ON COMMIT DROP`);
   const col = <K extends keyof ReconEntry>(k: K) => entries.map((e) => e[k]);
@@ -269,6 +292,13 @@ export async function reconcileEntries(
               WHEN mark = 'D' AND amount IS DISTINCT FROM due_amount THEN 'AMOUNT_MISMATCH'
             END`,
   );
+  // A debit of a batch whose shipping outcome is not known yet (the bank may have taken the batch and lost
+  // its answer) is neither believed nor refused: the whole chunk rolls back and waits for the batch.
+  const { rows: doubt } = await tx.query<{ entries: number; batches: string[] }>(
+    `SELECT count(*)::int AS entries, array_agg(DISTINCT bank_batch_id ORDER BY bank_batch_id) AS batches
+       FROM recon_entry WHERE outcome = 'NOT_SHIPPED' AND in_doubt`,
+  );
+  if ((doubt[0]?.entries ?? 0) > 0) throw new BatchOutcomePending(doubt[0]!.entries, doubt[0]!.batches);
   // Debits that match (DEBIT_CHECK_SQL, above).
   await tx.query(DEBIT_CHECK_SQL, [statementId]);
   await tx.query(

@@ -24,6 +24,7 @@ import {
 } from '../../statements/model.js';
 import { readStatement, readStatementPieces, StatementTextChanged } from '../../statements/read.js';
 import {
+  BatchOutcomePending,
   emptySummary,
   type ReconEntry,
   type ReconSummary,
@@ -44,7 +45,12 @@ export const statementQueue: QueueSpec = {
   errorCodeColumn: 'statement_process_error_code',
   timestampColumn: 'statement_process_timestamp',
   errorMessageColumn: 'statement_process_error_message',
-  eligible: 'true',
+  // A statement waiting for a batch's outcome (BATCH_OUTCOME_PENDING) holds back those uploaded after it,
+  // so they are still applied in upload order.
+  eligible: `NOT EXISTS (SELECT 1 FROM account_statement w
+                          WHERE w.statement_process_status = 'PENDING'
+                            AND w.statement_process_error_code = 'BATCH_OUTCOME_PENDING'
+                            AND w.statement_upload_timestamp < q.statement_upload_timestamp)`,
   // Statements in upload order: a reversal normally arrives after its debit.
   orderBy: 'q.statement_upload_timestamp',
 };
@@ -378,25 +384,37 @@ export function statementStage(deps: StageDeps): Stage {
             message: `the statement gave ${cursor + entries.length} transactions to apply on a second reading, ${total} on the first`,
           });
         const from = cursor;
-        const step = await deps.db.transaction(async (tx) => {
-          await tx.query(RECONCILE_LOCK);
-          // Before anything of this file is counted: is it a copy of a statement counted already?
-          const copyOf = from === 0 ? await findOriginal(tx, job.key, row.sha, header) : null;
-          if (copyOf) {
-            expectLease(await finish(tx, job, from, from, copyOf), q.stage);
-            return { done: true, copyOf };
-          }
-          const chunk = await reconcileEntries(tx, job.key, entries);
-          const last = end === total;
-          expectLease(
-            last
-              ? await finish(tx, job, from, end, null)
-              : await tx.query(ADVANCE_SQL, [job.key, job.owner, from, end, deps.settings.leaseSeconds]),
-            q.stage,
-          );
-          for (const [k, n] of Object.entries(chunk)) summary[k as keyof ReconSummary] += n;
-          return { done: last, copyOf: null };
-        });
+        let step: { done: boolean; copyOf: string | null };
+        try {
+          step = await deps.db.transaction(async (tx) => {
+            await tx.query(RECONCILE_LOCK);
+            // Before anything of this file is counted: is it a copy of a statement counted already?
+            const copyOf = from === 0 ? await findOriginal(tx, job.key, row.sha, header) : null;
+            if (copyOf) {
+              expectLease(await finish(tx, job, from, from, copyOf), q.stage);
+              return { done: true, copyOf };
+            }
+            const chunk = await reconcileEntries(tx, job.key, entries);
+            const last = end === total;
+            expectLease(
+              last
+                ? await finish(tx, job, from, end, null)
+                : await tx.query(ADVANCE_SQL, [job.key, job.owner, from, end, deps.settings.leaseSeconds]),
+              q.stage,
+            );
+            for (const [k, n] of Object.entries(chunk)) summary[k as keyof ReconSummary] += n;
+            return { done: last, copyOf: null };
+          });
+        } catch (error) {
+          // Debits of a batch sent but not known to be shipped: wait for it, spending no attempt, so the
+          // bank's statement is neither believed before the batch nor refused because of a lost answer.
+          if (error instanceof BatchOutcomePending)
+            return failure(error.code, {
+              message: error.message,
+              postponeSeconds: Math.max(1, deps.settings.backoffBaseSeconds),
+            });
+          throw error;
+        }
         original = step.copyOf;
         if (step.done) break;
         cursor = end;
