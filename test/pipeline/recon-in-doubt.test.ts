@@ -63,7 +63,12 @@ describe('debits of a batch whose shipping outcome is not known yet', () => {
   }
 
   async function row(id: string) {
-    const { rows } = await db.query<{ status: string; code: string | null; attempts: number; cursor: number }>(
+    const { rows } = await db.query<{
+      status: string;
+      code: string | null;
+      attempts: number;
+      cursor: number;
+    }>(
       `SELECT statement_process_status AS status, statement_process_error_code AS code,
               statement_process_attempts AS attempts, reconcile_cursor AS cursor
          FROM account_statement WHERE statement_id = $1`,
