@@ -71,6 +71,58 @@ function rssSampler(): { phase(i: number): void; peaks(): number[] } {
   };
 }
 
+/**
+ * A PBMS of its own: /ping and get_disbursement_status every 100 ms from a thread with its own event loop, as
+ * a client in another process sees the API (the probes of the main thread also wait for that thread's own
+ * turns, so a stall there counts twice). Worst latency per phase, by the phase at which each request began.
+ */
+function clientProber(
+  url: string,
+  token: string,
+  entries: number,
+): { phase(i: number): void; worst(): { ping: number[]; status: number[] }; stop(): Promise<number> } {
+  const shared = new Int32Array(new SharedArrayBuffer(7 * 4)); // [phase, worst /ping of 0..2, status of 0..2]
+  const code = `
+    const { workerData } = require('node:worker_threads');
+    const { url, token, entries, buffer } = workerData;
+    const s = new Int32Array(buffer);
+    const worst = (base, i, ms) => { if (ms > Atomics.load(s, base + i)) Atomics.store(s, base + i, ms); };
+    let seq = 0;
+    const busy = new Set();
+    const probe = (name, base, call) => {
+      if (busy.has(name)) return;
+      busy.add(name);
+      const i = Atomics.load(s, 0);
+      const t0 = performance.now();
+      call().catch((e) => console.error(name + ' failed: ' + e.message))
+        .finally(() => { worst(base, i, Math.ceil(performance.now() - t0)); busy.delete(name); });
+    };
+    setInterval(() => {
+      probe('/ping', 1, async () => (await fetch(url + '/ping')).text());
+      probe('status', 4, async () => {
+        const id = 'D' + (1 + (seq++ % entries));
+        const body = JSON.stringify({
+          signature: null,
+          header: { version: '1.0.0', message_id: 'probe-' + seq, message_ts: new Date().toISOString(),
+                    action: 'get_disbursement_status', sender_id: 'bench', receiver_id: 'g2p-bridge',
+                    total_count: 1, is_msg_encrypted: false, meta: null },
+          message: [id],
+        });
+        const res = await fetch(url + '/get_disbursement_status', { method: 'POST', body,
+          headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' } });
+        const text = await res.text();
+        if (res.status !== 200) throw new Error('get_disbursement_status answered ' + res.status + ' ' + text);
+      });
+    }, 100);`;
+  const thread = new Worker(code, { eval: true, workerData: { url, token, entries, buffer: shared.buffer } });
+  const read = (base: number) => [0, 1, 2].map((i) => Atomics.load(shared, base + i));
+  return {
+    phase: (i) => Atomics.store(shared, 0, i),
+    worst: () => ({ ping: read(1), status: read(4) }),
+    stop: () => thread.terminate(),
+  };
+}
+
 /** A scratch database on DATABASE_URL's server, dropped afterwards. */
 async function scratchDb(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
   return scratchDatabase(url, 'g2p_bench_statement');
@@ -280,6 +332,31 @@ async function main() {
 
   const ctx = await createContext(config, db, log, () => new Date());
   const app = await createApp(ctx);
+  // STATUS_PHASES=1: where a status call's time goes inside the server (the worst of each step, per phase).
+  const statusSteps = new Map<string, number>();
+  if (process.env.STATUS_PHASES) {
+    const marks = new WeakMap<object, [string, number][]>();
+    const mark = (name: string) => async (request: { raw: object; url: string }) => {
+      if (!request.url.startsWith('/get_disbursement_status')) return;
+      const list = marks.get(request.raw) ?? [];
+      list.push([name, performance.now()]);
+      marks.set(request.raw, list);
+    };
+    app.addHook('onRequest', mark('start'));
+    app.addHook('preParsing', mark('auth, routing'));
+    app.addHook('preValidation', mark('body'));
+    app.addHook('preHandler', mark('validation'));
+    app.addHook('onSend', mark('handler'));
+    app.addHook('onResponse', async (request) => {
+      const list = marks.get(request.raw);
+      if (!list) return;
+      list.push(['send', performance.now()]);
+      for (let i = 1; i < list.length; i++) {
+        const key = `${phase} ${list[i]![0]}`;
+        statusSteps.set(key, Math.max(statusSteps.get(key) ?? 0, list[i]![1] - list[i - 1]![1]));
+      }
+    });
+  }
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const secret = await localSecret(config, db);
@@ -291,6 +368,7 @@ async function main() {
   const worst: Record<string, Record<string, number>> = {};
   let peakRss = process.memoryUsage().rss;
   const sampler = rssSampler();
+  const client = clientProber(url, pbmsToken, ENTRIES);
   const note = (probe: string, x: number) => {
     const byProbe = worst[phase] ?? {};
     worst[phase] = byProbe;
@@ -375,6 +453,7 @@ async function main() {
   const maxBefore = maxRss();
   phase = 'upload';
   sampler.phase(1);
+  client.phase(1);
   t = performance.now();
   const answer = await run('curl', [
     '-sS',
@@ -394,6 +473,7 @@ async function main() {
 
   phase = 'reconcile';
   sampler.phase(2);
+  client.phase(2);
   t = performance.now();
   let child: { rssStart: number; maxRss: number } | null = null;
   if (scratch) child = await (process.env.WORKER === 'dist' ? distWorker : childWorker)(scratch.url);
@@ -415,6 +495,16 @@ async function main() {
   console.log(
     `upload ${ms(uploadMs)}; reconcile ${ms(reconcileMs)} in chunks of ${CHUNK}: ${rows[0]!.reconciled.toLocaleString('en')} reconciled, ${rows[0]!.errors} error recons`,
   );
+  if (statusSteps.size)
+    console.log(
+      `worst step of a status call in the server: ${[...statusSteps].map(([k, v]) => `${k} ${ms(v)}`).join(', ')}`,
+    );
+  const fromClient = client.worst();
+  await client.stop();
+  for (const [i, p] of ['idle', 'upload', 'reconcile'].entries())
+    console.log(
+      `worst latency during ${p} seen by a client thread (the PBMS's view): /ping ${ms(fromClient.ping[i]!)}, get_disbursement_status ${ms(fromClient.status[i]!)}`,
+    );
   for (const [p, probes] of Object.entries(worst))
     console.log(
       `worst latency during ${p}: ${Object.entries(probes)

@@ -21,6 +21,26 @@ export interface SlowSqlLog {
   write?: (line: string) => void;
 }
 
+/**
+ * PGlite runs each statement synchronously on the main thread and resolves its promise as a microtask, so a
+ * chain of awaited statements (a stage's transaction, its reading between transactions) would never let the
+ * event loop read a socket: an HTTP request would wait for the whole chain, once per step of its own (accept,
+ * read, answer). A turn of the event loop before each statement caps every wait at one statement.
+ */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Statements shorter than this in a row share one turn (a turn per statement costs a tenth of the stage). */
+const TURN_EVERY_MS = 20;
+let lastTurn = 0;
+
+/** A turn of the event loop when the last one is TURN_EVERY_MS ago or more; otherwise none (no promise). */
+function turnIfDue(): Promise<void> | undefined {
+  const now = performance.now();
+  if (now - lastTurn < TURN_EVERY_MS) return undefined;
+  lastTurn = now;
+  return turn();
+}
+
 function wrap(
   target: PGliteQueryable,
   slow?: SlowSqlLog,
@@ -30,6 +50,8 @@ function wrap(
   const write = slow?.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   return {
     async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      const due = turnIfDue();
+      if (due) await due;
       const started = slow ? performance.now() : 0;
       try {
         const result = await target.query<T>(sql, params as unknown[]);
@@ -78,12 +100,15 @@ export async function openPglite(
     kind: 'pglite',
     pglite,
     query: base.query,
-    transaction: (fn) =>
-      pglite
+    transaction: async (fn) => {
+      const due = turnIfDue();
+      if (due) await due;
+      return pglite
         .transaction((tx) => fn(wrap(tx, options.slowSql, explained, true)))
         .catch((error) => {
           throw scrubDbError(error);
-        }),
+        });
+    },
     exec: async (sql) => {
       await pglite.exec(sql).catch((error) => {
         throw scrubDbError(error);
