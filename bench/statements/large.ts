@@ -80,8 +80,12 @@ function clientProber(
   url: string,
   token: string,
   entries: number,
-): { phase(i: number): void; worst(): { ping: number[]; status: number[] }; stop(): Promise<number> } {
-  const shared = new Int32Array(new SharedArrayBuffer(7 * 4)); // [phase, worst /ping of 0..2, status of 0..2]
+): {
+  phase(i: number): void;
+  worst(): { ping: number[]; status: number[]; answered: number[] };
+  stop(): Promise<number>;
+} {
+  const shared = new Int32Array(new SharedArrayBuffer(10 * 4)); // [phase, worst /ping of 0..2, status of 0..2, statuses answered in 0..2]
   const code = `
     const { workerData } = require('node:worker_threads');
     const { url, token, entries, buffer } = workerData;
@@ -95,7 +99,11 @@ function clientProber(
       const i = Atomics.load(s, 0);
       const t0 = performance.now();
       call().catch((e) => console.error(name + ' failed: ' + e.message))
-        .finally(() => { worst(base, i, Math.ceil(performance.now() - t0)); busy.delete(name); });
+        .finally(() => {
+          worst(base, i, Math.ceil(performance.now() - t0));
+          if (base === 4) Atomics.add(s, 7 + i, 1);
+          busy.delete(name);
+        });
     };
     setInterval(() => {
       probe('/ping', 1, async () => (await fetch(url + '/ping')).text());
@@ -118,7 +126,7 @@ function clientProber(
   const read = (base: number) => [0, 1, 2].map((i) => Atomics.load(shared, base + i));
   return {
     phase: (i) => Atomics.store(shared, 0, i),
-    worst: () => ({ ping: read(1), status: read(4) }),
+    worst: () => ({ ping: read(1), status: read(4), answered: read(7) }),
     stop: () => thread.terminate(),
   };
 }
@@ -503,7 +511,7 @@ async function main() {
   await client.stop();
   for (const [i, p] of ['idle', 'upload', 'reconcile'].entries())
     console.log(
-      `worst latency during ${p} seen by a client thread (the PBMS's view): /ping ${ms(fromClient.ping[i]!)}, get_disbursement_status ${ms(fromClient.status[i]!)}`,
+      `worst latency during ${p} seen by a client thread (the PBMS's view): /ping ${ms(fromClient.ping[i]!)}, get_disbursement_status ${ms(fromClient.status[i]!)} (${fromClient.answered[i]} status calls answered)`,
     );
   for (const [p, probes] of Object.entries(worst))
     console.log(
