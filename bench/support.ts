@@ -1,8 +1,9 @@
 // What the benchmark scripts share: a scratch PostgreSQL database for one run, a free port, a process's peak
-// memory. Not part of the bridge.
+// memory, the steps of an HTTP request. Not part of the bridge.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 
 export interface ScratchDatabase {
@@ -69,4 +70,34 @@ export function peakRssMb(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** Labels of the steps between Fastify's hooks, in order: after onRequest, preParsing, preValidation, preHandler, onSend. */
+export type StepLabels = [string, string, string, string, string];
+
+/**
+ * Times every request to a path starting with `path` between Fastify's hooks: `record` gets each step's label
+ * and milliseconds when the answer has gone out (the last step ends when it is sent).
+ */
+export function timeRequestSteps(
+  app: FastifyInstance,
+  path: string,
+  labels: StepLabels,
+  record: (steps: [string, number][]) => void,
+): void {
+  const marks = new WeakMap<object, number[]>();
+  const mark = async (request: { raw: object; url: string }) => {
+    if (!request.url.startsWith(path)) return;
+    const list = marks.get(request.raw) ?? [];
+    list.push(performance.now());
+    marks.set(request.raw, list);
+  };
+  for (const hook of ['onRequest', 'preParsing', 'preValidation', 'preHandler', 'onSend'] as const)
+    app.addHook(hook, mark);
+  app.addHook('onResponse', async (request) => {
+    const list = marks.get(request.raw);
+    if (!list) return;
+    list.push(performance.now());
+    record(labels.slice(0, list.length - 1).map((label, i) => [label, list[i + 1]! - list[i]!]));
+  });
 }

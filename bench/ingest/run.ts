@@ -25,7 +25,7 @@ import { disbursementRoutes } from '../../src/disbursements/routes.js';
 import { envelopeRoutes } from '../../src/envelopes/routes.js';
 import { createLogger } from '../../src/logger.js';
 import { programRoutes } from '../../src/programs/routes.js';
-import { scratchDatabase } from '../support.js';
+import { scratchDatabase, timeRequestSteps } from '../support.js';
 
 const CALLS = Number(process.env.CALLS ?? 10);
 const ITEMS = Number(process.env.ITEMS ?? 10_000);
@@ -106,31 +106,24 @@ async function serve() {
   const ctx = await createContext(config, db, createLogger(config.LOG_LEVEL));
   const app = await createApp(ctx, [programRoutes, envelopeRoutes, disbursementRoutes]);
   const phases = new Map<string, number>();
-  if (PROFILE) {
+  if (PROFILE)
     // Where a create_disbursements call's time goes between Fastify's hooks.
-    const marks = new WeakMap<object, [string, number][]>();
-    const mark = (name: string) => async (request: { raw: object }) => {
-      const list = marks.get(request.raw) ?? [];
-      list.push([name, performance.now()]);
-      marks.set(request.raw, list);
-    };
-    app.addHook('onRequest', mark('start'));
-    app.addHook('preParsing', mark('auth, routing'));
-    app.addHook('preValidation', mark('body read + JSON parse + pre-scan'));
-    app.addHook('preHandler', mark('schema validation'));
-    app.addHook('onSend', mark('handler (checks, SQL, answer)'));
-    app.addHook('onResponse', async (request) => {
-      const list = marks.get(request.raw);
-      if (!list || !request.url.startsWith('/create_disbursements')) return;
-      list.push(['send', performance.now()]);
-      if (process.env.BENCH_DEBUG)
-        console.error(list.map(([n, at]) => `${n}@${(at - list[0]![1]).toFixed(0)}`).join(' '));
-      for (let i = 1; i < list.length; i++) {
-        const [name, at] = list[i]!;
-        phases.set(name, (phases.get(name) ?? 0) + at - list[i - 1]![1]);
-      }
-    });
-  }
+    timeRequestSteps(
+      app,
+      '/create_disbursements',
+      [
+        'auth, routing',
+        'body read + JSON parse + pre-scan',
+        'schema validation',
+        'handler (checks, SQL, answer)',
+        'send',
+      ],
+      (steps) => {
+        if (process.env.BENCH_DEBUG)
+          console.error(steps.map(([n, ms]) => `${n} ${ms.toFixed(0)}`).join(', '));
+        for (const [name, ms] of steps) phases.set(name, (phases.get(name) ?? 0) + ms);
+      },
+    );
   await app.listen({ port: 0, host: '127.0.0.1' });
   if (process.env.BENCH_DEBUG) {
     let last = performance.now();

@@ -24,10 +24,11 @@ import { type Db, migrate, openPglite, openPostgres, type Queryable } from '../.
 import { createLogger } from '../../src/logger.js';
 import { writeMt940 } from '../../src/mt940/index.js';
 import { startWorkers } from '../../src/pipeline/index.js';
-import { peakRssMb, scratchDatabase } from '../support.js';
+import { peakRssMb, type StepLabels, scratchDatabase, timeRequestSteps } from '../support.js';
 
 const ENTRIES = Number(process.env.ENTRIES ?? 500_000);
 const CHUNK = process.env.STATEMENT_CHUNK_ENTRIES ?? '2000';
+const STEPS: StepLabels = ['auth, routing', 'body', 'validation', 'handler', 'send'];
 const ACCOUNT = '1000200030';
 
 const bank: BankConnector = {
@@ -342,29 +343,11 @@ async function main() {
   const app = await createApp(ctx);
   // STATUS_PHASES=1: where a status call's time goes inside the server (the worst of each step, per phase).
   const statusSteps = new Map<string, number>();
-  if (process.env.STATUS_PHASES) {
-    const marks = new WeakMap<object, [string, number][]>();
-    const mark = (name: string) => async (request: { raw: object; url: string }) => {
-      if (!request.url.startsWith('/get_disbursement_status')) return;
-      const list = marks.get(request.raw) ?? [];
-      list.push([name, performance.now()]);
-      marks.set(request.raw, list);
-    };
-    app.addHook('onRequest', mark('start'));
-    app.addHook('preParsing', mark('auth, routing'));
-    app.addHook('preValidation', mark('body'));
-    app.addHook('preHandler', mark('validation'));
-    app.addHook('onSend', mark('handler'));
-    app.addHook('onResponse', async (request) => {
-      const list = marks.get(request.raw);
-      if (!list) return;
-      list.push(['send', performance.now()]);
-      for (let i = 1; i < list.length; i++) {
-        const key = `${phase} ${list[i]![0]}`;
-        statusSteps.set(key, Math.max(statusSteps.get(key) ?? 0, list[i]![1] - list[i - 1]![1]));
-      }
+  if (process.env.STATUS_PHASES)
+    timeRequestSteps(app, '/get_disbursement_status', STEPS, (steps) => {
+      for (const [label, took] of steps)
+        statusSteps.set(`${phase} ${label}`, Math.max(statusSteps.get(`${phase} ${label}`) ?? 0, took));
     });
-  }
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const secret = await localSecret(config, db);
