@@ -336,7 +336,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       mapperDone &&
       bankDone &&
       e.number_of_disbursements_reconciled >= e.number_of_disbursements_shipped &&
-      p.statements.pending === 0
+      p.statements.pending === 0 &&
+      // The bank's side is done; payments on other channels (wallets) may still be on their way: the
+      // lifecycle says whether every disbursement reached an end state.
+      (await nothingInFlight(client, plan.envelopeId))
     ) {
       finished = true;
       break;
@@ -515,6 +518,14 @@ function fileBlocks(
     amount_committed: sum('amount_committed'),
     amount_released: sum('amount_released'),
   };
+}
+
+/** Whether no disbursement of the envelope is still to ship or awaiting its outcome, on any channel. */
+async function nothingInFlight(client: BridgeClient, envelopeId: string): Promise<boolean> {
+  const { states } = await client.getJson<{ states: StateTotals }>(
+    `/dashboard/envelopes/${encodeURIComponent(envelopeId)}/summary.json`,
+  );
+  return states.received.count === 0 && states.shipped.count === 0;
 }
 
 function bars(
