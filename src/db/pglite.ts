@@ -25,20 +25,17 @@ export interface SlowSqlLog {
  * PGlite runs each statement synchronously on the main thread and resolves its promise as a microtask, so a
  * chain of awaited statements (a stage's transaction, its reading between transactions) would never let the
  * event loop read a socket: an HTTP request would wait for the whole chain, once per step of its own (accept,
- * read, answer). A turn of the event loop before each statement caps every wait at one statement.
+ * read, answer). A turn of the event loop before a statement, when the last was TURN_EVERY_MS ago or more,
+ * caps every wait at about one statement (decision 040); shorter statements in a row share one turn.
  */
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Statements shorter than this in a row share one turn (a turn per statement costs a tenth of the stage). */
 const TURN_EVERY_MS = 20;
 let lastTurn = 0;
 
-/** A turn of the event loop when the last one is TURN_EVERY_MS ago or more; otherwise none (no promise). */
 function turnIfDue(): Promise<void> | undefined {
   const now = performance.now();
   if (now - lastTurn < TURN_EVERY_MS) return undefined;
   lastTurn = now;
-  return turn();
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function wrap(
@@ -50,8 +47,7 @@ function wrap(
   const write = slow?.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   return {
     async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-      const due = turnIfDue();
-      if (due) await due;
+      await turnIfDue();
       const started = slow ? performance.now() : 0;
       try {
         const result = await target.query<T>(sql, params as unknown[]);
@@ -101,8 +97,7 @@ export async function openPglite(
     pglite,
     query: base.query,
     transaction: async (fn) => {
-      const due = turnIfDue();
-      if (due) await due;
+      await turnIfDue();
       return pglite
         .transaction((tx) => fn(wrap(tx, options.slowSql, explained, true)))
         .catch((error) => {

@@ -246,9 +246,6 @@ async function readStored(db: Queryable, statementId: string, sha: string): Prom
 const changed = (error: StatementTextChanged) =>
   failure('STATEMENT_PARSE_ERROR', { permanent: true, message: error.message });
 
-/** Gives API requests waiting for the (embedded, single-connection) database their turn between chunks. */
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 export function statementStage(deps: StageDeps): Stage {
   const q = statementQueue;
   const chunkSize = Math.max(1, deps.settings.statementChunkEntries);
@@ -418,7 +415,7 @@ export function statementStage(deps: StageDeps): Stage {
         original = step.copyOf;
         if (step.done) break;
         cursor = end;
-        await yieldToEventLoop();
+        // No pause here for the API: the embedded database gives the event loop its turns (decision 040).
       }
     } finally {
       await planned.return(undefined);
