@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { generalMinorUnits } from '../src/money/decimal.js';
 import {
   compareDecimals,
   currencyExponent,
@@ -87,6 +88,47 @@ describe('amounts', () => {
     // number is exact, and only its decimals are too many.
     expect(toMinorUnits(0.000012345678901234, 2)).toEqual({ ok: false, errorCode: 'too_many_decimals' });
     expect(toMinorUnits(0.000012345678901234, 18)).toEqual({ ok: true, minor: 12345678901234n });
+  });
+
+  it('reads the usual amount on its fast path exactly as the general path does', () => {
+    const exponents = fc.constantFrom(0, 2, 3, 4, 18);
+    // Strings near the fast path's edges: digits, points, signs, blanks, exponents; up to 20 characters.
+    const text = fc
+      .array(fc.constantFrom('0', '1', '5', '9', '0', '.', '-', '+', ' ', 'e', '\u0660'), { maxLength: 20 })
+      .map((cs) => cs.join(''));
+    const numbers = fc.oneof(
+      fc.integer({ min: -1, max: 2 ** 53 }),
+      fc.constantFrom(1e15 - 1, 1e15, 1e15 + 2, -0, 0.1, 25.5, 1e21, Number.MAX_SAFE_INTEGER),
+      fc.double({ noNaN: true }),
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(text, numbers, fc.stringMatching(/^\d{1,17}(\.\d{1,6})?$/)),
+        exponents,
+        (value, e) => {
+          expect(toMinorUnits(value, e)).toEqual(generalMinorUnits(value, e));
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    for (const [value, e, minor] of [
+      ['25.00', 2, 2500n],
+      [25, 2, 2500n],
+      ['0.000', 2, 0n],
+      ['999999999999999', 3, 999999999999999000n],
+      ['1.50', 1, 15n],
+      [123, 18, 123n * 10n ** 18n],
+    ] as const)
+      expect(toMinorUnits(value, e)).toEqual({ ok: true, minor });
+    for (const [value, e] of [
+      ['1.5', 0],
+      ['1.', 2],
+      ['.5', 2],
+      ['1.2.3', 2],
+      [' 1', 2],
+      ['-1', 2],
+    ] as const)
+      expect(toMinorUnits(value, e)).toEqual(generalMinorUnits(value, e));
   });
 
   it('sums exactly where binary floats do not', () => {

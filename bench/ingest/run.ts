@@ -65,10 +65,16 @@ function profiled(db: Db, times: Map<string, { n: number; ms: number }>): Db {
       times.set(key, t);
     }
   };
-  const copied = async (q: Queryable, table: string, columns: readonly string[], rows: readonly string[]) => {
+  const copied = async (
+    q: Queryable,
+    table: string,
+    columns: readonly string[],
+    rows: Iterable<string>,
+    sent?: () => void,
+  ) => {
     const start = performance.now();
     try {
-      return await q.copyFrom!(table, columns, rows);
+      return await q.copyFrom!(table, columns, rows, sent);
     } finally {
       const key = `COPY ${table} (${columns.length} columns)`;
       const t = times.get(key) ?? { n: 0, ms: 0 };
@@ -79,15 +85,17 @@ function profiled(db: Db, times: Map<string, { n: number; ms: number }>): Db {
   };
   const wrap = (q: Queryable): Queryable => ({
     query: (sql, params) => timed(q, sql, params),
-    ...(q.copyFrom ? { copyFrom: (table, columns, rows) => copied(q, table, columns, rows) } : {}),
+    ...(q.copyFrom
+      ? { copyFrom: (table, columns, rows, sent) => copied(q, table, columns, rows, sent) }
+      : {}),
   });
   return {
     ...db,
     query: (sql, params) => timed(db, sql, params),
     ...(db.copyFrom
       ? {
-          copyFrom: (table: string, columns: readonly string[], rows: readonly string[]) =>
-            copied(db, table, columns, rows),
+          copyFrom: (table: string, columns: readonly string[], rows: Iterable<string>, sent?: () => void) =>
+            copied(db, table, columns, rows, sent),
         }
       : {}),
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),

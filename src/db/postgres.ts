@@ -21,16 +21,42 @@ const types = {
   },
 };
 
-/** COPY FROM STDIN on one connection: the pieces are written at once (buffered until the server is ready). */
+/** COPY FROM STDIN on one connection (see `Queryable.copyFrom`). */
 async function copyIn(
   client: pg.PoolClient,
   table: string,
   columns: readonly string[],
-  rows: readonly string[],
+  rows: Iterable<string>,
+  sent?: () => void,
 ): Promise<number> {
   const stream = client.query(copyFromStdin(copyStatement(table, columns, 'STDIN')));
   const done = finished(stream);
-  for (const piece of rows) if (piece.length > 0) stream.write(piece);
+  // Awaited below; meanwhile a failed COPY is not an unhandled rejection.
+  done.catch(() => {});
+  const iterator = rows[Symbol.iterator]();
+  for (;;) {
+    let next: IteratorResult<string>;
+    try {
+      next = iterator.next();
+    } catch (error) {
+      // The caller's rows failed (a check): CopyFail makes the server drop the COPY; the connection is
+      // usable again once it has answered.
+      stream.destroy(error instanceof Error ? error : new Error(String(error)));
+      await done.catch(() => {});
+      throw error;
+    }
+    if (next.done) break;
+    if (next.value.length === 0) continue;
+    // A write's callback runs once pg-copy-streams has flushed it to the socket (after a 'drain' if full),
+    // which waits for the server's CopyInResponse.
+    const flushed = new Promise<void>((resolve) => stream.write(next.value, () => resolve()));
+    try {
+      await Promise.race([flushed, done]);
+    } catch (error) {
+      throw scrubDbError(error);
+    }
+  }
+  sent?.();
   stream.end();
   try {
     await done;
@@ -42,11 +68,11 @@ async function copyIn(
 
 function wrap(target: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async copyFrom(table, columns, rows) {
-      if (!(target instanceof pg.Pool)) return copyIn(target, table, columns, rows);
+    async copyFrom(table, columns, rows, sent) {
+      if (!(target instanceof pg.Pool)) return copyIn(target, table, columns, rows, sent);
       const client = await target.connect();
       try {
-        return await copyIn(client, table, columns, rows);
+        return await copyIn(client, table, columns, rows, sent);
       } finally {
         client.release();
       }

@@ -2,6 +2,7 @@
 // of a call is applied, or the call is rejected, every item carries its own response_error_codes and the
 // transaction (with the idempotency claim) rolls back. Writes are a handful of set-based statements.
 import { randomUUID } from 'node:crypto';
+import type { ConnectorLimits } from '../bank/connector.js';
 import { amountProblem, DEFAULT_CONNECTOR_LIMITS, referenceProblem } from '../bank/limits.js';
 import { copyField, type Queryable } from '../db/index.js';
 import { lockEnvelope, lockEnvelopes } from '../envelopes/store.js';
@@ -154,48 +155,119 @@ const COPY_COLUMNS = [
   'receipt_time_stamp',
 ] as const;
 
-/** Rows per piece of COPY text (pieces are written to the connection as they are made). */
+/** Rows per piece of COPY text: a piece is checked and written while the database reads the one before. */
 const COPY_PIECE_ROWS = 2000;
 
-/**
- * The call's rows in COPY's text format, in pieces. The fields the call shares (envelope, batch, receipt
- * time) are escaped once; amounts are the exact decimals.
- */
-function copyPieces(
+/** What every row of a call shares (envelope, batch, receipt time), written as COPY text once. */
+interface CopyFrame {
+  parents: string;
+  at: string;
+}
+
+function copyFrame(shared: { envelopeId: string; batchId: string; at: string }): CopyFrame {
+  return {
+    parents: `\t${copyField(shared.envelopeId)}\t${copyField(shared.batchId)}\t${copyField(shared.batchId)}\t`,
+    at: `\t${copyField(shared.at)}\n`,
+  };
+}
+
+/** Rows `from` to `to` (exclusive) of the call in COPY's text format; amounts are the exact decimals. */
+function copyPiece(
   items: readonly DisbursementPayload[],
   ids: readonly string[],
   decimals: readonly string[],
-  shared: { envelopeId: string; batchId: string; at: string },
-): string[] {
-  const parents = `\t${copyField(shared.envelopeId)}\t${copyField(shared.batchId)}\t${copyField(shared.batchId)}\t`;
-  const at = `\t${copyField(shared.at)}\n`;
-  const pieces: string[] = [];
-  for (let from = 0; from < items.length; from += COPY_PIECE_ROWS) {
-    const to = Math.min(items.length, from + COPY_PIECE_ROWS);
-    let piece = '';
-    for (let i = from; i < to; i++) {
-      const item = items[i]!;
-      piece +=
-        copyField(ids[i]!) +
-        parents +
-        copyField(item.mis_reference_number ?? null) +
-        '\t' +
-        copyField(item.beneficiary_id!) +
-        '\t' +
-        copyField(item.beneficiary_name!) +
-        '\t' +
-        decimals[i]! +
-        '\t' +
-        copyField(item.narrative!) +
-        at;
-    }
-    pieces.push(piece);
+  frame: CopyFrame,
+  from: number,
+  to: number,
+): string {
+  let piece = '';
+  for (let i = from; i < to; i++) {
+    const item = items[i]!;
+    piece +=
+      copyField(ids[i]!) +
+      frame.parents +
+      copyField(item.mis_reference_number ?? null) +
+      '\t' +
+      copyField(item.beneficiary_id!) +
+      '\t' +
+      copyField(item.beneficiary_name!) +
+      '\t' +
+      decimals[i]! +
+      '\t' +
+      copyField(item.narrative!) +
+      frame.at;
   }
-  return pieces;
+  return piece;
+}
+
+/** What the checks of an item need besides the item, all known before the first item is checked. */
+interface ItemFacts {
+  /** The call's own codes (envelope not found, cancelled, several envelopes): every item carries them. */
+  callCodes: readonly string[];
+  /** Sent ids already stored. */
+  taken: ReadonlySet<string>;
+  limits: ConnectorLimits | null;
+  currency: string | null;
+  exponent: number;
+  /** Each item's amount in minor units, null when it is not a positive amount of the currency. */
+  minor: readonly (bigint | null)[];
+}
+
+/** `own` with `code` added (an item's codes are made only when it has one). */
+function withCode(own: string[] | undefined, code: string): string[] {
+  if (own === undefined) return [code];
+  own.push(code);
+  return own;
 }
 
 /**
- * The same rows as `copyPieces`, for a database handle without COPY (PGlite): one INSERT … SELECT FROM
+ * Checks items `from` to `to` (exclusive), in order: `seen` holds the sent ids of the items before. Records
+ * the codes of the items that have some (a good call allocates none) and tells whether none had.
+ */
+function checkItems(
+  items: readonly DisbursementPayload[],
+  facts: ItemFacts,
+  seen: Set<string>,
+  codes: (string[] | undefined)[],
+  from: number,
+  to: number,
+): boolean {
+  const { callCodes, taken, limits } = facts;
+  let good = true;
+  for (let i = from; i < to; i++) {
+    const item = items[i]!;
+    let own: string[] | undefined = callCodes.length > 0 ? [] : undefined;
+    if (!present(item.disbursement_envelope_id))
+      own = withCode(own, ErrorCode.INVALID_DISBURSEMENT_ENVELOPE_ID);
+    if (callCodes.length > 0) own!.push(...callCodes);
+    const id = item.disbursement_id;
+    if (id !== null && id !== undefined) {
+      const valid = ID_PATTERN.test(id);
+      const tooMuch = limits && valid ? referenceProblem(limits, id) : null;
+      if (!valid) own = withCode(own, ErrorCode.INVALID_DISBURSEMENT_ID);
+      else if (tooMuch) own = withCode(own, tooMuch);
+      else if (taken.has(id) || seen.has(id)) own = withCode(own, ErrorCode.DUPLICATE_DISBURSEMENT);
+      seen.add(id);
+    }
+    if (!present(item.beneficiary_id)) own = withCode(own, ErrorCode.INVALID_BENEFICIARY_ID);
+    if (!present(item.beneficiary_name)) own = withCode(own, ErrorCode.INVALID_BENEFICIARY_NAME);
+    if (!present(item.narrative)) own = withCode(own, ErrorCode.INVALID_NARRATIVE);
+    const minor = facts.minor[i]!;
+    if (minor === null) own = withCode(own, ErrorCode.INVALID_DISBURSEMENT_AMOUNT);
+    else if (limits && facts.currency) {
+      const tooLarge = amountProblem(limits, minor, facts.exponent);
+      if (tooLarge) own = withCode(own, tooLarge);
+    }
+    if (own !== undefined) {
+      codes[i] = own;
+      good = false;
+    }
+  }
+  return good;
+}
+
+/**
+ * The same rows as `copyPiece`, for a database handle without COPY (PGlite): one INSERT … SELECT FROM
  * unnest of six array parameters.
  */
 function insertRows(
@@ -257,79 +329,60 @@ export async function createDisbursements(
   const envelope = single ? await lockEnvelope(tx, single) : null;
   // Fresh ids are drawn only for an open envelope (the values of a call refused later are simply not used).
   const open = envelope !== null && envelope.cancellation_status !== 'Cancelled';
-  const facts = await callFacts(
+  const factsRead = callFacts(
     tx,
     envelope?.disbursement_envelope_id ?? null,
     sentIds,
     open && envelopeIds.size === 1 ? missing : 0,
   );
-  const taken = facts.taken;
+  // The amounts need only the envelope's currency: they are read while the database answers.
+  const currency = envelope?.disbursement_currency_code ?? null;
+  const minor: (bigint | null)[] = new Array(count);
+  let amountsGood = true;
+  let sum = 0n;
+  for (let i = 0; i < count; i++) {
+    const m = positiveMinor(items[i]!.disbursement_amount, currency);
+    minor[i] = m;
+    if (m === null) amountsGood = false;
+    else sum += m;
+  }
+  const facts = await factsRead;
   if (envelopeIds.size > 1) callCodes.push(ErrorCode.MULTIPLE_ENVELOPES_FOUND);
   else if (single) {
     if (!envelope) callCodes.push(ErrorCode.DISBURSEMENT_ENVELOPE_NOT_FOUND);
     else if (envelope.cancellation_status === 'Cancelled')
       callCodes.push(ErrorCode.DISBURSEMENT_ENVELOPE_ALREADY_CANCELED);
   }
-  const currency = envelope?.disbursement_currency_code ?? null;
   // The program's bank must be able to carry every item: its connector's limits (reference, amount digits).
   const limits = envelope
     ? facts.bank && ctx.bankLimits
       ? await ctx.bankLimits(facts.bank)
       : DEFAULT_CONNECTOR_LIMITS
     : null;
-  const exponentOfCurrency = currency ? minorUnitsOf(currency) : 0;
-
+  const exponent = currency ? minorUnitsOf(currency) : 0;
+  const itemFacts: ItemFacts = { callCodes, taken: facts.taken, limits, currency, exponent, minor };
   const seen = new Set<string>();
-  const amounts: bigint[] = new Array(count);
-  // Codes are made only for items that have some: a good call of 10,000 items allocates none.
   const codes: (string[] | undefined)[] = new Array(count);
-  let bad = callCodes.length > 0;
-  for (let i = 0; i < count; i++) {
-    const item = items[i]!;
-    let own: string[] | undefined = callCodes.length > 0 ? [] : undefined;
-    const add = (code: string) => {
-      if (own === undefined) own = [];
-      own.push(code);
-    };
-    if (!present(item.disbursement_envelope_id)) add(ErrorCode.INVALID_DISBURSEMENT_ENVELOPE_ID);
-    if (callCodes.length > 0) own!.push(...callCodes);
-    const id = item.disbursement_id;
-    if (id !== null && id !== undefined) {
-      const tooMuch = limits && ID_PATTERN.test(id) ? referenceProblem(limits, id) : null;
-      if (!ID_PATTERN.test(id)) add(ErrorCode.INVALID_DISBURSEMENT_ID);
-      else if (tooMuch) add(tooMuch);
-      else if (taken.has(id) || seen.has(id)) add(ErrorCode.DUPLICATE_DISBURSEMENT);
-      seen.add(id);
-    }
-    if (!present(item.beneficiary_id)) add(ErrorCode.INVALID_BENEFICIARY_ID);
-    if (!present(item.beneficiary_name)) add(ErrorCode.INVALID_BENEFICIARY_NAME);
-    if (!present(item.narrative)) add(ErrorCode.INVALID_NARRATIVE);
-    const minor = positiveMinor(item.disbursement_amount, currency);
-    if (minor === null) add(ErrorCode.INVALID_DISBURSEMENT_AMOUNT);
-    else if (limits && currency) {
-      const tooLarge = amountProblem(limits, minor, exponentOfCurrency);
-      if (tooLarge) add(tooLarge);
-    }
-    amounts[i] = minor ?? 0n;
-    if (own !== undefined) {
-      codes[i] = own;
-      bad = true;
-    }
-  }
-  if (bad)
-    rejectItems(
-      items,
-      Array.from(codes, (c) => c ?? []),
-      callCodes[0],
-    );
+  const itemCodes = () => Array.from(codes, (c) => c ?? []);
 
-  // From here on every item is valid and `envelope` is the one open envelope, locked.
+  const countOver =
+    envelope !== null && envelope.number_of_disbursements_received + count > envelope.number_of_disbursements;
+  const amountOver =
+    envelope !== null &&
+    decimalToMinor(envelope.total_disbursement_amount_received, exponent) + sum >
+      decimalToMinor(envelope.total_disbursement_amount, exponent);
+  // A call refused whatever its items hold, or a database without COPY, has its items checked here;
+  // otherwise each piece of rows is checked as it is made, while the database reads the one before, and a
+  // bad item abandons the COPY. Either way item codes come before the call's own refusals.
+  let checkedUpTo = 0;
+  if (!tx.copyFrom || callCodes.length > 0 || !amountsGood || countOver || amountOver) {
+    if (!checkItems(items, itemFacts, seen, codes, 0, count)) rejectItems(items, itemCodes(), callCodes[0]);
+    checkedUpTo = count;
+  }
+  // From here on `envelope` is the one open envelope, locked: without one there is a call code (several,
+  // none found, cancelled, or every item lacks one) and the items were refused above.
   const e = envelope!;
-  const exponent = minorUnitsOf(e.disbursement_currency_code);
-  let sum = 0n;
-  for (const a of amounts) sum += a;
-  const receivedCount = e.number_of_disbursements_received + count;
-  if (receivedCount > e.number_of_disbursements) {
+  if (countOver) {
     rejectItems(
       items,
       [],
@@ -337,8 +390,7 @@ export async function createDisbursements(
       `${e.number_of_disbursements_received} received + ${count} in this call exceeds the declared ${e.number_of_disbursements}`,
     );
   }
-  const receivedAmount = decimalToMinor(e.total_disbursement_amount_received, exponent) + sum;
-  if (receivedAmount > decimalToMinor(e.total_disbursement_amount, exponent)) {
+  if (amountOver) {
     rejectItems(
       items,
       [],
@@ -348,7 +400,7 @@ export async function createDisbursements(
   }
 
   // Ids sent in this call are not handed out again; neither are ids found stored when the COPY clashed.
-  const notFresh = new Set(seen);
+  const notFresh = new Set(sentIds);
   let fresh = await freshDisbursementIds(tx, missing, notFresh, facts.drawn);
   const ids: string[] = new Array(count);
   const decimals: string[] = new Array(count);
@@ -357,7 +409,9 @@ export async function createDisbursements(
     for (let i = 0; i < count; i++) ids[i] = items[i]!.disbursement_id ?? fresh[next++]!;
   };
   assign();
-  for (let i = 0; i < count; i++) decimals[i] = formatMinorUnits(amounts[i]!, exponent);
+  const writeDecimals = (from: number, to: number) => {
+    for (let i = from; i < to; i++) decimals[i] = formatMinorUnits(minor[i]!, exponent);
+  };
   const batchId = randomUUID();
   const receivedAt = ctx.now();
   const envelopeId = e.disbursement_envelope_id;
@@ -382,28 +436,54 @@ export async function createDisbursements(
   // one): the savepoint lets us name it, or draw again for the fresh ones.
   await tx.query('SAVEPOINT create_disbursements');
   const shared = { envelopeId, batchId, at: receivedAt.toISOString() };
+  const frame = copyFrame(shared);
+  // The rows as COPY text, piece by piece, each checked first (until every item has been).
+  function* pieces(): Generator<string> {
+    for (let from = 0; from < count; from += COPY_PIECE_ROWS) {
+      const to = Math.min(count, from + COPY_PIECE_ROWS);
+      if (to > checkedUpTo) {
+        if (!checkItems(items, itemFacts, seen, codes, from, to)) {
+          checkItems(items, itemFacts, seen, codes, to, count);
+          rejectItems(items, itemCodes());
+        }
+        checkedUpTo = to;
+      }
+      writeDecimals(from, to);
+      yield copyPiece(items, ids, decimals, frame, from, to);
+    }
+  }
   for (;;) {
+    let sent: () => void = () => {};
+    const handedOver = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    let failure: unknown = null;
+    if (!tx.copyFrom) writeDecimals(0, count);
     const copying = (
       tx.copyFrom
-        ? tx.copyFrom('disbursement', COPY_COLUMNS, copyPieces(items, ids, decimals, shared))
+        ? tx.copyFrom('disbursement', COPY_COLUMNS, pieces(), sent)
         : insertRows(tx, items, ids, decimals, shared)
     ).then(
-      () => null,
-      (error: unknown) => error,
+      () => {},
+      (error: unknown) => {
+        failure = error;
+      },
     );
+    // The answer is written, and the request hashed, while the database reads the rows: once they are all
+    // in the connection's socket, not before (COPY's pieces wait for the server's go-ahead, a turn away).
+    await Promise.race([handedOver, copying]);
     const kept: KeptAnswer = {
       envelope: envelopeId,
       currency: e.disbursement_currency_code,
       at: shared.at,
       assigned: fresh.join(','),
     };
-    // The database is busy with the rows: meanwhile the answer is written out, and the request hashed.
-    const answer = createdAnswer(items, ids, decimals, kept);
+    const answer = failure === null ? createdAnswer(items, ids, decimals, kept) : null;
     spareWork(tx);
-    const failed = await copying;
-    if (!failed)
+    await copying;
+    if (failure === null)
       return {
-        answer,
+        answer: answer!,
         ids,
         envelopeId,
         program: e.benefit_program_mnemonic,
@@ -411,11 +491,11 @@ export async function createDisbursements(
         amount,
         currency: e.disbursement_currency_code,
       };
-    if ((failed as { code?: string }).code !== UNIQUE_VIOLATION) throw failed;
+    if ((failure as { code?: string }).code !== UNIQUE_VIOLATION) throw failure;
     await tx.query('ROLLBACK TO SAVEPOINT create_disbursements');
     const clash = await existingIds(tx, ids);
     // None stored: not a clash this call can name (its own ids are distinct by the checks above).
-    if (clash.size === 0) throw failed;
+    if (clash.size === 0) throw failure;
     if (items.some((item) => item.disbursement_id != null && clash.has(item.disbursement_id)))
       rejectItems(
         items,

@@ -9,7 +9,16 @@ import { jsonTextProblem, numberProblem } from '../../src/g2p/json.js';
 import { responseHeaderSchema } from '../../src/g2p/message.js';
 import { type TestApp, testApp } from '../support/app.js';
 import { onPostgres } from '../support/db.js';
-import { addEnvelope, addProgram, type Client, client, disbursement, g2p, NOW } from './helpers.js';
+import {
+  addEnvelope,
+  addProgram,
+  type Client,
+  client,
+  disbursement,
+  expectUnchanged,
+  g2p,
+  NOW,
+} from './helpers.js';
 
 /** The pre-scan as it was written first (one regex over the text): the oracle for the character loop. */
 function jsonTextProblemByRegex(text: string): string | null {
@@ -412,6 +421,49 @@ describe.skipIf(!onPostgres())('create_disbursements racing another writer (Post
       await other.end();
     }
   });
+  it('refuses a call whose bad items come late in its rows, writing nothing, then takes the good call', async () => {
+    // On PostgreSQL the rows are checked piece by piece while the database copies the pieces before: here
+    // the first two pieces (4,000 rows) are good and already sent when the bad ones are found.
+    const envelope = await addEnvelope(c, program, {
+      number_of_beneficiaries: 5000,
+      number_of_disbursements: 5000,
+      total_disbursement_amount: '500000.00',
+    });
+    const items = Array.from({ length: 5000 }, (_, i) =>
+      disbursement(envelope, { beneficiary_id: `LATE-${i}` }),
+    );
+    const bad = structuredClone(items) as Record<string, unknown>[];
+    bad[4321]!.beneficiary_name = ' ';
+    bad[2500]!.disbursement_id = 'LATE-OWN-1';
+    bad[4500]!.disbursement_id = 'LATE-OWN-1';
+    bad[4999]!.disbursement_amount = '1.001';
+    const res = await expectUnchanged(t, () =>
+      c.call('create_disbursements', bad, { message_id: 'late-bad' }),
+    );
+    expect(res.body.header).toMatchObject({
+      status: 'rjct',
+      status_reason_code: 'INVALID_DISBURSEMENT_PAYLOAD',
+    });
+    const named = Object.fromEntries(
+      (res.body.message as { response_error_codes: string[] }[])
+        .map((item, n) => [n, item.response_error_codes] as const)
+        .filter(([, codes]) => codes.length > 0),
+    );
+    expect(named).toEqual({
+      4321: ['INVALID_BENEFICIARY_NAME'],
+      4500: ['DUPLICATE_DISBURSEMENT'],
+      4999: ['INVALID_DISBURSEMENT_AMOUNT'],
+    });
+    const good = await c.call('create_disbursements', items, { message_id: 'late-good' });
+    expect(good.body.header.status).toBe('succ');
+    const { rows } = await t.ctx.db.query<{ n: number; sum: string }>(
+      `SELECT count(*)::int AS n, sum(disbursement_amount)::text AS sum FROM disbursement
+       WHERE disbursement_envelope_id = $1`,
+      [envelope],
+    );
+    expect(rows[0]).toEqual({ n: 5000, sum: '500000.00' });
+  });
+
   it('rolls back everything when a clash comes in the middle of a large COPY', async () => {
     const mine = await addEnvelope(c, program, {
       number_of_beneficiaries: 3000,

@@ -98,6 +98,53 @@ describe.skipIf(!onPostgres())('copyFrom', () => {
     expect(rows).toEqual([{ one: 1 }]);
   });
 
+  it('abandons the whole COPY when its rows throw, and says when every piece is sent', async () => {
+    await db.exec('TRUNCATE copy_probe, copy_probe_log');
+    const asked: number[] = [];
+    let sentAfter = -1;
+    // Three pieces of 2,000 rows; the rows stop with the caller's own error before the fourth.
+    function* rows(fail: boolean): Generator<string> {
+      for (let p = 0; p < 4; p++) {
+        asked.push(p);
+        if (fail && p === 3) throw new Error('item 6001 is bad');
+        yield Array.from({ length: 2000 }, (_, i) => line(`k${p}-${i}`, 'v', '1')).join('');
+      }
+    }
+    const outcome = await db.transaction(async (tx) => {
+      await tx.query('SAVEPOINT s');
+      const error = await tx.copyFrom!('copy_probe', ['k', 'v', 'n'], rows(true), () => {
+        sentAfter = asked.length;
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      // The caller's error as thrown, the COPY gone: back to the savepoint, the transaction goes on.
+      await tx.query('ROLLBACK TO SAVEPOINT s');
+      await tx.copyFrom!('copy_probe', ['k', 'v', 'n'], [line('after', 'v', '1')]);
+      return error;
+    });
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as Error).message).toBe('item 6001 is bad');
+    expect(sentAfter).toBe(-1);
+    const { rows: left } = await db.query<{ k: string }>('SELECT k FROM copy_probe');
+    expect(left).toEqual([{ k: 'after' }]);
+    // Outside a transaction too: nothing stays, and the pooled connection works afterwards.
+    await expect(db.copyFrom!('copy_probe', ['k', 'v', 'n'], rows(true))).rejects.toThrow('item 6001 is bad');
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM copy_probe')).rows[0]!.n).toBe(1);
+    // `sent` comes once, after the last piece was asked for and before the COPY's end.
+    asked.length = 0;
+    let ended = false;
+    const copied = db.copyFrom!('copy_probe', ['k', 'v', 'n'], rows(false), () => {
+      sentAfter = asked.length;
+      expect(ended).toBe(false);
+    }).then((n) => {
+      ended = true;
+      return n;
+    });
+    expect(await copied).toBe(8000);
+    expect(sentAfter).toBe(4);
+  });
+
   it('rolls back with its transaction and to a savepoint, and works outside one', async () => {
     await db.exec('TRUNCATE copy_probe, copy_probe_log');
     await expect(
