@@ -496,15 +496,19 @@ export async function createDisbursements(
     const clash = await existingIds(tx, ids);
     // None stored: not a clash this call can name (its own ids are distinct by the checks above).
     if (clash.size === 0) throw failure;
-    if (items.some((item) => item.disbursement_id != null && clash.has(item.disbursement_id)))
+    const clashed = (item: DisbursementPayload) =>
+      item.disbursement_id != null && clash.has(item.disbursement_id);
+    if (items.some(clashed)) {
+      // The COPY may have stopped before the last pieces were checked: their codes are named too.
+      if (checkedUpTo < count) checkItems(items, itemFacts, seen, codes, checkedUpTo, count);
       rejectItems(
         items,
-        items.map((item) =>
-          item.disbursement_id != null && clash.has(item.disbursement_id)
-            ? [ErrorCode.DUPLICATE_DISBURSEMENT]
-            : [],
-        ),
+        items.map((item, i) => {
+          const own = codes[i] ?? [];
+          return clashed(item) ? [...own, ErrorCode.DUPLICATE_DISBURSEMENT] : own;
+        }),
       );
+    }
     // Only fresh ids clashed (ids some PBMS stored before): those items get other fresh ids.
     for (const id of clash) notFresh.add(id);
     const more = await freshDisbursementIds(tx, clash.size, notFresh, []);
