@@ -227,8 +227,16 @@ async function main() {
     // The PBMS's HTTP client: node:http on one kept-alive connection (BENCH_CLIENT=fetch: undici's fetch, the
     // client of the figures before 2026-12-01, which spends about twice the CPU reading a 4.3 MB answer).
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const viaHttp = (path: string, token: string, body: string) =>
-      new Promise<{ status: number; text: string }>((resolve, reject) => {
+    // Answers stay bytes until read as text (the PBMS's decoding is not the bridge's work either).
+    const answerOf = (status: number, bytes: Buffer) => ({
+      status,
+      bytes,
+      get text() {
+        return bytes.toString('utf8');
+      },
+    });
+    const viaHttp = (path: string, token: string, body: string | Buffer) =>
+      new Promise<ReturnType<typeof answerOf>>((resolve, reject) => {
         const req = http.request(
           `${base}${path}`,
           {
@@ -243,25 +251,23 @@ async function main() {
           (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () =>
-              resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-            );
+            res.on('end', () => resolve(answerOf(res.statusCode ?? 0, Buffer.concat(chunks))));
             res.on('error', reject);
           },
         );
         req.on('error', reject);
         req.end(body);
       });
-    const viaFetch = async (path: string, token: string, body: string) => {
+    const viaFetch = async (path: string, token: string, body: string | Buffer) => {
       const res = await fetch(`${base}${path}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body,
       });
-      return { status: res.status, text: await res.text() };
+      return answerOf(res.status, Buffer.from(await res.arrayBuffer()));
     };
     const client = process.env.BENCH_CLIENT === 'fetch' ? viaFetch : viaHttp;
-    const post = async (path: string, token: string, body: string) => {
+    const post = async (path: string, token: string, body: string | Buffer) => {
       const t0 = performance.now();
       const answer = await client(path, token, body);
       if (process.env.BENCH_DEBUG)
@@ -319,23 +325,25 @@ async function main() {
         ),
       );
       const envelopeId = JSON.parse(envelope.text).message.disbursement_envelope_id as string;
-      // Bodies are serialised before the clock starts: the PBMS's work is not the bridge's.
+      // Bodies are serialised (and encoded) before the clock starts: the PBMS's work is not the bridge's.
       const bodies = Array.from({ length: CALLS }, (_, c) =>
-        JSON.stringify(
-          g2pRequest(
-            'create_disbursements',
-            Array.from({ length: ITEMS }, (_, i) => {
-              const n = c * ITEMS + i;
-              return {
-                disbursement_envelope_id: envelopeId,
-                mis_reference_number: `MIS-${round}-${n}`,
-                beneficiary_id: `BEN-${n.toString().padStart(8, '0')}`,
-                beneficiary_name: `Beneficiary ${n}`,
-                disbursement_amount: n % 2 === 0 ? 25 : '25.00',
-                narrative: 'Monthly benefit, March 2030',
-              };
-            }),
-            'bench-pbms',
+        Buffer.from(
+          JSON.stringify(
+            g2pRequest(
+              'create_disbursements',
+              Array.from({ length: ITEMS }, (_, i) => {
+                const n = c * ITEMS + i;
+                return {
+                  disbursement_envelope_id: envelopeId,
+                  mis_reference_number: `MIS-${round}-${n}`,
+                  beneficiary_id: `BEN-${n.toString().padStart(8, '0')}`,
+                  beneficiary_name: `Beneficiary ${n}`,
+                  disbursement_amount: n % 2 === 0 ? 25 : '25.00',
+                  narrative: 'Monthly benefit, March 2030',
+                };
+              }),
+              'bench-pbms',
+            ),
           ),
         ),
       );
@@ -355,8 +363,8 @@ async function main() {
       const started = performance.now();
       for (const body of bodies) {
         const res = await post('/create_disbursements', ready.pbms, body);
-        answerBytes = Math.max(answerBytes, Buffer.byteLength(res.text));
-        if (res.status !== 200 || !res.text.includes('"status":"succ"'))
+        answerBytes = Math.max(answerBytes, res.bytes.length);
+        if (res.status !== 200 || !res.bytes.includes('"status":"succ"'))
           throw new Error(`create_disbursements: ${res.status} ${res.text.slice(0, 500)}`);
       }
       const apiMs = performance.now() - started;

@@ -11,6 +11,49 @@ export function renderDisbursementId(value: number | bigint): string {
   return `B${value.toString(36).toUpperCase().padStart(7, '0')}`;
 }
 
+/** The sequence value an id was rendered from, or null for an id that is no such rendering. */
+function valueOfId(id: string): number | null {
+  if (id.length < 8 || id.charCodeAt(0) !== 66 /* B */) return null;
+  const value = Number.parseInt(id.slice(1), 36);
+  return Number.isSafeInteger(value) && value > 0 && renderDisbursementId(value) === id ? value : null;
+}
+
+/**
+ * Ids as a stored answer keeps them (src/disbursements/service.ts, KeptAnswer): comma-separated, a run of
+ * ids of consecutive sequence values written `first*count` (a call's 10,000 fresh ids are one or a few
+ * runs: a few bytes, not 90 kB of jsonb per call). Ids hold neither ',' nor '*' (ID_PATTERN).
+ */
+export function packIds(ids: readonly string[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < ids.length; ) {
+    const first = valueOfId(ids[i]!);
+    let n = 1;
+    if (first !== null) while (i + n < ids.length && valueOfId(ids[i + n]!) === first + n) n++;
+    out.push(n === 1 ? ids[i]! : `${ids[i]}*${n}`);
+    i += n;
+  }
+  return out.join(',');
+}
+
+/** The ids of `packIds` again; a plain comma-separated list (as answers stored before it) reads as itself. */
+export function unpackIds(packed: string): string[] {
+  if (packed === '') return [];
+  const ids: string[] = [];
+  for (const entry of packed.split(',')) {
+    const star = entry.indexOf('*');
+    if (star < 0) {
+      ids.push(entry);
+      continue;
+    }
+    const first = valueOfId(entry.slice(0, star));
+    const count = Number(entry.slice(star + 1));
+    if (first === null || !Number.isSafeInteger(count) || count < 1 || count > 1_000_000)
+      throw new Error(`not a run of stored ids: ${entry.slice(0, 40)}`);
+    for (let k = 0; k < count; k++) ids.push(renderDisbursementId(first + k));
+  }
+  return ids;
+}
+
 /**
  * The SQL of a draw of `$n` sequence values, as runs of consecutive values "lo-hi" (a call of 10,000 ids
  * is one or a few runs, not 10,000 rows); embedded in other statements as an array-valued expression.

@@ -15,7 +15,7 @@ import { RawJson } from '../g2p/json.js';
 import { Rejection } from '../g2p/message.js';
 import { decimalToMinor, formatMinorUnits, minorUnitsOf, normaliseDecimal } from '../money/index.js';
 import { PAYOUT_CHANNEL, PAYOUT_CHANNEL_JOINS } from '../payouts/channels.js';
-import { DRAW_RUNS_SQL, freshDisbursementIds, idsOfRuns } from './ids.js';
+import { DRAW_RUNS_SQL, freshDisbursementIds, idsOfRuns, packIds, unpackIds } from './ids.js';
 
 export interface DisbursementPayload {
   id?: string | null;
@@ -137,7 +137,7 @@ export interface KeptAnswer {
   envelope: string;
   currency: string;
   at: string;
-  /** The ids the bridge assigned, in item order, comma-separated (ids never hold a comma). */
+  /** The ids the bridge assigned, in item order, as `packIds` writes them. */
   assigned: string;
 }
 
@@ -476,7 +476,7 @@ export async function createDisbursements(
       envelope: envelopeId,
       currency: e.disbursement_currency_code,
       at: shared.at,
-      assigned: fresh.join(','),
+      assigned: packIds(fresh),
     };
     const answer = failure === null ? createdAnswer(items, ids, decimals, kept) : null;
     spareWork(tx);
@@ -562,7 +562,7 @@ function createdAnswer(
 /** The first answer's message again, for a replay of the identical request (see `KeptAnswer`). */
 export function rebuildCreatedAnswer(items: readonly DisbursementPayload[], kept: KeptAnswer): CreatedItems {
   const exponent = minorUnitsOf(kept.currency);
-  const assigned = kept.assigned === '' ? [] : kept.assigned.split(',');
+  const assigned = unpackIds(kept.assigned);
   let next = 0;
   const ids = items.map((item) => item.disbursement_id ?? assigned[next++]!);
   const decimals = items.map((item) =>

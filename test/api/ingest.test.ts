@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packIds, renderDisbursementId, unpackIds } from '../../src/disbursements/ids.js';
 import { canonicalJson, canonicalJsonSlow, requestHash } from '../../src/g2p/idempotency.js';
 import { jsonTextProblem, numberProblem } from '../../src/g2p/json.js';
 import { responseHeaderSchema } from '../../src/g2p/message.js';
@@ -113,6 +114,32 @@ describe('canonical request hash and number pre-scan', () => {
   });
 });
 
+describe('the assigned ids of a stored answer', () => {
+  it('packs runs of consecutive ids and reads back any list, the plain lists stored before included', () => {
+    const run = (from: number, n: number) =>
+      Array.from({ length: n }, (_, k) => renderDisbursementId(from + k));
+    const ids = [...run(35, 3), 'B0000040', ...run(1296, 10_000), renderDisbursementId(36 ** 7 + 5), 'OWN-1'];
+    expect(packIds(ids)).toBe(
+      `B000000Z*3,B0000040,B0000100*10000,${renderDisbursementId(36 ** 7 + 5)},OWN-1`,
+    );
+    expect(unpackIds(packIds(ids))).toEqual(ids);
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 1, max: 50 }).map(renderDisbursementId), fc.constant('B00000')), {
+          maxLength: 40,
+        }),
+        (list) => {
+          expect(unpackIds(packIds(list))).toEqual(list);
+        },
+      ),
+    );
+    expect(unpackIds('B0000001,B0000003')).toEqual(['B0000001', 'B0000003']);
+    expect(unpackIds('')).toEqual([]);
+    for (const bad of ['B0000001*0', 'B0000001*x', 'OWN*2', 'B0000001*99999999'])
+      expect(() => unpackIds(bad)).toThrow('not a run of stored ids');
+  });
+});
+
 describe('create_disbursements answers and replays', () => {
   let t: TestApp;
   let c: Client;
@@ -204,7 +231,9 @@ describe('create_disbursements answers and replays', () => {
       `SELECT response FROM api_request WHERE message_id = 'replay-compact-1'`,
     );
     const kept = stored.rows[0]!.response.kept;
-    expect(kept.answer.assigned).toBe(`${a.disbursement_id},${d.disbursement_id}`);
+    // Two fresh ids of consecutive sequence values: one run.
+    expect(kept.answer.assigned).toBe(`${a.disbursement_id}*2`);
+    expect(unpackIds(kept.answer.assigned)).toEqual([a.disbursement_id, d.disbursement_id]);
     expect(JSON.stringify(stored.rows[0]!.response)).not.toContain('Beneficiary');
 
     // A cancellation in between does not change the replayed answer; the replay writes nothing.
