@@ -13,6 +13,7 @@ import type { AppContext, Feature } from '../feature/context.js';
 import { parsedWithoutNul, registerG2pInput } from '../g2p/json.js';
 import { headerOf, responseHeader } from '../g2p/message.js';
 import { registerAuth } from './auth-hook.js';
+import { stringLengthKeywords } from './string-length.js';
 
 export type { Feature };
 
@@ -32,7 +33,10 @@ export function serverOptions(
   return {
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.MAX_BODY_BYTES,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true },
+      plugins: [stringLengthKeywords],
+    },
     // Operators correlate by request id; bodies (beneficiary data) are never logged.
     requestIdHeader: 'x-request-id',
     // A hop count is honoured at run time (request.js), though the type does not list it.

@@ -66,10 +66,11 @@ describe('bad input is a 4xx and stays out of the logs', () => {
   let h: Harness;
   let c: Client;
   let envelope: string;
+  let program: string;
   beforeAll(async () => {
     h = await appWithLog();
     c = clientOf(h);
-    const program = await addProgram(c);
+    program = await addProgram(c);
     envelope = await addEnvelope(c, program, { number_of_disbursements: 100, number_of_beneficiaries: 100 });
   });
   afterAll(async () => {
@@ -103,6 +104,22 @@ describe('bad input is a 4xx and stays out of the logs', () => {
     expect(res.status).toBe(200);
     expect(res.body.header.status).toBe('succ');
     expect(res.body.message[0].beneficiary_name).toBe('Ada 😀 \\ud800 Lovelace');
+  });
+
+  it("counts a string's length in characters, as JSON Schema does: 1,000 emoji fit, 1,001 letters do not", async () => {
+    const own = await addEnvelope(c, program, { number_of_disbursements: 1, number_of_beneficiaries: 1 });
+    const emoji = '😀'.repeat(1000);
+    const ok = await c.call('create_disbursements', [disbursement(own, { beneficiary_name: emoji })]);
+    expect(ok.body.header.status).toBe('succ');
+    expect(ok.body.message[0].beneficiary_name).toBe(emoji);
+    const body = JSON.stringify(
+      g2p('create_disbursements', [disbursement(own, { narrative: 'x'.repeat(1001) })]),
+    );
+    const res = await expectUnchanged(t(), () => c.raw('create_disbursements', body));
+    expect(res.status).toBe(400);
+    expect(res.body.header.status_reason_message).toContain(
+      'narrative must NOT have more than 1000 characters',
+    );
   });
 
   it.each([
