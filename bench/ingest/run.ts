@@ -5,7 +5,7 @@
 // with `psql \copy` into a table `LIKE disbursement INCLUDING ALL`, and prints both rates, their ratio and
 // the machine's load. Each of ROUNDS rounds does both, on a new envelope.
 // Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:ingest
-//   CALLS=10 ITEMS=10000 ROUNDS=3; PROFILE=1 prints where each call's time went (HTTP phases, SQL statements).
+//   CALLS=10 ITEMS=10000 ROUNDS=5; PROFILE=1 prints where each call's time went (HTTP phases, SQL statements).
 //   BENCH_CLIENT=fetch sends with undici's fetch instead of node:http.
 //   Without DATABASE_URL the API runs on PGlite in memory (in the child) and only its rate is printed.
 import { execFileSync, fork, spawnSync } from 'node:child_process';
@@ -31,7 +31,7 @@ import { scratchDatabase, timeRequestSteps } from '../support.js';
 
 const CALLS = Number(process.env.CALLS ?? 10);
 const ITEMS = Number(process.env.ITEMS ?? 10_000);
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const PROFILE = process.env.PROFILE === '1';
 
 const load = () =>
