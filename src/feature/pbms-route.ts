@@ -40,7 +40,7 @@ function register<M>(
     body: G2pRequest<M>,
     request: FastifyRequest,
     reply: FastifyReply,
-  ) => Promise<G2pResponse<unknown> | string>,
+  ) => Promise<G2pResponse<unknown> | string | Buffer>,
 ) {
   app.post(
     `/${call.action}`,
@@ -62,7 +62,9 @@ function register<M>(
       // Every answer, refusals included, is signed with the bridge's key once `g2p-bridge keys` made one.
       onSend: async (_request, _reply, payload) => {
         const key = app.g2pSecurity?.keys?.signing;
-        return key && typeof payload === 'string' ? signPayload(payload, key) : payload;
+        if (!key) return payload;
+        if (typeof payload === 'string') return signPayload(payload, key);
+        return Buffer.isBuffer(payload) ? signPayload(payload.toString('utf8'), key) : payload;
       },
       schema: {
         tags: [call.tag],
@@ -99,19 +101,22 @@ function scopeStatus(reply: FastifyReply, response: G2pResponse<unknown>) {
 
 const HEADER_KEYS = Object.keys(responseHeaderSchema.properties) as (keyof G2pResponse<unknown>['header'])[];
 
+const CLOSING_BRACE = Buffer.from('}');
+
 /**
- * An answer whose message is already JSON text (RawJson) goes out as text: the header written in the order of
+ * An answer whose message is already JSON (RawJson) goes out as bytes: the header written in the order of
  * its schema, as the schema's serializer writes it (a stored header read back from jsonb has its keys in
- * another order). Any other answer is left to the route's serializer.
+ * another order), around the message's own bytes. Any other answer is left to the route's serializer.
  */
-function sendable(reply: FastifyReply, response: G2pResponse<unknown>): G2pResponse<unknown> | string {
+function sendable(reply: FastifyReply, response: G2pResponse<unknown>): G2pResponse<unknown> | Buffer {
   if (!(response.message instanceof RawJson)) return response;
   const h = response.header;
   const header = HEADER_KEYS.filter((k) => h[k] !== undefined)
     .map((k) => `${JSON.stringify(k)}:${JSON.stringify(h[k])}`)
     .join(',');
   reply.type('application/json; charset=utf-8');
-  return `{"signature":${JSON.stringify(response.signature ?? null)},"header":{${header}},"message":${response.message.text}}`;
+  const opening = `{"signature":${JSON.stringify(response.signature ?? null)},"header":{${header}},"message":`;
+  return Buffer.concat([Buffer.from(opening, 'utf8'), response.message.bytes, CLOSING_BRACE]);
 }
 
 /** A call that only reads: answered from `read`, nothing stored. */

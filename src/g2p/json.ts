@@ -180,10 +180,17 @@ export function registerG2pInput(app: FastifyInstance, config: { G2P_LENIENT_HEA
 
 /**
  * A piece of an answer that is already JSON text (a list of 10,000 items written out while the database
- * was busy). pbmsChange sends an answer whose message is one as text, without a second serialisation.
+ * was busy), kept as the UTF-8 bytes it goes out as. pbmsChange sends an answer whose message is one as
+ * bytes: no second serialisation, and no 4 MB string to measure and encode on the way out.
  */
 export class RawJson {
-  constructor(readonly text: string) {}
+  readonly bytes: Buffer;
+  constructor(text: string | Buffer) {
+    this.bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  }
+  get text(): string {
+    return this.bytes.toString('utf8');
+  }
   /** Anything else that serialises it gets the value back (slowly, but the same JSON). */
   toJSON(): unknown {
     return JSON.parse(this.text);
