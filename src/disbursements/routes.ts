@@ -7,15 +7,13 @@ import { type AppContext, requirePrograms } from '../feature/context.js';
 import { pbmsChange, pbmsRead } from '../feature/pbms-route.js';
 import type { CompactAnswer } from '../g2p/idempotency.js';
 import type { G2pResponse } from '../g2p/message.js';
+import { type CreatedItems, type KeptAnswer, rebuildCreatedAnswer } from './answer.js';
 import { disbursementListOutSchema, disbursementListSchema, disbursementStatusOutSchema } from './schemas.js';
 import {
-  type CreatedItems,
   cancelDisbursements,
   createDisbursements,
   type DisbursementPayload,
   disbursementStatus,
-  type KeptAnswer,
-  rebuildCreatedAnswer,
 } from './service.js';
 
 const TAG = 'G2P Bridge Disbursement Envelope';

@@ -11,11 +11,11 @@ import { amountOut, positiveMinor } from '../g2p/amounts.js';
 import { ErrorCode, ID_PATTERN } from '../g2p/codes.js';
 import { dateAsDateTime, isoOrNull, localDate } from '../g2p/dates.js';
 import { spareWork } from '../g2p/idempotency.js';
-import { RawJson } from '../g2p/json.js';
 import { Rejection } from '../g2p/message.js';
 import { decimalToMinor, formatMinorUnits, minorUnitsOf, normaliseDecimal } from '../money/index.js';
 import { PAYOUT_CHANNEL, PAYOUT_CHANNEL_JOINS } from '../payouts/channels.js';
-import { DRAW_RUNS_SQL, freshDisbursementIds, idsOfRuns, packIds, unpackIds } from './ids.js';
+import { type CreatedItems, createdAnswer, type KeptAnswer } from './answer.js';
+import { DRAW_RUNS_SQL, freshDisbursementIds, idsOfRuns, packIds } from './ids.js';
 
 export interface DisbursementPayload {
   id?: string | null;
@@ -119,26 +119,6 @@ export interface CreatedDisbursements {
   /** The exact sum of the items, with the currency's decimals. */
   amount: string;
   currency: string;
-}
-
-/** The items of a create_disbursements answer as JSON text, with what a replay needs to write them again. */
-export class CreatedItems extends RawJson {
-  constructor(
-    text: string,
-    /** What a replay needs, besides its own (identical) message, to rebuild the text byte for byte. */
-    readonly kept: KeptAnswer,
-  ) {
-    super(text);
-  }
-}
-
-/** The stored form of a create_disbursements answer: a few bytes besides the assigned ids. */
-export interface KeptAnswer {
-  envelope: string;
-  currency: string;
-  at: string;
-  /** The ids the bridge assigned, in item order, as `packIds` writes them. */
-  assigned: string;
 }
 
 /** The columns a call writes, in the order of its COPY rows (the rest take their defaults). */
@@ -519,57 +499,6 @@ export async function createDisbursements(
 }
 
 const UNIQUE_VIOLATION = '23505';
-
-/** amountOut without its regular expressions for the usual short decimal (≤ 15 characters: ≤ 15 digits). */
-const amountOfDecimal = (decimal: string): number | string =>
-  decimal.length <= 15 ? Number(decimal) : amountOut(decimal);
-
-/**
- * The answer to a create_disbursements call, as JSON text: every item as stored (1.0.2 DisbursementPayload,
- * fields in the order of disbursementOutSchema). Built from the request's items, the ids and the decimals;
- * a replay rebuilds it from the same request and the kept figures, so both are the same bytes. One
- * JSON.stringify of objects that share one shape (V8 writes those in one native pass).
- */
-function createdAnswer(
-  items: readonly DisbursementPayload[],
-  ids: readonly string[],
-  decimals: readonly string[],
-  kept: KeptAnswer,
-): CreatedItems {
-  const out: object[] = new Array(items.length);
-  const none: string[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
-    const id = ids[i]!;
-    out[i] = {
-      id,
-      mis_reference_number: item.mis_reference_number ?? null,
-      disbursement_id: id,
-      disbursement_envelope_id: kept.envelope,
-      beneficiary_id: item.beneficiary_id,
-      beneficiary_name: item.beneficiary_name,
-      disbursement_amount: amountOfDecimal(decimals[i]!),
-      narrative: item.narrative,
-      receipt_time_stamp: kept.at,
-      cancellation_status: 'Not_Cancelled',
-      cancellation_time_stamp: null,
-      response_error_codes: none,
-    };
-  }
-  return new CreatedItems(JSON.stringify(out), kept);
-}
-
-/** The first answer's message again, for a replay of the identical request (see `KeptAnswer`). */
-export function rebuildCreatedAnswer(items: readonly DisbursementPayload[], kept: KeptAnswer): CreatedItems {
-  const exponent = minorUnitsOf(kept.currency);
-  const assigned = unpackIds(kept.assigned);
-  let next = 0;
-  const ids = items.map((item) => item.disbursement_id ?? assigned[next++]!);
-  const decimals = items.map((item) =>
-    formatMinorUnits(positiveMinor(item.disbursement_amount, kept.currency) ?? 0n, exponent),
-  );
-  return createdAnswer(items, ids, decimals, kept);
-}
 
 interface DisbursementRow {
   disbursement_id: string;
