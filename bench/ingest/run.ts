@@ -5,7 +5,7 @@
 // with `psql \copy` into a table `LIKE disbursement INCLUDING ALL`, and prints both rates, their ratio and
 // the machine's load. Each of ROUNDS rounds does both, on a new envelope.
 // Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:ingest
-//   CALLS=10 ITEMS=10000 ROUNDS=5; PROFILE=1 prints where each call's time went (HTTP phases, SQL statements).
+//   CALLS=10 ITEMS=10000 ROUNDS=5, after one unmeasured round of API calls (WARMUP=0: none); PROFILE=1 prints where each call's time went (HTTP phases, SQL statements).
 //   BENCH_CLIENT=fetch sends with undici's fetch instead of node:http.
 //   Without DATABASE_URL the API runs on PGlite in memory (in the child) and only its rate is printed.
 import { execFileSync, fork, spawnSync } from 'node:child_process';
@@ -32,6 +32,7 @@ import { scratchDatabase, timeRequestSteps } from '../support.js';
 const CALLS = Number(process.env.CALLS ?? 10);
 const ITEMS = Number(process.env.ITEMS ?? 10_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const WARMUP = process.env.WARMUP !== '0';
 const PROFILE = process.env.PROFILE === '1';
 
 const load = () =>
@@ -151,7 +152,13 @@ async function serve() {
     admin: await mintToken(secret, { roles: ['admin'] }),
   };
   process.send!({ ready });
-  process.on('message', async (m: { report?: boolean }) => {
+  process.on('message', async (m: { report?: boolean; reset?: boolean }) => {
+    if (m.reset) {
+      phases.clear();
+      sql.clear();
+      process.send!({ reset: true });
+      return;
+    }
     if (!m.report) return;
     const report: Report = { phases: [...phases], sql: [...sql] };
     process.send!({ report });
@@ -303,7 +310,8 @@ async function main() {
     }
     const results: { apiMs: number; copyMs: number; requestBytes: number; answerBytes: number; cpu: Cpu }[] =
       [];
-    for (let round = 0; round < ROUNDS; round++) {
+    /** A new envelope for `rows` rows and its CALLS request bodies, serialised and encoded. */
+    const prepare = async (cycle: string) => {
       const envelope = await post(
         '/create_disbursement_envelope',
         ready.pbms,
@@ -313,7 +321,7 @@ async function main() {
             {
               benefit_program_mnemonic: program,
               disbursement_frequency: 'Monthly',
-              cycle_code_mnemonic: `R${round}`,
+              cycle_code_mnemonic: cycle,
               number_of_beneficiaries: rows,
               number_of_disbursements: rows,
               total_disbursement_amount: `${rows * 25}.50`,
@@ -335,7 +343,7 @@ async function main() {
                 const n = c * ITEMS + i;
                 return {
                   disbursement_envelope_id: envelopeId,
-                  mis_reference_number: `MIS-${round}-${n}`,
+                  mis_reference_number: `MIS-${cycle}-${n}`,
                   beneficiary_id: `BEN-${n.toString().padStart(8, '0')}`,
                   beneficiary_name: `Beneficiary ${n}`,
                   disbursement_amount: n % 2 === 0 ? 25 : '25.00',
@@ -347,6 +355,23 @@ async function main() {
           ),
         ),
       );
+      return { envelopeId, bodies };
+    };
+    const send = async (body: Buffer) => {
+      const res = await post('/create_disbursements', ready.pbms, body);
+      if (res.status !== 200 || !res.bytes.includes('"status":"succ"'))
+        throw new Error(`create_disbursements: ${res.status} ${res.text.slice(0, 500)}`);
+      return res;
+    };
+    // One unmeasured round of API calls first: a running bridge has compiled its code paths long before
+    // (the first calls of a new process run partly unoptimised code and grow its heap).
+    if (WARMUP) {
+      for (const body of (await prepare('WARMUP')).bodies) await send(body);
+      child.send({ reset: true });
+      await fromChild<boolean>('reset');
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      const { envelopeId, bodies } = await prepare(`R${round}`);
       let answerBytes = 0;
       const cpu: Cpu = {
         server: 0,
@@ -361,12 +386,7 @@ async function main() {
       const sessionsBefore = db ? await sessionsCpu(db) : new Map<number, number>();
       const clientBefore = clientCpuMs();
       const started = performance.now();
-      for (const body of bodies) {
-        const res = await post('/create_disbursements', ready.pbms, body);
-        answerBytes = Math.max(answerBytes, res.bytes.length);
-        if (res.status !== 200 || !res.bytes.includes('"status":"succ"'))
-          throw new Error(`create_disbursements: ${res.status} ${res.text.slice(0, 500)}`);
-      }
+      for (const body of bodies) answerBytes = Math.max(answerBytes, (await send(body)).bytes.length);
       const apiMs = performance.now() - started;
       cpu.client = clientCpuMs() - clientBefore;
       cpu.server = cpuMsOf(child.pid!) - serverBefore;
@@ -443,7 +463,8 @@ async function main() {
 
     console.log(
       `ingest: ${CALLS} sequential create_disbursements calls of ${ITEMS} items (${rows} rows) per round, ` +
-        `${url ? 'PostgreSQL' : 'PGlite'}, Node ${process.version}`,
+        `${url ? 'PostgreSQL' : 'PGlite'}, Node ${process.version}` +
+        (WARMUP ? ', after one unmeasured round of API calls' : ', no warm-up'),
     );
     console.log(`load average (1/5/15 min) before: ${loadBefore}, after: ${load()}`);
     const ratios: number[] = [];
