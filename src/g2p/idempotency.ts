@@ -3,7 +3,7 @@
 // call commits (then it finds the stored answer) or rolls back (then it runs itself). Only successful
 // answers are kept: a rejected call rolls back its claim together with everything else. The verified token
 // subject is kept with the claim, and only that subject gets the stored answer back.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Db, Queryable } from '../db/index.js';
 import { type G2pResponse, Rejection, type RequestHeader, rejectResponse } from './message.js';
 
@@ -61,7 +61,37 @@ export function canonicalJsonSlow(value: unknown): string {
  * version ...) may differ between a request and its retry.
  */
 export function requestHash(action: string, message: unknown): string {
-  return createHash('sha256').update(action).update('\n').update(canonicalJson(message)).digest('hex');
+  const hash = createHash('sha256').update(action).update('\n');
+  hashCanonical(hash, message);
+  return hash.digest('hex');
+}
+
+/** Items of a list written and hashed at a time: pieces of some 60 kB, where the whole list is 2 MB. */
+const HASH_PIECE_ITEMS = 256;
+
+/**
+ * Feeds `hash` the text of canonicalJson(value), a long list piece by piece: the same bytes without a 2 MB
+ * string (and its 2 MB of UTF-8) made and dropped per call, which took twice as long.
+ */
+function hashCanonical(hash: Hash, value: unknown): void {
+  if (!Array.isArray(value) || value.length <= HASH_PIECE_ITEMS) {
+    hash.update(canonicalJson(value));
+    return;
+  }
+  const keys = keysOf(value);
+  if (keys.has('__proto__')) {
+    hash.update(canonicalJsonSlow(value));
+    return;
+  }
+  const list = [...keys].sort();
+  hash.update('[');
+  for (let from = 0; from < value.length; from += HASH_PIECE_ITEMS) {
+    if (from > 0) hash.update(',');
+    // "[a,b,c]" without its brackets: the pieces joined by commas are the whole list's text.
+    const piece = JSON.stringify(value.slice(from, from + HASH_PIECE_ITEMS), list);
+    hash.update(piece.slice(1, -1));
+  }
+  hash.update(']');
 }
 
 /**

@@ -1,6 +1,7 @@
 // The fast create_disbursements path (issue 10): the compact stored answer, the answer written while the
 // database inserts, the set-based parent check that replaced the foreign keys, and the faster canonical hash
 // and number pre-scan, each held against what it replaced.
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +59,24 @@ describe('canonical request hash and number pre-scan', () => {
     expect(canonicalJson(JSON.parse('{"__proto__":{"x":1},"a":2}'))).toBe(
       canonicalJsonSlow(JSON.parse('{"__proto__":{"x":1},"a":2}')),
     );
+  });
+
+  it('hashes a long list piece by piece to the hash of its whole canonical text', () => {
+    const whole = (action: string, message: unknown) =>
+      createHash('sha256')
+        .update(`${action}\n${canonicalJsonSlow(message)}`)
+        .digest('hex');
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue(), { minLength: 250, maxLength: 800 }), (list) => {
+        expect(requestHash('create_disbursements', list)).toBe(whole('create_disbursements', list));
+      }),
+      { numRuns: 25 },
+    );
+    // Items whose keys differ, a key only the last piece has, and one "__proto__" key.
+    const items = Array.from({ length: 700 }, (_, i) => ({ n: i, b: 'é', ...(i === 699 ? { a: [1] } : {}) }));
+    expect(requestHash('x', items)).toBe(whole('x', items));
+    const proto = [...items, JSON.parse('{"__proto__":{"x":1},"a":2}')];
+    expect(requestHash('x', proto)).toBe(whole('x', proto));
   });
 
   it('finds the same first problem as the regex pre-scan, at the same position', () => {
