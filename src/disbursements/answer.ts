@@ -1,7 +1,7 @@
 // The answer to a create_disbursements call: every item as stored, written as UTF-8 bytes while the database
 // copies the rows, and rebuilt byte for byte from the same request when the call is replayed.
 import { amountOut, positiveMinor } from '../g2p/amounts.js';
-import { RawJson } from '../g2p/json.js';
+import { type JsonRoom, RawJson } from '../g2p/json.js';
 import { formatMinorUnits, minorUnitsOf } from '../money/index.js';
 import { unpackIds } from './ids.js';
 import type { DisbursementPayload } from './service.js';
@@ -10,12 +10,19 @@ import type { DisbursementPayload } from './service.js';
 export class CreatedItems extends RawJson {
   constructor(
     bytes: Buffer,
+    room: JsonRoom,
     /** What a replay needs, besides its own (identical) message, to rebuild the bytes. */
     readonly kept: KeptAnswer,
   ) {
-    super(bytes);
+    super(bytes, room);
   }
 }
+
+/**
+ * Spare bytes before the items for the answer's signature and header (a few hundred bytes), and after them
+ * for its closing brace: the answer goes out from the items' own buffer, not a 4 MB copy made after the commit.
+ */
+const ANSWER_ROOM: JsonRoom = { before: 2048, after: 1 };
 
 /** The stored form of a create_disbursements answer: a few bytes besides the assigned ids. */
 export interface KeptAnswer {
@@ -66,15 +73,17 @@ export function createdAnswer(
     texts[i] = text;
     bytes += Buffer.byteLength(text, 'utf8');
   }
-  const out = Buffer.allocUnsafe(count === 0 ? 2 : bytes);
-  let at = 0;
+  const out = Buffer.allocUnsafe(ANSWER_ROOM.before + (count === 0 ? 2 : bytes) + ANSWER_ROOM.after);
+  let at = ANSWER_ROOM.before;
   out[at++] = OPEN;
   for (let i = 0; i < count; i++) {
     if (i > 0) out[at++] = COMMA;
     at += out.write(texts[i]!, at, 'utf8');
   }
   out[at++] = CLOSE;
-  return new CreatedItems(out, kept);
+  // Every byte written (allocUnsafe's memory is not zeroed): a miscount would send old memory.
+  if (at !== out.length - ANSWER_ROOM.after) throw new Error(`answer of ${at} bytes in ${out.length}`);
+  return new CreatedItems(out, ANSWER_ROOM, kept);
 }
 
 /** The first answer's message again, for a replay of the identical request (see `KeptAnswer`). */

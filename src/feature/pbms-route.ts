@@ -101,8 +101,6 @@ function scopeStatus(reply: FastifyReply, response: G2pResponse<unknown>) {
 
 const HEADER_KEYS = Object.keys(responseHeaderSchema.properties) as (keyof G2pResponse<unknown>['header'])[];
 
-const CLOSING_BRACE = Buffer.from('}');
-
 /**
  * An answer whose message is already JSON (RawJson) goes out as bytes: the header written in the order of
  * its schema, as the schema's serializer writes it (a stored header read back from jsonb has its keys in
@@ -116,7 +114,7 @@ function sendable(reply: FastifyReply, response: G2pResponse<unknown>): G2pRespo
     .join(',');
   reply.type('application/json; charset=utf-8');
   const opening = `{"signature":${JSON.stringify(response.signature ?? null)},"header":{${header}},"message":`;
-  return Buffer.concat([Buffer.from(opening, 'utf8'), response.message.bytes, CLOSING_BRACE]);
+  return response.message.wrapped(opening, '}');
 }
 
 /** A call that only reads: answered from `read`, nothing stored. */

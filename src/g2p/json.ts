@@ -178,18 +178,49 @@ export function registerG2pInput(app: FastifyInstance, config: { G2P_LENIENT_HEA
   );
 }
 
+/** Spare bytes around a RawJson's own in the buffer its writer made: where `wrapped` writes an answer's frame. */
+export interface JsonRoom {
+  before: number;
+  after: number;
+}
+
 /**
- * A piece of an answer that is already JSON text (a list of 10,000 items written out while the database
- * was busy), kept as the UTF-8 bytes it goes out as. pbmsChange sends an answer whose message is one as
- * bytes: no second serialisation, and no 4 MB string to measure and encode on the way out.
+ * A piece of an answer that is already JSON (a list of 10,000 items written out while the database was
+ * busy), kept as the UTF-8 bytes it goes out as. pbmsChange sends an answer whose message is one as bytes:
+ * no second serialisation, and no 4 MB string to measure and encode on the way out.
  */
 export class RawJson {
   readonly bytes: Buffer;
-  constructor(text: string | Buffer) {
-    this.bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  #frame: { buffer: Buffer; room: JsonRoom } | null = null;
+  /** `room`: the first `before` and last `after` bytes of `text` are not the JSON but spare, for `wrapped`. */
+  constructor(text: string | Buffer, room?: JsonRoom) {
+    if (typeof text === 'string') this.bytes = Buffer.from(text, 'utf8');
+    else if (!room) this.bytes = text;
+    else {
+      this.bytes = text.subarray(room.before, text.length - room.after);
+      this.#frame = { buffer: text, room };
+    }
   }
   get text(): string {
     return this.bytes.toString('utf8');
+  }
+  /**
+   * `opening`, the JSON and `closing` as one buffer: written into the spare bytes around the JSON when they
+   * fit (the first time only: the buffer returned then is not written again), else a copy of all three.
+   */
+  wrapped(opening: string, closing: string): Buffer {
+    const frame = this.#frame;
+    const open = Buffer.byteLength(opening, 'utf8');
+    const close = Buffer.byteLength(closing, 'utf8');
+    if (frame && open <= frame.room.before && close <= frame.room.after) {
+      this.#frame = null;
+      const start = frame.room.before - open;
+      const end = frame.buffer.length - frame.room.after;
+      frame.buffer.write(opening, start, 'utf8');
+      frame.buffer.write(closing, end, 'utf8');
+      return frame.buffer.subarray(start, end + close);
+    }
+    return Buffer.concat([Buffer.from(opening, 'utf8'), this.bytes, Buffer.from(closing, 'utf8')]);
   }
   /** Anything else that serialises it gets the value back (slowly, but the same JSON). */
   toJSON(): unknown {

@@ -106,4 +106,25 @@ describe('the create_disbursements answer', () => {
       { id: 'D-7', disbursement_amount: 0.5, narrative: 'n\tx', mis_reference_number: 'M2' },
     ]);
   });
+
+  it('goes out framed by the header from its own buffer once, and as a copy after that', () => {
+    const items: DisbursementPayload[] = [
+      { beneficiary_id: 'B1', beneficiary_name: 'Ana', narrative: 'n', disbursement_amount: '1.00' },
+    ];
+    const kept = { envelope: 'ENV-1', currency: 'USD', at: '2030-03-01T10:00:00.000Z', assigned: 'D-1' };
+    const answer = createdAnswer(items, ['D-1'], ['1.00'], kept);
+    const opening = '{"signature":null,"header":{"status":"succ"},"message":';
+    const expected = Buffer.from(`${opening}${answer.text}}`);
+    const first = answer.wrapped(opening, '}');
+    expect(first.equals(expected)).toBe(true);
+    expect(JSON.parse(first.toString()).message[0].id).toBe('D-1');
+    // A second frame does not write over the first answer's bytes.
+    const second = answer.wrapped('{"other":', '}');
+    expect(second.toString()).toBe(`{"other":${answer.text}}`);
+    expect(first.equals(expected)).toBe(true);
+    // A frame larger than the spare room is copied around the items.
+    const long = `{"header":{"x":"${'é'.repeat(1100)}"},"message":`;
+    const third = createdAnswer(items, ['D-1'], ['1.00'], kept).wrapped(long, '}');
+    expect(third.toString()).toBe(`${long}${answer.text}}`);
+  });
 });
