@@ -20,7 +20,7 @@ interface Churn {
 async function churn(mode: 'bound' | 'default'): Promise<Churn> {
   const { stdout } = await run(
     process.execPath,
-    ['--import', 'tsx', 'test/cli/fixtures/heap-churn.ts', mode],
+    ['--expose-gc', '--import', 'tsx', 'test/cli/fixtures/heap-churn.ts', mode],
     { env: { ...process.env, NODE_OPTIONS: '' } },
   );
   return JSON.parse(stdout) as Churn;
