@@ -40,7 +40,7 @@ function register<M>(
     body: G2pRequest<M>,
     request: FastifyRequest,
     reply: FastifyReply,
-  ) => Promise<G2pResponse<unknown> | string | Buffer>,
+  ) => Promise<G2pResponse<unknown> | Buffer>,
 ) {
   app.post(
     `/${call.action}`,

@@ -191,15 +191,11 @@ export interface JsonRoom {
  */
 export class RawJson {
   readonly bytes: Buffer;
-  #frame: { buffer: Buffer; room: JsonRoom } | null = null;
-  /** `room`: the first `before` and last `after` bytes of `text` are not the JSON but spare, for `wrapped`. */
-  constructor(text: string | Buffer, room?: JsonRoom) {
-    if (typeof text === 'string') this.bytes = Buffer.from(text, 'utf8');
-    else if (!room) this.bytes = text;
-    else {
-      this.bytes = text.subarray(room.before, text.length - room.after);
-      this.#frame = { buffer: text, room };
-    }
+  #frame: { buffer: Buffer; room: JsonRoom } | null;
+  /** `room`: the first `before` and last `after` bytes of `buffer` are not the JSON but spare, for `wrapped`. */
+  constructor(buffer: Buffer, room: JsonRoom = { before: 0, after: 0 }) {
+    this.bytes = buffer.subarray(room.before, buffer.length - room.after);
+    this.#frame = { buffer, room };
   }
   get text(): string {
     return this.bytes.toString('utf8');
